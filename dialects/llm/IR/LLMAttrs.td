@@ -1,0 +1,131 @@
+//===- LLMAttrs.td - llm dialect attributes and types ------*- tablegen -*-===//
+//
+// Weight storage formats, external weight references, rotary conventions and
+// the KV-cache type.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_DIALECT_LLM_IR_LLMATTRS_TD
+#define LLMC_DIALECT_LLM_IR_LLMATTRS_TD
+
+include "llm/IR/LLMBase.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def LLM_WeightFormat : I32EnumAttr<"WeightFormat",
+    "storage format of a weight tensor", [
+      I32EnumAttrCase<"f32", 0>,
+      I32EnumAttrCase<"f16", 1>,
+      I32EnumAttrCase<"q8_0", 2>,
+      I32EnumAttrCase<"q4_0", 3>
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::llmc::llm";
+  let description = [{
+    How a weight's elements are stored. `f32` and `f16` are dense IEEE
+    floats. `q8_0` and `q4_0` are the GGUF block formats: blocks of 32
+    consecutive elements along the innermost (input) dimension sharing one
+    scale, `w = d * q` with 8-bit `q`, or `w = d * (q - 8)` with 4-bit `q`.
+  }];
+}
+def LLM_WeightFormatAttr : EnumAttr<LLM_Dialect, LLM_WeightFormat, "format"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def LLM_RopeStyle : I32EnumAttr<"RopeStyle", "rotary embedding pairing", [
+      I32EnumAttrCase<"adjacent", 0>,
+      I32EnumAttrCase<"halves", 1>
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::llmc::llm";
+  let description = [{
+    Which elements of a head are rotated together: `adjacent` pairs
+    (2i, 2i+1) as in llama2.c and GGUF, or `halves` (i, i + head_dim/2) as
+    in Hugging Face checkpoints.
+  }];
+}
+def LLM_RopeStyleAttr : EnumAttr<LLM_Dialect, LLM_RopeStyle, "rope_style"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def LLM_SublayerKind : I32EnumAttr<"SublayerKind", "kind of residual sublayer", [
+      I32EnumAttrCase<"attention", 0>,
+      I32EnumAttrCase<"mlp", 1>
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::llmc::llm";
+}
+def LLM_SublayerKindAttr : EnumAttr<LLM_Dialect, LLM_SublayerKind, "sublayer"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def LLM_Activation : I32EnumAttr<"Activation", "gate activation", [
+      I32EnumAttrCase<"silu", 0>,
+      I32EnumAttrCase<"gelu", 1>
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::llmc::llm";
+}
+def LLM_ActivationAttr : EnumAttr<LLM_Dialect, LLM_Activation, "activation"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+class LLM_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<LLM_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+def LLM_ExternalDataAttr : LLM_Attr<"ExternalData", "extern"> {
+  let summary = "A reference to weight bytes stored in a model file.";
+  let description = [{
+    Weight data that stays in the model file it was imported from: `path`
+    names the file, `offset` and `size` the byte range. The bytes are in the
+    weight's storage format (see `#llm.format`), laid out exactly as the
+    source file stores them. Nothing is copied at import time; code
+    generation reads (memory-maps) the range when it writes the device's
+    weights file.
+
+    Example: `#llm.extern<"stories260K.gguf", offset = 1245184, size = 16384>`
+  }];
+  let parameters = (ins StringRefParameter<"file path">:$path,
+                        "uint64_t":$offset, "uint64_t":$size);
+  let assemblyFormat = "`<` $path `,` `offset` `=` $offset `,` `size` `=` $size `>`";
+}
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+def LLM_KVCacheType : TypeDef<LLM_Dialect, "KVCache"> {
+  let mnemonic = "kv_cache";
+  let summary = "The key/value cache of a decoder.";
+  let description = [{
+    Keys and values of past positions for every attention sublayer that has
+    one. `slots` is the number of attention sublayers backed by the cache
+    (skipping an attention sublayer removes its slot), `kv_heads` and
+    `head_dim` the per-slot shape, `max_seq` the longest context, and
+    `element` the storage element type.
+
+    Example: `!llm.kv_cache<slots = 5, kv_heads = 4, head_dim = 8, max_seq = 512, element = f32>`
+  }];
+  let parameters = (ins "int64_t":$slots, "int64_t":$kv_heads,
+                        "int64_t":$head_dim, "int64_t":$max_seq,
+                        "::mlir::Type":$element);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Bytes of one slot (keys and values).
+    int64_t getSlotBytes() const;
+    /// Bytes of the whole cache.
+    int64_t getTotalBytes() const { return getSlots() * getSlotBytes(); }
+  }];
+}
+
+#endif // LLMC_DIALECT_LLM_IR_LLMATTRS_TD

@@ -1,0 +1,67 @@
+//===- Passes.td - llmc conversion passes ------------------*- tablegen -*-===//
+//
+// Conversions out of the llm dialect towards LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_CONVERSION_PASSES_TD
+#define LLMC_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
+  let summary = "Lowers the flat llm decode function to buffer-level loops "
+                "over the device weights, KV cache and activation arena.";
+  let description = [{
+    Turns the decode entry point (a `func.func` with `llm.entry = "decode"`,
+    taking `tensor<1xi32>` tokens, an `index` position and an
+    `!llm.kv_cache`, returning `tensor<1xVxf32>` logits, after
+    `llm-inline-structure`) into the device ABI:
+
+    ```mlir
+    func.func @llmc_model_forward(%weights: memref<Wxi8>, %kv: memref<Kxi8>,
+        %arena: memref<Axi8>, %token: i32, %pos: index, %logits: memref<Vxf32>)
+    func.func @llmc_model_info(%out: memref<16xi64>)
+    ```
+
+    On the way it plans memory statically: every weight gets a 64-byte
+    aligned offset in the device weights file in its packed device layout
+    (recorded as `llm.device_offset` on the `llm.weight`), and every
+    intermediate activation an offset in one arena whose size the compiler
+    computes (buffers whose lifetimes do not overlap share memory). The
+    module gets an `llm.device_layout` dictionary (weights, KV-cache and
+    arena bytes, model id) that the weights writer and the runtime use.
+
+    Each llm op becomes `scf` loops over `memref` views with `vector`
+    arithmetic in the inner dimension. Floating-point sums keep a fixed
+    order (16 lanes, then an ordered reduction), so every target computes
+    bit-identical logits.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect", "::mlir::func::FuncDialect"
+  ];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", "16",
+           "Number of f32 lanes of the inner-product vectors">
+  ];
+  let statistics = [
+    Statistic<"arenaBytes", "arena-bytes", "Bytes of the activation arena">,
+    Statistic<"weightBytes", "weight-bytes",
+              "Bytes of the device weights data">
+  ];
+}
+
+def LLMStripModelDataPass : Pass<"llm-strip-model-data", "::mlir::ModuleOp"> {
+  let summary = "Removes llm.weight and llm.tokenizer ops once the weights "
+                "file has been written.";
+  let description = [{
+    After `convert-llm-to-loops`, weights and the tokenizer are only needed
+    by the weights writer; the code refers to them by offset. This pass
+    erases them (they must have no remaining uses) so the module lowers to
+    LLVM.
+  }];
+}
+
+#endif // LLMC_CONVERSION_PASSES_TD

@@ -1,0 +1,134 @@
+//===- EmitAttention.cpp - llm.attention to loops over the cache -*- C++ -*-===//
+//
+// Emits causal grouped-query attention for rows at positions pos + t: store
+// k/v rows into the cache slot, then per query head compute scaled scores
+// against its KV head's past keys, softmax, and the weighted sum of values.
+//
+// Cache layout (f32): [slot][k|v][kv_head][max_seq][head_dim].
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitters.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace llmc;
+using namespace llmc::lowering;
+
+void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
+                                   Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type f32 = b.getF32Type();
+  llm::KVCacheType cacheType = op.getCache().getType();
+  int64_t kvHeads = op.getKvHeads(), headDim = op.getHeadDim();
+  int64_t heads = op.getHeads(), maxSeq = cacheType.getMaxSeq();
+  int64_t group = heads / kvHeads;
+  int64_t rows = op.getQ().getType().getDimSize(0);
+
+  // memref<slots x 2 x kv_heads x max_seq x head_dim x f32> over the cache.
+  Value cache = memref::ViewOp::create(
+      b, loc,
+      MemRefType::get({cacheType.getSlots(), 2, kvHeads, maxSeq, headDim}, f32),
+      ctx.kvCache, ctx.index(0), ValueRange{});
+  Value slot = ctx.index(op.getSlot());
+  Value kIdx = ctx.index(0), vIdx = ctx.index(1);
+  Value q = ctx.buffer(op.getQ());
+  Value k = ctx.buffer(op.getK());
+  Value v = ctx.buffer(op.getV());
+  Value att = ctx.allocScratch(MemRefType::get({maxSeq}, f32));
+  // llama2.c divides by sqrtf(head_dim); so do we, with the same constant.
+  Value scale = ctx.f32(std::sqrt(static_cast<float>(headDim)));
+  Value zero = ctx.index(0), one = ctx.index(1);
+
+  ctx.forLoop(0, rows, [&](Value t) {
+    Value p = arith::AddIOp::create(b, loc, ctx.pos, t);
+    Value count = arith::AddIOp::create(b, loc, p, one);
+    // Store this row's keys and values at position p.
+    ctx.forLoop(0, kvHeads, [&](Value g) {
+      ctx.forLoop(0, headDim, [&](Value d) {
+        Value col = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, g, ctx.index(headDim)), d);
+        Value kv = memref::LoadOp::create(b, loc, k, ValueRange{t, col});
+        memref::StoreOp::create(b, loc, kv, cache,
+                                ValueRange{slot, kIdx, g, p, d});
+        Value vv = memref::LoadOp::create(b, loc, v, ValueRange{t, col});
+        memref::StoreOp::create(b, loc, vv, cache,
+                                ValueRange{slot, vIdx, g, p, d});
+      });
+    });
+    ctx.forLoop(0, heads, [&](Value h) {
+      Value g = arith::DivUIOp::create(b, loc, h, ctx.index(group));
+      Value qBase = arith::MulIOp::create(b, loc, h, ctx.index(headDim));
+      // Scores and their maximum.
+      auto scores = scf::ForOp::create(b, loc, zero, count, one,
+                                       ValueRange{ctx.f32(-INFINITY)});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(scores.getBody());
+        Value s = scores.getInductionVar();
+        auto dot = scf::ForOp::create(b, loc, zero, ctx.index(headDim), one,
+                                      ValueRange{ctx.f32(0.0f)});
+        {
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(dot.getBody());
+          Value d = dot.getInductionVar();
+          Value qv = memref::LoadOp::create(
+              b, loc, q, ValueRange{t, arith::AddIOp::create(b, loc, qBase, d)});
+          Value kv = memref::LoadOp::create(b, loc, cache,
+                                            ValueRange{slot, kIdx, g, s, d});
+          Value acc = arith::AddFOp::create(b, loc, dot.getRegionIterArg(0),
+                                            arith::MulFOp::create(b, loc, qv, kv));
+          scf::YieldOp::create(b, loc, ValueRange{acc});
+        }
+        Value score = arith::DivFOp::create(b, loc, dot.getResult(0), scale);
+        memref::StoreOp::create(b, loc, score, att, ValueRange{s});
+        Value best =
+            arith::MaximumFOp::create(b, loc, scores.getRegionIterArg(0), score);
+        scf::YieldOp::create(b, loc, ValueRange{best});
+      }
+      Value maxScore = scores.getResult(0);
+      // Softmax: exp(x - max), normalized by the sum.
+      auto sum = scf::ForOp::create(b, loc, zero, count, one,
+                                    ValueRange{ctx.f32(0.0f)});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(sum.getBody());
+        Value s = sum.getInductionVar();
+        Value a = memref::LoadOp::create(b, loc, att, ValueRange{s});
+        Value e = math::ExpOp::create(b, loc,
+                                      arith::SubFOp::create(b, loc, a, maxScore));
+        memref::StoreOp::create(b, loc, e, att, ValueRange{s});
+        Value acc = arith::AddFOp::create(b, loc, sum.getRegionIterArg(0), e);
+        scf::YieldOp::create(b, loc, ValueRange{acc});
+      }
+      Value total = sum.getResult(0);
+      ctx.forLoop(zero, count, 1, [&](Value s) {
+        Value a = memref::LoadOp::create(b, loc, att, ValueRange{s});
+        memref::StoreOp::create(b, loc, arith::DivFOp::create(b, loc, a, total),
+                                att, ValueRange{s});
+      });
+      // out[h] = sum_s att[s] * V[g][s]
+      ctx.forLoop(0, headDim, [&](Value d) {
+        memref::StoreOp::create(b, loc, ctx.f32(0.0f), out,
+                                ValueRange{t, arith::AddIOp::create(b, loc, qBase, d)});
+      });
+      ctx.forLoop(zero, count, 1, [&](Value s) {
+        Value a = memref::LoadOp::create(b, loc, att, ValueRange{s});
+        ctx.forLoop(0, headDim, [&](Value d) {
+          Value col = arith::AddIOp::create(b, loc, qBase, d);
+          Value acc = memref::LoadOp::create(b, loc, out, ValueRange{t, col});
+          Value vv = memref::LoadOp::create(b, loc, cache,
+                                            ValueRange{slot, vIdx, g, s, d});
+          memref::StoreOp::create(
+              b, loc,
+              arith::AddFOp::create(b, loc, acc,
+                                    arith::MulFOp::create(b, loc, a, vv)),
+              out, ValueRange{t, col});
+        });
+      });
+    });
+  });
+}

@@ -1,0 +1,180 @@
+//===- EmitElementwise.cpp - Row-wise llm ops to loops ----------*- C++ -*-===//
+//
+// Emitters for llm.embedding, llm.rms_norm, llm.rope, llm.gated_act and
+// llm.add. The arithmetic follows the reference decoder (llama2.c) operation
+// by operation, so results agree with it up to libm.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitters.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace llmc;
+using namespace llmc::lowering;
+
+static ArrayRef<int64_t> shapeOf(Value tensor) {
+  return cast<RankedTensorType>(tensor.getType()).getShape();
+}
+
+void llmc::lowering::emitEmbedding(EmitContext &ctx, llm::EmbeddingOp op,
+                                   Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  const DeviceWeight &table = ctx.weight(op.getTableAttr());
+  Value tokens = ctx.buffer(op.getTokens());
+  ArrayRef<int64_t> shape = shapeOf(op.getResult());
+  ctx.forLoop(0, shape[0], [&](Value t) {
+    // Clamp the token id into [0, vocab).
+    Value tok = memref::LoadOp::create(b, loc, tokens, ValueRange{t});
+    Value zero = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0);
+    Value last =
+        arith::ConstantIntOp::create(b, loc, b.getI32Type(), table.rows - 1);
+    tok = arith::MaxSIOp::create(b, loc, tok, zero);
+    tok = arith::MinSIOp::create(b, loc, tok, last);
+    Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), tok);
+    ctx.forLoop(0, shape[1], [&](Value d) {
+      Value v = ctx.loadWeightElement(table, row, d);
+      memref::StoreOp::create(b, loc, v, out, ValueRange{t, d});
+    });
+  });
+}
+
+void llmc::lowering::emitRMSNorm(EmitContext &ctx, llm::RMSNormOp op,
+                                 Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  const DeviceWeight &weight = ctx.weight(op.getWeightAttr());
+  Value in = ctx.buffer(op.getInput());
+  ArrayRef<int64_t> shape = shapeOf(op.getInput());
+  Value zeroIdx = ctx.index(0);
+  ctx.forLoop(0, shape[0], [&](Value t) {
+    // ss = sum(x^2), in order.
+    auto sum = scf::ForOp::create(b, loc, zeroIdx, ctx.index(shape[1]),
+                                  ctx.index(1), ValueRange{ctx.f32(0.0f)});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(sum.getBody());
+      Value x = memref::LoadOp::create(
+          b, loc, in, ValueRange{t, sum.getInductionVar()});
+      Value acc = arith::AddFOp::create(b, loc, sum.getRegionIterArg(0),
+                                        arith::MulFOp::create(b, loc, x, x));
+      scf::YieldOp::create(b, loc, ValueRange{acc});
+    }
+    // r = 1 / sqrt(ss / dim + eps)
+    Value ss = arith::DivFOp::create(b, loc, sum.getResult(0),
+                                     ctx.f32(static_cast<float>(shape[1])));
+    ss = arith::AddFOp::create(b, loc, ss,
+                               ctx.f32(op.getEps().convertToFloat()));
+    Value r = arith::DivFOp::create(b, loc, ctx.f32(1.0f),
+                                    math::SqrtOp::create(b, loc, ss));
+    ctx.forLoop(0, shape[1], [&](Value d) {
+      Value x = memref::LoadOp::create(b, loc, in, ValueRange{t, d});
+      Value w = ctx.loadWeightElement(weight, zeroIdx, d);
+      Value y = arith::MulFOp::create(b, loc, w,
+                                      arith::MulFOp::create(b, loc, r, x));
+      memref::StoreOp::create(b, loc, y, out, ValueRange{t, d});
+    });
+  });
+}
+
+void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Value in = ctx.buffer(op.getInput());
+  ArrayRef<int64_t> shape = shapeOf(op.getInput());
+  int64_t headDim = op.getHeadDim();
+  int64_t half = headDim / 2;
+  bool adjacent = op.getStyle() == llm::RopeStyle::adjacent;
+  Type f32 = b.getF32Type();
+  ctx.forLoop(0, shape[0], [&](Value t) {
+    Value p = arith::AddIOp::create(b, loc, ctx.pos, t);
+    Value pf = arith::UIToFPOp::create(
+        b, loc, f32, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), p));
+    ctx.forLoop(0, half, [&](Value i) {
+      // freq = 1 / theta^(2i / head_dim); angle = pos * freq
+      Value twoI = arith::MulIOp::create(b, loc, i, ctx.index(2));
+      Value exponent = arith::DivFOp::create(
+          b, loc,
+          arith::UIToFPOp::create(
+              b, loc, f32,
+              arith::IndexCastUIOp::create(b, loc, b.getI64Type(), twoI)),
+          ctx.f32(static_cast<float>(headDim)));
+      Value freq = arith::DivFOp::create(
+          b, loc, ctx.f32(1.0f),
+          math::PowFOp::create(b, loc,
+                               ctx.f32(op.getTheta().convertToFloat()),
+                               exponent));
+      Value angle = arith::MulFOp::create(b, loc, pf, freq);
+      Value c = math::CosOp::create(b, loc, angle);
+      Value s = math::SinOp::create(b, loc, angle);
+      ctx.forLoop(0, op.getHeads(), [&](Value h) {
+        Value base = arith::MulIOp::create(b, loc, h, ctx.index(headDim));
+        Value ia = adjacent ? arith::AddIOp::create(b, loc, base, twoI)
+                            : arith::AddIOp::create(b, loc, base, i);
+        Value ib = arith::AddIOp::create(b, loc, ia,
+                                         ctx.index(adjacent ? 1 : half));
+        Value v0 = memref::LoadOp::create(b, loc, in, ValueRange{t, ia});
+        Value v1 = memref::LoadOp::create(b, loc, in, ValueRange{t, ib});
+        Value r0 =
+            arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, v0, c),
+                                  arith::MulFOp::create(b, loc, v1, s));
+        Value r1 =
+            arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, v0, s),
+                                  arith::MulFOp::create(b, loc, v1, c));
+        memref::StoreOp::create(b, loc, r0, out, ValueRange{t, ia});
+        memref::StoreOp::create(b, loc, r1, out, ValueRange{t, ib});
+      });
+    });
+  });
+}
+
+void llmc::lowering::emitGatedAct(EmitContext &ctx, llm::GatedActOp op,
+                                  Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Value gate = ctx.buffer(op.getGate());
+  Value up = ctx.buffer(op.getUp());
+  ArrayRef<int64_t> shape = shapeOf(op.getGate());
+  ctx.forLoop(0, shape[0], [&](Value t) {
+    ctx.forLoop(0, shape[1], [&](Value j) {
+      Value g = memref::LoadOp::create(b, loc, gate, ValueRange{t, j});
+      Value u = memref::LoadOp::create(b, loc, up, ValueRange{t, j});
+      Value act;
+      if (op.getActivation() == llm::Activation::silu) {
+        // silu(g) = g * (1 / (1 + exp(-g)))
+        Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, g));
+        Value sig = arith::DivFOp::create(
+            b, loc, ctx.f32(1.0f), arith::AddFOp::create(b, loc, ctx.f32(1.0f), e));
+        act = arith::MulFOp::create(b, loc, g, sig);
+      } else {
+        // gelu(g) = 0.5 g (1 + erf(g / sqrt(2)))
+        Value scaled = arith::MulFOp::create(b, loc, g, ctx.f32(0.70710678f));
+        Value erf = math::ErfOp::create(b, loc, scaled);
+        act = arith::MulFOp::create(
+            b, loc, arith::MulFOp::create(b, loc, ctx.f32(0.5f), g),
+            arith::AddFOp::create(b, loc, ctx.f32(1.0f), erf));
+      }
+      Value y = arith::MulFOp::create(b, loc, act, u);
+      memref::StoreOp::create(b, loc, y, out, ValueRange{t, j});
+    });
+  });
+}
+
+void llmc::lowering::emitAdd(EmitContext &ctx, llm::AddOp op, Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Value lhs = ctx.buffer(op.getLhs());
+  Value rhs = ctx.buffer(op.getRhs());
+  ArrayRef<int64_t> shape = shapeOf(op.getLhs());
+  ctx.forLoop(0, shape[0], [&](Value t) {
+    ctx.forLoop(0, shape[1], [&](Value j) {
+      Value x = memref::LoadOp::create(b, loc, lhs, ValueRange{t, j});
+      Value y = memref::LoadOp::create(b, loc, rhs, ValueRange{t, j});
+      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, x, y), out,
+                              ValueRange{t, j});
+    });
+  });
+}

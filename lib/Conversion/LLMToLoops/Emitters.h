@@ -1,0 +1,78 @@
+//===- Emitters.h - Per-op code emitters of convert-llm-to-loops -*- C++ -*-===//
+//
+// Internal to the llm-to-loops conversion: the state shared by the per-op
+// emitters (builder, ABI values, buffer and weight maps) and their entry
+// points, one op family per file.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_LIB_CONVERSION_LLMTOLOOPS_EMITTERS_H
+#define LLMC_LIB_CONVERSION_LLMTOLOOPS_EMITTERS_H
+
+#include "llm/IR/LLMOps.h"
+#include "llmc/Conversion/DeviceLayout.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+
+namespace llmc::lowering {
+
+/// A weight as the generated code sees it: where its packed parts live in
+/// the weights buffer.
+struct DeviceWeight {
+  llm::WeightFormat format;
+  int64_t rows = 1, cols = 0;
+  uint64_t offset = 0;
+  DevicePacking packing;
+};
+
+/// State shared by the emitters while lowering one decode function.
+struct EmitContext {
+  EmitContext(mlir::OpBuilder &b, mlir::Location loc, int64_t vectorWidth)
+      : b(b), loc(loc), vectorWidth(vectorWidth) {}
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::Value weights; ///< memref<Wxi8>: the device weights data.
+  mlir::Value kvCache; ///< memref<Kxi8>: the KV cache.
+  mlir::Value pos;     ///< index: position of the first row.
+  int64_t vectorWidth;
+  /// Buffers of lowered tensor values.
+  llvm::DenseMap<mlir::Value, mlir::Value> buffers;
+  /// Device placement of weights, by symbol name.
+  llvm::DenseMap<mlir::StringAttr, DeviceWeight> deviceWeights;
+  /// Allocates a scratch buffer (lives while the current op is emitted).
+  std::function<mlir::Value(mlir::MemRefType)> allocScratch;
+
+  mlir::Value index(int64_t v);
+  mlir::Value f32(float v);
+  /// The buffer of a lowered tensor value.
+  mlir::Value buffer(mlir::Value tensor) const { return buffers.lookup(tensor); }
+  const DeviceWeight &weight(mlir::FlatSymbolRefAttr sym) const;
+  /// A typed view of `bytes` bytes at `offset` in the weights buffer.
+  mlir::Value weightView(uint64_t offset, mlir::MemRefType type);
+  /// Loads element (row, col) of a weight as f32, dequantizing if needed.
+  mlir::Value loadWeightElement(const DeviceWeight &w, mlir::Value row,
+                                mlir::Value col);
+  /// Emits `for i in [lb, ub) step s` and calls `body` inside it.
+  void forLoop(mlir::Value lb, mlir::Value ub, int64_t step,
+               llvm::function_ref<void(mlir::Value)> body);
+  void forLoop(int64_t lb, int64_t ub,
+               llvm::function_ref<void(mlir::Value)> body) {
+    forLoop(index(lb), index(ub), 1, body);
+  }
+};
+
+void emitEmbedding(EmitContext &ctx, llm::EmbeddingOp op, mlir::Value out);
+void emitRMSNorm(EmitContext &ctx, llm::RMSNormOp op, mlir::Value out);
+void emitRope(EmitContext &ctx, llm::RopeOp op, mlir::Value out);
+void emitGatedAct(EmitContext &ctx, llm::GatedActOp op, mlir::Value out);
+void emitAdd(EmitContext &ctx, llm::AddOp op, mlir::Value out);
+void emitLinear(EmitContext &ctx, llm::LinearOp op, mlir::Value out);
+void emitAttention(EmitContext &ctx, llm::AttentionOp op, mlir::Value out);
+
+} // namespace llmc::lowering
+
+#endif // LLMC_LIB_CONVERSION_LLMTOLOOPS_EMITTERS_H

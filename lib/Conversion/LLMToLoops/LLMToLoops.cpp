@@ -1,0 +1,453 @@
+//===- LLMToLoops.cpp - Lower the llm decode function to loops --*- C++ -*-===//
+//
+// Implements convert-llm-to-loops: plans the device weights layout and the
+// activation arena, builds the device ABI functions, and dispatches each llm
+// op to its emitter.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitters.h"
+#include "llmc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace llmc {
+#define GEN_PASS_DEF_CONVERTLLMTOLOOPSPASS
+#include "llmc/Conversion/Passes.h.inc"
+} // namespace llmc
+
+using namespace mlir;
+using namespace llmc;
+using namespace llmc::lowering;
+
+//===----------------------------------------------------------------------===//
+// EmitContext
+//===----------------------------------------------------------------------===//
+
+Value EmitContext::index(int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value EmitContext::f32(float v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
+const DeviceWeight &EmitContext::weight(FlatSymbolRefAttr sym) const {
+  auto it = deviceWeights.find(sym.getAttr());
+  assert(it != deviceWeights.end() && "weight symbol verified to exist");
+  return it->second;
+}
+
+Value EmitContext::weightView(uint64_t offset, MemRefType type) {
+  return memref::ViewOp::create(b, loc, type, weights,
+                                index(static_cast<int64_t>(offset)),
+                                ValueRange{});
+}
+
+Value EmitContext::loadWeightElement(const DeviceWeight &w, Value row,
+                                     Value col) {
+  Type f32Type = b.getF32Type();
+  switch (w.format) {
+  case llm::WeightFormat::f32: {
+    Value view =
+        weightView(w.offset, MemRefType::get({w.rows, w.cols}, f32Type));
+    return memref::LoadOp::create(b, loc, view, ValueRange{row, col});
+  }
+  case llm::WeightFormat::f16: {
+    Value view = weightView(w.offset,
+                            MemRefType::get({w.rows, w.cols}, b.getF16Type()));
+    Value h = memref::LoadOp::create(b, loc, view, ValueRange{row, col});
+    return arith::ExtFOp::create(b, loc, f32Type, h);
+  }
+  case llm::WeightFormat::q8_0:
+  case llm::WeightFormat::q4_0: {
+    Value scales = weightView(w.offset + w.packing.scalesOffset,
+                              MemRefType::get({w.rows, w.cols / 32}, f32Type));
+    Value c32 = index(32);
+    Value block = arith::DivUIOp::create(b, loc, col, c32);
+    Value scale = memref::LoadOp::create(b, loc, scales, ValueRange{row, block});
+    Value q;
+    if (w.format == llm::WeightFormat::q8_0) {
+      Value qs = weightView(w.offset + w.packing.dataOffset,
+                            MemRefType::get({w.rows, w.cols}, b.getI8Type()));
+      Value qi = memref::LoadOp::create(b, loc, qs, ValueRange{row, col});
+      q = arith::SIToFPOp::create(b, loc, f32Type, qi);
+    } else {
+      Value nibbles =
+          weightView(w.offset + w.packing.dataOffset,
+                     MemRefType::get({w.rows, w.cols / 2}, b.getI8Type()));
+      // Element j of a block: byte j % 16 of the block, low nibble for
+      // j < 16, high nibble otherwise.
+      Value within = arith::RemUIOp::create(b, loc, col, c32);
+      Value c16 = index(16);
+      Value byteIdx = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, block, c16),
+          arith::RemUIOp::create(b, loc, within, c16));
+      Value byte = memref::LoadOp::create(b, loc, nibbles,
+                                          ValueRange{row, byteIdx});
+      Value isHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                           within, c16);
+      Type i8 = b.getI8Type();
+      Value shift = arith::SelectOp::create(
+          b, loc, isHigh, arith::ConstantIntOp::create(b, loc, i8, 4),
+          arith::ConstantIntOp::create(b, loc, i8, 0));
+      Value nib = arith::AndIOp::create(
+          b, loc, arith::ShRUIOp::create(b, loc, byte, shift),
+          arith::ConstantIntOp::create(b, loc, i8, 15));
+      Value qf = arith::UIToFPOp::create(b, loc, f32Type, nib);
+      q = arith::SubFOp::create(b, loc, qf, f32(8.0f));
+    }
+    return arith::MulFOp::create(b, loc, scale, q);
+  }
+  }
+  llvm_unreachable("unknown weight format");
+}
+
+void EmitContext::forLoop(Value lb, Value ub, int64_t step,
+                          function_ref<void(Value)> body) {
+  auto loop = scf::ForOp::create(b, loc, lb, ub, index(step));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  body(loop.getInductionVar());
+}
+
+//===----------------------------------------------------------------------===//
+// Arena planning
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// First-fit allocator over byte offsets of the activation arena; freed
+/// ranges are reused, so the arena holds only simultaneously live buffers.
+class ArenaPlanner {
+public:
+  uint64_t allocate(uint64_t bytes) {
+    bytes = alignTo64(std::max<uint64_t>(bytes, 1));
+    uint64_t cursor = 0;
+    auto it = live.begin();
+    for (; it != live.end(); ++it) {
+      if (it->first >= cursor + bytes)
+        break;
+      cursor = std::max(cursor, it->first + it->second);
+    }
+    live.insert(it, {cursor, bytes});
+    highWater = std::max(highWater, cursor + bytes);
+    return cursor;
+  }
+  void release(uint64_t offset) {
+    for (auto it = live.begin(); it != live.end(); ++it)
+      if (it->first == offset) {
+        live.erase(it);
+        return;
+      }
+  }
+  uint64_t size() const { return alignTo64(highWater); }
+
+private:
+  std::vector<std::pair<uint64_t, uint64_t>> live; // sorted (offset, size)
+  uint64_t highWater = 0;
+};
+
+/// 64-bit FNV-1a, used to derive the model id.
+struct Fnv1a {
+  uint64_t h = 1469598103934665603ull;
+  void add(const void *data, size_t n) {
+    auto *p = static_cast<const unsigned char *>(data);
+    for (size_t i = 0; i < n; ++i)
+      h = (h ^ p[i]) * 1099511628211ull;
+  }
+  void add(StringRef s) {
+    add(s.data(), s.size());
+    add(uint64_t(s.size()));
+  }
+  void add(uint64_t v) { add(&v, sizeof(v)); }
+};
+
+uint64_t memrefBytes(MemRefType type) {
+  return type.getNumElements() * type.getElementTypeBitWidth() / 8;
+}
+
+MemRefType toMemRef(Type tensorType) {
+  auto t = cast<RankedTensorType>(tensorType);
+  return MemRefType::get(t.getShape(), t.getElementType());
+}
+
+struct ConvertLLMToLoopsPass
+    : public llmc::impl::ConvertLLMToLoopsPassBase<ConvertLLMToLoopsPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+  /// Assigns device offsets to all weights; returns the data size.
+  uint64_t planWeights(ModuleOp module, EmitContext &ctx, Fnv1a &id);
+};
+} // namespace
+
+uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module,
+                                                 EmitContext &ctx, Fnv1a &id) {
+  uint64_t cursor = 0;
+  for (auto w : module.getOps<llm::WeightOp>()) {
+    DeviceWeight dw;
+    dw.format = w.getFormat();
+    ArrayRef<int64_t> shape = w.getTensorType().getShape();
+    dw.rows = shape.size() == 2 ? shape[0] : 1;
+    dw.cols = shape.back();
+    dw.packing = getDevicePacking(static_cast<DeviceFormat>(dw.format),
+                                  dw.rows, dw.cols);
+    dw.offset = alignTo64(cursor);
+    cursor = dw.offset + dw.packing.totalBytes;
+    w->setAttr("llm.device_offset",
+               IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                static_cast<int64_t>(dw.offset)));
+    ctx.deviceWeights[w.getSymNameAttr()] = dw;
+    // The id covers the layout and the identity of every weight's data.
+    id.add(w.getSymName());
+    id.add(uint64_t(dw.format));
+    id.add(uint64_t(dw.rows));
+    id.add(uint64_t(dw.cols));
+    id.add(dw.offset);
+    if (std::optional<Attribute> data = w.getData()) {
+      if (auto ext = dyn_cast<llm::ExternalDataAttr>(*data)) {
+        id.add(ext.getPath());
+        id.add(ext.getOffset());
+        id.add(ext.getSize());
+      } else if (auto elements = dyn_cast<ElementsAttr>(*data)) {
+        if (std::optional<ArrayRef<char>> raw = llm::getRawBytes(elements))
+          id.add(raw->data(), raw->size());
+      }
+    }
+  }
+  return alignTo64(cursor);
+}
+
+void ConvertLLMToLoopsPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  MLIRContext *context = &getContext();
+
+  // Find and check the entry point.
+  func::FuncOp entry;
+  for (auto func : module.getOps<func::FuncOp>())
+    if (auto kind = func->getAttrOfType<StringAttr>("llm.entry"))
+      if (kind.getValue() == "decode")
+        entry = func;
+  if (!entry) {
+    module.emitError("no decode entry point: expected a func.func with "
+                     "llm.entry = \"decode\"");
+    return signalPassFailure();
+  }
+  if (vectorWidth <= 0 || (vectorWidth & (vectorWidth - 1)) != 0) {
+    module.emitError() << "vector-width must be a positive power of two, got "
+                       << vectorWidth;
+    return signalPassFailure();
+  }
+  WalkResult structured = entry.walk([](Operation *op) {
+    if (isa<llm::LayerOp, llm::ResidualOp>(op)) {
+      op->emitOpError("must be inlined before lowering (run "
+                      "llm-inline-structure)");
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (structured.wasInterrupted())
+    return signalPassFailure();
+
+  FunctionType type = entry.getFunctionType();
+  auto tokensType = type.getNumInputs() == 3
+                        ? dyn_cast<RankedTensorType>(type.getInput(0))
+                        : RankedTensorType();
+  auto cacheType = type.getNumInputs() == 3
+                       ? dyn_cast<llm::KVCacheType>(type.getInput(2))
+                       : llm::KVCacheType();
+  auto logitsType = type.getNumResults() == 1
+                        ? dyn_cast<RankedTensorType>(type.getResult(0))
+                        : RankedTensorType();
+  if (!tokensType || tokensType != RankedTensorType::get(
+                                       {1}, IntegerType::get(context, 32)) ||
+      !type.getInput(1).isIndex() || !cacheType || !logitsType ||
+      logitsType.getRank() != 2 || logitsType.getDimSize(0) != 1 ||
+      !logitsType.getElementType().isF32() ||
+      entry.getBody().getBlocks().size() != 1) {
+    entry.emitOpError()
+        << "decode entry must have type (tensor<1xi32>, index, "
+           "!llm.kv_cache<...>) -> tensor<1xVxf32> and a single block, got "
+        << type;
+    return signalPassFailure();
+  }
+  int64_t vocab = logitsType.getDimSize(1);
+  auto returnOp = cast<func::ReturnOp>(entry.getBody().front().getTerminator());
+  Value returned = returnOp.getOperand(0);
+  if (!returned.getDefiningOp() ||
+      returned.getDefiningOp()->getBlock() != &entry.getBody().front()) {
+    entry.emitOpError("the returned logits must be computed in the body");
+    return signalPassFailure();
+  }
+
+  // The device ABI function.
+  OpBuilder b(context);
+  b.setInsertionPoint(entry);
+  Location loc = entry.getLoc();
+  Type i8 = b.getI8Type();
+  Fnv1a id;
+  EmitContext ctx(b, loc, vectorWidth);
+  uint64_t weightsSize = planWeights(module, ctx, id);
+  weightBytes = weightsSize;
+  uint64_t kvBytes = cacheType.getTotalBytes();
+  auto weightsType =
+      MemRefType::get({std::max<int64_t>(weightsSize, 64)}, i8);
+  auto kvType = MemRefType::get({std::max<int64_t>(kvBytes, 64)}, i8);
+  auto arenaPlaceholder = MemRefType::get({64}, i8);
+  auto logitsMemRef = MemRefType::get({vocab}, b.getF32Type());
+  auto forwardType = b.getFunctionType(
+      {weightsType, kvType, arenaPlaceholder, b.getI32Type(), b.getIndexType(),
+       logitsMemRef},
+      {});
+  auto forward = func::FuncOp::create(b, loc, "llmc_model_forward",
+                                      forwardType);
+  Block *body = forward.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  ctx.weights = body->getArgument(0);
+  ctx.kvCache = body->getArgument(1);
+  Value arena = body->getArgument(2);
+  ctx.pos = body->getArgument(4);
+
+  ArenaPlanner planner;
+  auto allocate = [&](MemRefType t) -> std::pair<Value, uint64_t> {
+    uint64_t offset = planner.allocate(memrefBytes(t));
+    Value view = memref::ViewOp::create(
+        b, loc, t, arena, ctx.index(static_cast<int64_t>(offset)),
+        ValueRange{});
+    return {view, offset};
+  };
+
+  // The token goes into a one-element arena buffer.
+  Block &entryBlock = entry.getBody().front();
+  auto [tokenBuf, tokenOffset] = allocate(toMemRef(tokensType));
+  memref::StoreOp::create(b, loc, body->getArgument(3), tokenBuf,
+                          ValueRange{ctx.index(0)});
+  ctx.buffers[entryBlock.getArgument(0)] = tokenBuf;
+
+  // Liveness: the last op (by position) that uses each value.
+  DenseMap<Operation *, unsigned> position;
+  unsigned n = 0;
+  for (Operation &op : entryBlock)
+    position[&op] = n++;
+  DenseMap<Value, unsigned> lastUse;
+  DenseMap<Value, uint64_t> offsets;
+  offsets[entryBlock.getArgument(0)] = tokenOffset;
+  for (Operation &op : entryBlock)
+    for (Value operand : op.getOperands())
+      lastUse[operand] = std::max(lastUse.lookup(operand), position[&op]);
+
+  std::vector<uint64_t> scratch;
+  ctx.allocScratch = [&](MemRefType t) {
+    auto [view, offset] = allocate(t);
+    scratch.push_back(offset);
+    return view;
+  };
+
+  for (Operation &op : entryBlock) {
+    if (isa<func::ReturnOp>(op))
+      break;
+    // Result buffers: the returned logits are written straight into the
+    // caller's logits array.
+    Value out;
+    if (op.getNumResults() == 1) {
+      Value result = op.getResult(0);
+      if (result == returned) {
+        out = memref::ExpandShapeOp::create(
+            b, loc, toMemRef(logitsType), body->getArgument(5),
+            ArrayRef<ReassociationIndices>{{0, 1}});
+      } else {
+        auto [view, offset] = allocate(toMemRef(result.getType()));
+        out = view;
+        offsets[result] = offset;
+      }
+      ctx.buffers[result] = out;
+    }
+    bool ok = true;
+    llvm::TypeSwitch<Operation *>(&op)
+        .Case([&](llm::EmbeddingOp o) { emitEmbedding(ctx, o, out); })
+        .Case([&](llm::RMSNormOp o) { emitRMSNorm(ctx, o, out); })
+        .Case([&](llm::RopeOp o) { emitRope(ctx, o, out); })
+        .Case([&](llm::GatedActOp o) { emitGatedAct(ctx, o, out); })
+        .Case([&](llm::AddOp o) { emitAdd(ctx, o, out); })
+        .Case([&](llm::LinearOp o) { emitLinear(ctx, o, out); })
+        .Case([&](llm::AttentionOp o) { emitAttention(ctx, o, out); })
+        .Default([&](Operation *other) {
+          other->emitOpError("cannot be lowered by convert-llm-to-loops");
+          ok = false;
+        });
+    if (!ok)
+      return signalPassFailure();
+    for (uint64_t offset : scratch)
+      planner.release(offset);
+    scratch.clear();
+    // Release buffers whose last use was this op.
+    for (Value operand : op.getOperands())
+      if (lastUse.lookup(operand) == position[&op] && offsets.count(operand))
+        planner.release(offsets[operand]);
+  }
+  func::ReturnOp::create(b, loc);
+
+  // Now the arena size is known: give the arena argument its static type.
+  uint64_t arenaSize = std::max<uint64_t>(planner.size(), 64);
+  arenaBytes = arenaSize;
+  auto arenaType = MemRefType::get({static_cast<int64_t>(arenaSize)}, i8);
+  arena.setType(arenaType);
+  SmallVector<Type> inputs(forwardType.getInputs());
+  inputs[2] = arenaType;
+  forward.setFunctionType(b.getFunctionType(inputs, {}));
+
+  // Model id: layout, data identity, shapes.
+  id.add(uint64_t(vocab));
+  id.add(kvBytes);
+  id.add(uint64_t(arenaSize));
+  for (auto tok : module.getOps<llm::TokenizerOp>())
+    if (std::optional<ArrayRef<char>> raw = llm::getRawBytes(tok.getData()))
+      id.add(raw->data(), raw->size());
+  int64_t modelId = static_cast<int64_t>(id.h & 0x7fffffffffffffffull);
+
+  // llmc_model_info.
+  int64_t dim = 0;
+  for (auto emb : entryBlock.getOps<llm::EmbeddingOp>())
+    dim = emb.getResult().getType().getDimSize(1);
+  int64_t layers = 0;
+  if (auto attr = entry->getAttrOfType<IntegerAttr>("llm.num_layers"))
+    layers = attr.getInt();
+  b.setInsertionPoint(entry);
+  auto infoType = MemRefType::get({kInfoCount}, b.getI64Type());
+  auto info = func::FuncOp::create(b, loc, "llmc_model_info",
+                                   b.getFunctionType({infoType}, {}));
+  Block *infoBody = info.addEntryBlock();
+  b.setInsertionPointToStart(infoBody);
+  int64_t values[kInfoCount] = {};
+  values[kInfoAbiVersion] = kAbiVersion;
+  values[kInfoModelId] = modelId;
+  values[kInfoDim] = dim;
+  values[kInfoVocab] = vocab;
+  values[kInfoLayers] = layers;
+  values[kInfoMaxSeq] = cacheType.getMaxSeq();
+  values[kInfoWeightsBytes] = weightsSize;
+  values[kInfoKVBytes] = kvBytes;
+  values[kInfoArenaBytes] = arenaSize;
+  for (unsigned i = 0; i < kInfoCount; ++i)
+    memref::StoreOp::create(
+        b, loc, arith::ConstantIntOp::create(b, loc, b.getI64Type(), values[i]),
+        infoBody->getArgument(0), ValueRange{ctx.index(i)});
+  func::ReturnOp::create(b, loc);
+
+  module->setAttr(
+      "llm.device_layout",
+      b.getDictionaryAttr({
+          b.getNamedAttr("weights_bytes", b.getI64IntegerAttr(weightsSize)),
+          b.getNamedAttr("kv_cache_bytes", b.getI64IntegerAttr(kvBytes)),
+          b.getNamedAttr("arena_bytes", b.getI64IntegerAttr(arenaSize)),
+          b.getNamedAttr("model_id", b.getI64IntegerAttr(modelId)),
+          b.getNamedAttr("max_seq", b.getI64IntegerAttr(cacheType.getMaxSeq())),
+      }));
+  entry.erase();
+}

@@ -1,0 +1,203 @@
+//===- ModelImporter.cpp - ModelSource to the llm dialect -------*- C++ -*-===//
+//
+// Builds the llm module of a Llama-family decoder from a ModelSource:
+// weights by reference into the model file, the tokenizer as a resource
+// blob, and the decode function with explicit layer/sublayer structure.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llmc/Import/Importer.h"
+
+#include "llm/IR/LLMOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace llmc;
+
+namespace {
+llm::WeightFormat toWeightFormat(TensorFormat format) {
+  switch (format) {
+  case TensorFormat::F32:
+    return llm::WeightFormat::f32;
+  case TensorFormat::F16:
+    return llm::WeightFormat::f16;
+  case TensorFormat::Q8_0:
+    return llm::WeightFormat::q8_0;
+  case TensorFormat::Q4_0:
+    return llm::WeightFormat::q4_0;
+  }
+  llvm_unreachable("unknown tensor format");
+}
+
+/// Builds the decode function body, one layer at a time.
+class DecoderBuilder {
+public:
+  DecoderBuilder(OpBuilder &b, Location loc, const ModelConfig &config,
+                 Value pos, Value cache)
+      : b(b), loc(loc), config(config), pos(pos), cache(cache) {}
+
+  RankedTensorType rows(int64_t width) {
+    return RankedTensorType::get({1, width}, b.getF32Type());
+  }
+  FlatSymbolRefAttr sym(const std::string &name) {
+    return FlatSymbolRefAttr::get(b.getContext(), name);
+  }
+  Value linear(Value x, const std::string &weight, int64_t out) {
+    return llm::LinearOp::create(b, loc, rows(out), x, sym(weight));
+  }
+  Value rmsNorm(Value x, const std::string &weight) {
+    return llm::RMSNormOp::create(b, loc, x.getType(), x, sym(weight),
+                                  b.getF32FloatAttr(config.rmsNormEps));
+  }
+  Value rope(Value x, int64_t heads) {
+    return llm::RopeOp::create(
+        b, loc, x.getType(), x, pos, b.getI64IntegerAttr(heads),
+        b.getI64IntegerAttr(config.headDim()),
+        b.getF32FloatAttr(config.ropeTheta),
+        llm::RopeStyleAttr::get(b.getContext(), llm::RopeStyle::adjacent));
+  }
+
+  /// Emits `fn` inside the single-block region of a structure op whose
+  /// block argument has `type`, and terminates it with llm.yield.
+  template <typename OpT, typename... Args>
+  Value structure(Value input, function_ref<Value(Value)> fn, Args... args) {
+    auto op = OpT::create(b, loc, input.getType(), args..., input);
+    Block *block = b.createBlock(&op.getBody(), {}, {input.getType()}, {loc});
+    Value result = fn(block->getArgument(0));
+    llm::YieldOp::create(b, loc, result);
+    b.setInsertionPointAfter(op);
+    return op.getResult();
+  }
+
+  Value layer(Value x, int64_t i) {
+    std::string p = "blk." + std::to_string(i) + ".";
+    return structure<llm::LayerOp>(
+        x,
+        [&](Value in) {
+          Value a = structure<llm::ResidualOp>(
+              in,
+              [&](Value h) {
+                Value n = rmsNorm(h, p + "attn_norm.weight");
+                Value q = linear(n, p + "attn_q.weight", config.dim);
+                Value k = linear(n, p + "attn_k.weight", config.kvDim());
+                Value v = linear(n, p + "attn_v.weight", config.kvDim());
+                q = rope(q, config.numHeads);
+                k = rope(k, config.numKVHeads);
+                Value o = llm::AttentionOp::create(
+                    b, loc, q.getType(), q, k, v, cache,
+                    b.getI64IntegerAttr(i), pos,
+                    b.getI64IntegerAttr(config.numHeads),
+                    b.getI64IntegerAttr(config.numKVHeads),
+                    b.getI64IntegerAttr(config.headDim()));
+                return linear(o, p + "attn_output.weight", config.dim);
+              },
+              llm::SublayerKindAttr::get(b.getContext(),
+                                         llm::SublayerKind::attention));
+          return structure<llm::ResidualOp>(
+              a,
+              [&](Value h) {
+                Value n = rmsNorm(h, p + "ffn_norm.weight");
+                Value g = linear(n, p + "ffn_gate.weight", config.hiddenDim);
+                Value u = linear(n, p + "ffn_up.weight", config.hiddenDim);
+                Value act = llm::GatedActOp::create(
+                    b, loc, g.getType(),
+                    llm::ActivationAttr::get(b.getContext(),
+                                             llm::Activation::silu),
+                    g, u);
+                return linear(act, p + "ffn_down.weight", config.dim);
+              },
+              llm::SublayerKindAttr::get(b.getContext(),
+                                         llm::SublayerKind::mlp));
+        },
+        b.getI64IntegerAttr(i));
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+  const ModelConfig &config;
+  Value pos, cache;
+};
+} // namespace
+
+OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
+                                        const ModelSource &source,
+                                        const ImportOptions &options) {
+  context->loadDialect<llm::LLMDialect, func::FuncDialect>();
+  const ModelConfig &config = source.config;
+  Location loc = FileLineColLoc::get(context, source.path, 0, 0);
+  int64_t maxSeq = options.maxSeqLen > 0 ? options.maxSeqLen
+                                         : config.maxSeqLen;
+  if (maxSeq <= 0) {
+    emitError(loc) << "the model has no context length; give one "
+                      "(--max-seq)";
+    return nullptr;
+  }
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  OpBuilder b(context);
+  b.setInsertionPointToEnd(module->getBody());
+  (*module)->setAttr("llm.architecture", b.getStringAttr(config.architecture));
+
+  // Absolute path, so the module can be compiled from any directory.
+  SmallString<256> absPath(source.path);
+  llvm::sys::fs::make_absolute(absPath);
+  llvm::sys::path::remove_dots(absPath, /*remove_dot_dot=*/true);
+
+  if (source.hasTokenizer) {
+    std::vector<char> bytes = serializeTokenizer(source.tokenizer);
+    auto type = RankedTensorType::get({static_cast<int64_t>(bytes.size())},
+                                      b.getI8Type());
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
+        ArrayRef<char>(bytes.data(), bytes.size()));
+    auto data = DenseResourceElementsAttr::get(type, "tokenizer",
+                                               std::move(blob));
+    llm::TokenizerOp::create(b, loc, b.getI64IntegerAttr(config.vocabSize),
+                             b.getI64IntegerAttr(source.tokenizer.bosId),
+                             b.getI64IntegerAttr(source.tokenizer.eosId), data);
+  }
+  for (const TensorRef &t : source.tensors) {
+    auto type = RankedTensorType::get(t.shape, b.getF32Type());
+    auto data = llm::ExternalDataAttr::get(context, absPath, t.offset, t.size);
+    llm::WeightOp::create(
+        b, loc, b.getStringAttr(t.name), TypeAttr::get(type),
+        llm::WeightFormatAttr::get(context, toWeightFormat(t.format)), data);
+  }
+
+  auto cacheType = llm::KVCacheType::get(context, config.numLayers,
+                                         config.numKVHeads, config.headDim(),
+                                         maxSeq, b.getF32Type());
+  auto tokensType = RankedTensorType::get({1}, b.getI32Type());
+  auto logitsType =
+      RankedTensorType::get({1, config.vocabSize}, b.getF32Type());
+  auto func = func::FuncOp::create(
+      b, loc, "decode",
+      b.getFunctionType({tokensType, b.getIndexType(), cacheType},
+                        {logitsType}));
+  func->setAttr("llm.entry", b.getStringAttr("decode"));
+  func->setAttr("llm.num_layers", b.getI64IntegerAttr(config.numLayers));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  DecoderBuilder decoder(b, loc, config, body->getArgument(1),
+                         body->getArgument(2));
+  Value x = llm::EmbeddingOp::create(b, loc, decoder.rows(config.dim),
+                                     body->getArgument(0),
+                                     decoder.sym("token_embd.weight"));
+  for (int64_t i = 0; i < config.numLayers; ++i)
+    x = decoder.layer(x, i);
+  x = decoder.rmsNorm(x, "output_norm.weight");
+  Value logits = decoder.linear(
+      x, config.tiedClassifier ? "token_embd.weight" : "output.weight",
+      config.vocabSize);
+  func::ReturnOp::create(b, loc, logits);
+
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
