@@ -91,9 +91,8 @@ public:
                 q = rope(q, config.numHeads);
                 k = rope(k, config.numKVHeads);
                 Value o = llm::AttentionOp::create(
-                    b, loc, q.getType(), q, k, v, cache,
-                    b.getI64IntegerAttr(i), pos,
-                    b.getI64IntegerAttr(config.numHeads),
+                    b, loc, q.getType(), q, k, v, cache, b.getI64IntegerAttr(i),
+                    pos, b.getI64IntegerAttr(config.numHeads),
                     b.getI64IntegerAttr(config.numKVHeads),
                     b.getI64IntegerAttr(config.headDim()));
                 return linear(o, p + "attn_output.weight", config.dim);
@@ -133,8 +132,7 @@ OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
   context->loadDialect<llm::LLMDialect, func::FuncDialect>();
   const ModelConfig &config = source.config;
   Location loc = FileLineColLoc::get(context, source.path, 0, 0);
-  int64_t maxSeq = options.maxSeqLen > 0 ? options.maxSeqLen
-                                         : config.maxSeqLen;
+  int64_t maxSeq = options.maxSeqLen > 0 ? options.maxSeqLen : config.maxSeqLen;
   if (maxSeq <= 0) {
     emitError(loc) << "the model has no context length; give one "
                       "(--max-seq)";
@@ -156,8 +154,8 @@ OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
                                       b.getI8Type());
     auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
         ArrayRef<char>(bytes.data(), bytes.size()));
-    auto data = DenseResourceElementsAttr::get(type, "tokenizer",
-                                               std::move(blob));
+    auto data =
+        DenseResourceElementsAttr::get(type, "tokenizer", std::move(blob));
     llm::TokenizerOp::create(b, loc, b.getI64IntegerAttr(config.vocabSize),
                              b.getI64IntegerAttr(source.tokenizer.bosId),
                              b.getI64IntegerAttr(source.tokenizer.eosId), data);
@@ -170,9 +168,9 @@ OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
         llm::WeightFormatAttr::get(context, toWeightFormat(t.format)), data);
   }
 
-  auto cacheType = llm::KVCacheType::get(context, config.numLayers,
-                                         config.numKVHeads, config.headDim(),
-                                         maxSeq, b.getF32Type());
+  auto cacheType =
+      llm::KVCacheType::get(context, config.numLayers, config.numKVHeads,
+                            config.headDim(), maxSeq, b.getF32Type());
   auto tokensType = RankedTensorType::get({1}, b.getI32Type());
   auto logitsType =
       RankedTensorType::get({1, config.vocabSize}, b.getF32Type());

@@ -54,9 +54,9 @@ std::vector<char> llmc::serializeTokenizer(const TokenizerData &tokenizer) {
   header.max_token_length = maxLen;
   header.bos_id = tokenizer.bosId;
   header.eos_id = tokenizer.eosId;
-  header.flags = (tokenizer.addDummyPrefix ? LLMC_TOKENIZER_FLAG_ADD_DUMMY_PREFIX
-                                           : 0u) |
-                 (byteFallback ? LLMC_TOKENIZER_FLAG_BYTE_FALLBACK : 0u);
+  header.flags =
+      (tokenizer.addDummyPrefix ? LLMC_TOKENIZER_FLAG_ADD_DUMMY_PREFIX : 0u) |
+      (byteFallback ? LLMC_TOKENIZER_FLAG_BYTE_FALLBACK : 0u);
   const char *raw = reinterpret_cast<const char *>(&header);
   out.insert(out.end(), raw, raw + sizeof(header));
   for (size_t i = 0; i < pieces.size(); ++i) {

@@ -58,8 +58,7 @@ void llmc::registerPipelines() {
       "Lower the output of llmc-lower-to-loops to the LLVM dialect.",
       [](OpPassManager &pm) { buildLowerToLLVMPipeline(pm); });
   PassPipelineRegistration<>(
-      "llmc-lower",
-      "Lower the llm dialect to the LLVM dialect (both stages).",
+      "llmc-lower", "Lower the llm dialect to the LLVM dialect (both stages).",
       [](OpPassManager &pm) {
         buildLowerToLoopsPipeline(pm);
         buildLowerToLLVMPipeline(pm);

@@ -17,6 +17,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -39,9 +40,40 @@ static void initializeTargets() {
   (void)once;
 }
 
+llvm::Error llmc::checkTargetSpec(const TargetSpec &target) {
+  initializeTargets();
+  llvm::Triple triple(target.triple);
+  std::string error;
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return llvm::createStringError("target %s: %s", target.triple.c_str(),
+                                   error.c_str());
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      llvmTarget->createMCSubtargetInfo(triple, "", ""));
+  if (!sti)
+    return llvm::createStringError("target %s is not supported",
+                                   target.triple.c_str());
+  if (!sti->isCPUStringValid(target.cpu))
+    return llvm::createStringError("unknown CPU '%s' for %s",
+                                   target.cpu.c_str(), target.arch.c_str());
+  for (llvm::StringRef feature : llvm::split(target.features, ',')) {
+    if (feature.empty())
+      continue;
+    llvm::StringRef name = feature.drop_front();
+    bool known = llvm::any_of(
+        sti->getAllProcessorFeatures(),
+        [&](const llvm::SubtargetFeatureKV &kv) { return name == kv.Key; });
+    if (!known)
+      return llvm::createStringError("unknown feature '%s' for %s",
+                                     name.str().c_str(), target.arch.c_str());
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error llmc::emitObjectFile(mlir::ModuleOp module,
-                                 const TargetSpec &target,
-                                 llvm::StringRef path, bool assembly) {
+                                 const TargetSpec &target, llvm::StringRef path,
+                                 bool assembly) {
   initializeTargets();
   mlir::registerBuiltinDialectTranslation(*module.getContext());
   mlir::registerLLVMDialectTranslation(*module.getContext());
@@ -57,11 +89,9 @@ llvm::Error llmc::emitObjectFile(mlir::ModuleOp module,
   // Keep a*b+c as two roundings: every target computes the same logits.
   options.AllowFPOpFusion = llvm::FPOpFusion::Strict;
   options.MCOptions.ABIName = target.abi;
-  std::unique_ptr<llvm::TargetMachine> machine(
-      llvmTarget->createTargetMachine(triple, target.cpu, target.features,
-                                      options, llvm::Reloc::PIC_,
-                                      std::nullopt,
-                                      llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, target.cpu, target.features, options, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     return llvm::createStringError("cannot create a target machine for %s "
                                    "(cpu '%s', features '%s')",
@@ -107,12 +137,11 @@ llvm::Error llmc::emitObjectFile(mlir::ModuleOp module,
   }
 
   std::error_code ec;
-  llvm::ToolOutputFile out(path, ec,
-                           assembly ? llvm::sys::fs::OF_Text
-                                    : llvm::sys::fs::OF_None);
+  llvm::ToolOutputFile out(
+      path, ec, assembly ? llvm::sys::fs::OF_Text : llvm::sys::fs::OF_None);
   if (ec)
-    return llvm::createStringError(ec, "cannot open %s: %s",
-                                   path.str().c_str(), ec.message().c_str());
+    return llvm::createStringError(ec, "cannot open %s: %s", path.str().c_str(),
+                                   ec.message().c_str());
   llvm::legacy::PassManager codegen;
   if (machine->addPassesToEmitFile(codegen, out.os(), nullptr,
                                    assembly

@@ -37,8 +37,8 @@ llvm::Expected<TargetSpec> llmc::parseTargetSpec(llvm::StringRef spec) {
   if (parts.size() > 2 && !parts[2].empty()) {
     // User features extend the defaults (RISC-V needs +v for the vector
     // code; an explicit -v is honored).
-    t.features = t.features.empty() ? parts[2].str()
-                                    : t.features + "," + parts[2].str();
+    t.features =
+        t.features.empty() ? parts[2].str() : t.features + "," + parts[2].str();
   }
   for (llvm::StringRef f : llvm::split(t.features, ','))
     if (!f.empty() && f[0] != '+' && f[0] != '-')

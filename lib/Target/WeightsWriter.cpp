@@ -213,9 +213,9 @@ llvm::Error llmc::writeWeightsFile(ModuleOp module, llvm::StringRef path) {
     if (!src)
       return src.takeError();
     ArrayRef<int64_t> shape = weight.getTensorType().getShape();
-    DevicePacking packing = getDevicePacking(
-        static_cast<DeviceFormat>(weight.getFormat()),
-        shape.size() == 2 ? shape[0] : 1, shape.back());
+    DevicePacking packing =
+        getDevicePacking(static_cast<DeviceFormat>(weight.getFormat()),
+                         shape.size() == 2 ? shape[0] : 1, shape.back());
     if (start + packing.totalBytes > header.data_offset + header.data_size)
       return llvm::createStringError("weight @%s lies outside the data size",
                                      weight.getSymName().str().c_str());

@@ -1,4 +1,5 @@
-//===- llmc-opt.cpp - mlir-opt with the llmc dialects and passes -*- C++ -*-===//
+//===- llmc-opt.cpp - mlir-opt with the llmc dialects and passes -*- C++
+//-*-===//
 //
 // The IR-level tool for build systems and pass writers: every upstream
 // dialect and pass, plus the llm dialect, llmc's passes and pipelines.
@@ -21,7 +22,8 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   llmc::registerAllDialects(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "llmc optimizer driver: the llm dialect, its passes and "
-                  "llmc's pipelines\n",
+      argc, argv,
+      "llmc optimizer driver: the llm dialect, its passes and "
+      "llmc's pipelines\n",
       registry));
 }

@@ -130,9 +130,9 @@ llvm::Error linkExecutable(const TargetSpec &target, StringRef objectPath,
                                      "LLMC_RUNTIME_DIR)",
                                      target.triple.c_str(), f.str().c_str());
   std::string targetFlag = "--target=" + target.triple;
-  SmallVector<StringRef> args = {*clangPath, targetFlag, "-static",
-                                 "-fuse-ld=lld", main, objectPath, lib, "-lm",
-                                 "-o", outPath};
+  SmallVector<StringRef> args = {
+      *clangPath, targetFlag, "-static", "-fuse-ld=lld", main,
+      objectPath, lib,        "-lm",     "-o",           outPath};
   std::string march;
   if (target.arch == "riscv64")
     args.insert(args.begin() + 2, "-march=rv64gc");
@@ -140,16 +140,14 @@ llvm::Error linkExecutable(const TargetSpec &target, StringRef objectPath,
   int rc = llvm::sys::ExecuteAndWait(*clangPath, args, std::nullopt, {}, 0, 0,
                                      &message);
   if (rc != 0)
-    return llvm::createStringError("linking %s failed (%s exited with %d%s%s)",
-                                   outPath.str().c_str(), clang.c_str(), rc,
-                                   message.empty() ? "" : ": ",
-                                   message.c_str());
+    return llvm::createStringError(
+        "linking %s failed (%s exited with %d%s%s)", outPath.str().c_str(),
+        clang.c_str(), rc, message.empty() ? "" : ": ", message.c_str());
   return llvm::Error::success();
 }
 
 llvm::Error writeManifest(StringRef path, StringRef input,
-                          const TargetSpec &target,
-                          DictionaryAttr layout) {
+                          const TargetSpec &target, DictionaryAttr layout) {
   auto get = [&](StringRef key) -> int64_t {
     auto attr = layout ? layout.getAs<IntegerAttr>(key) : IntegerAttr();
     return attr ? attr.getInt() : 0;
@@ -162,11 +160,10 @@ llvm::Error writeManifest(StringRef path, StringRef input,
       {"format", "llmc-artifact"},
       {"version", 1},
       {"source", llvm::sys::path::filename(input)},
-      {"target",
-       llvm::json::Object{{"arch", target.arch},
-                          {"triple", target.triple},
-                          {"cpu", target.cpu},
-                          {"features", target.features}}},
+      {"target", llvm::json::Object{{"arch", target.arch},
+                                    {"triple", target.triple},
+                                    {"cpu", target.cpu},
+                                    {"features", target.features}}},
       {"model_id", llvm::formatv("{0:x16}", uint64_t(get("model_id"))).str()},
       {"files", llvm::json::Object{{"executable", "llmc-run"},
                                    {"weights", "model.llmw"},
@@ -180,8 +177,7 @@ llvm::Error writeManifest(StringRef path, StringRef input,
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
-    return llvm::createStringError(ec, "cannot write %s",
-                                   path.str().c_str());
+    return llvm::createStringError(ec, "cannot write %s", path.str().c_str());
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
   return llvm::Error::success();
 }
@@ -204,6 +200,7 @@ llvm::Error llmc::driver::runImport(StringRef input, StringRef output,
                                      output.str().c_str());
   } else {
     (*module)->print(out.os());
+    out.os() << "\n";
   }
   out.keep();
   return llvm::Error::success();
@@ -214,6 +211,8 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
   llvm::Expected<TargetSpec> target = parseTargetSpec(options.target);
   if (!target)
     return target.takeError();
+  if (llvm::Error err = checkTargetSpec(*target))
+    return err;
   // Refuse early to replace something that is not an llmc artifact.
   if (llvm::sys::fs::exists(outDir)) {
     SmallString<256> manifest(outDir);
@@ -242,8 +241,8 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
   tmp += ".tmp-" + std::to_string(llvm::sys::Process::getProcessId());
   llvm::sys::fs::remove_directories(tmp);
   if (std::error_code ec = llvm::sys::fs::create_directories(tmp))
-    return llvm::createStringError(ec, "cannot create %s: %s",
-                                   tmp.c_str(), ec.message().c_str());
+    return llvm::createStringError(ec, "cannot create %s: %s", tmp.c_str(),
+                                   ec.message().c_str());
   bool done = false;
   auto cleanup = llvm::make_scope_exit([&] {
     if (!done)

@@ -1,4 +1,5 @@
-//===- llmc.cpp - The llmc driver --------------------------------*- C++ -*-===//
+//===- llmc.cpp - The llmc driver --------------------------------*- C++
+//-*-===//
 //
 // One command from a model file to a device artifact:
 //
@@ -20,8 +21,7 @@
 using namespace llvm;
 
 namespace {
-cl::SubCommand importCmd("import",
-                         "Import a model file into the llm dialect");
+cl::SubCommand importCmd("import", "Import a model file into the llm dialect");
 cl::SubCommand compileCmd("compile",
                           "Compile a model for a device: OUTDIR/llmc-run, "
                           "the weights file and a manifest");
@@ -56,8 +56,7 @@ cl::opt<bool> emitAsm("emit-asm",
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(
-      argc, argv,
-      "llmc: ahead-of-time compiler for small LLMs on edge CPUs\n");
+      argc, argv, "llmc: ahead-of-time compiler for small LLMs on edge CPUs\n");
   llmc::driver::CommonOptions common;
   common.tokenizerPath = tokenizer;
   common.maxSeq = maxSeq;

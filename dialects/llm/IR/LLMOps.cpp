@@ -25,12 +25,11 @@ static FailureOr<WeightOp> lookupWeight(Operation *op, FlatSymbolRefAttr sym,
                                         StringRef role, int64_t rank) {
   auto weight = symbolTable.lookupNearestSymbolFrom<WeightOp>(op, sym);
   if (!weight)
-    return op->emitOpError() << role << " " << sym
-                             << " does not name an llm.weight";
-  if (weight.getTensorType().getRank() != rank)
     return op->emitOpError()
-           << role << " " << sym << " must have rank " << rank << ", got "
-           << weight.getTensorType();
+           << role << " " << sym << " does not name an llm.weight";
+  if (weight.getTensorType().getRank() != rank)
+    return op->emitOpError() << role << " " << sym << " must have rank " << rank
+                             << ", got " << weight.getTensorType();
   return weight;
 }
 
@@ -46,8 +45,7 @@ uint64_t WeightOp::getStorageBytes() {
 LogicalResult WeightOp::verify() {
   RankedTensorType type = getTensorType();
   if (!type.getElementType().isF32())
-    return emitOpError() << "logical type must have f32 elements, got "
-                         << type;
+    return emitOpError() << "logical type must have f32 elements, got " << type;
   if (type.getRank() < 1 || type.getRank() > 2)
     return emitOpError() << "must be rank 1 or 2, got " << type;
   int64_t block = getBlockSize(getFormat());
@@ -98,13 +96,16 @@ LogicalResult WeightOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult TokenizerOp::verify() {
-  if (getVocab() <= 0)
-    return emitOpError() << "vocab must be positive, got " << getVocab();
-  for (auto [name, id] : {std::pair<StringRef, int64_t>{"bos", getBos()},
-                          {"eos", getEos()}})
-    if (id < -1 || id >= getVocab())
+  // I64Attr getters are unsigned; ids are signed (-1 means none).
+  auto vocab = static_cast<int64_t>(getVocab());
+  if (vocab <= 0)
+    return emitOpError() << "vocab must be positive, got " << vocab;
+  for (auto [name, id] :
+       {std::pair<StringRef, int64_t>{"bos", static_cast<int64_t>(getBos())},
+        {"eos", static_cast<int64_t>(getEos())}})
+    if (id < -1 || id >= vocab)
       return emitOpError() << name << " id " << id << " is outside [-1, "
-                           << getVocab() << ")";
+                           << vocab << ")";
   auto type = cast<ShapedType>(getData().getType());
   if (type.getRank() != 1 || !type.getElementType().isInteger(8))
     return emitOpError() << "data must be a 1-D i8 tensor, got " << type;
@@ -231,14 +232,14 @@ LogicalResult AttentionOp::verify() {
                          << " must equal the q type " << getQ().getType();
   if (getHeads() % getKvHeads() != 0)
     return emitOpError() << "heads (" << getHeads()
-                         << ") is not a multiple of kv_heads ("
-                         << getKvHeads() << ")";
+                         << ") is not a multiple of kv_heads (" << getKvHeads()
+                         << ")";
   KVCacheType cache = getCache().getType();
-  if (getSlot() < 0 || getSlot() >= cache.getSlots())
-    return emitOpError() << "slot " << getSlot() << " is outside the cache's "
+  auto slot = static_cast<int64_t>(getSlot());
+  if (slot < 0 || slot >= cache.getSlots())
+    return emitOpError() << "slot " << slot << " is outside the cache's "
                          << cache.getSlots() << " slots";
-  if (cache.getKvHeads() != getKvHeads() ||
-      cache.getHeadDim() != getHeadDim())
+  if (cache.getKvHeads() != getKvHeads() || cache.getHeadDim() != getHeadDim())
     return emitOpError() << "cache " << cache << " does not hold "
                          << getKvHeads() << " KV heads of dimension "
                          << getHeadDim();
@@ -257,8 +258,8 @@ static LogicalResult verifyStructureBody(Operation *op, Region &body,
                                          Type type) {
   Block &block = body.front();
   if (block.getNumArguments() != 1 || block.getArgument(0).getType() != type)
-    return op->emitOpError() << "body must take exactly one argument of type "
-                             << type;
+    return op->emitOpError()
+           << "body must take exactly one argument of type " << type;
   auto yield = dyn_cast<YieldOp>(block.getTerminator());
   if (!yield)
     return op->emitOpError() << "body must end with llm.yield";
@@ -269,9 +270,9 @@ static LogicalResult verifyStructureBody(Operation *op, Region &body,
 }
 
 LogicalResult LayerOp::verify() {
-  if (getIndex() < 0)
+  if (static_cast<int64_t>(getIndex()) < 0)
     return emitOpError() << "layer index must be non-negative, got "
-                         << getIndex();
+                         << static_cast<int64_t>(getIndex());
   return verifyStructureBody(*this, getBody(), getInput().getType());
 }
 

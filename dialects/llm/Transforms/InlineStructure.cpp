@@ -25,13 +25,17 @@ Value inlineBody(RewriterBase &rewriter, Operation *op, Value input) {
   Block &body = op->getRegion(0).front();
   auto yield = cast<YieldOp>(body.getTerminator());
   Value result = yield.getValue();
+  // A body that yields its argument yields the op's input once inlined.
+  if (result == body.getArgument(0))
+    result = input;
   rewriter.inlineBlockBefore(&body, op, ValueRange{input});
   rewriter.eraseOp(yield);
   return result;
 }
 
 struct LLMInlineStructurePass
-    : public llmc::llm::impl::LLMInlineStructurePassBase<LLMInlineStructurePass> {
+    : public llmc::llm::impl::LLMInlineStructurePassBase<
+          LLMInlineStructurePass> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     // Post-order: residuals (inside layers) are inlined before their layer.

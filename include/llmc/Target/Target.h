@@ -34,6 +34,10 @@ struct TargetSpec {
 /// that lists the known ones.
 llvm::Expected<TargetSpec> parseTargetSpec(llvm::StringRef spec);
 
+/// Checks that LLVM knows the target's CPU and every feature it names, so a
+/// typo fails before any work is done.
+llvm::Error checkTargetSpec(const TargetSpec &target);
+
 /// Translates an LLVM-dialect module to LLVM IR, optimizes it at O3 for the
 /// target and writes an object file (or textual assembly) to `path`.
 llvm::Error emitObjectFile(mlir::ModuleOp module, const TargetSpec &target,

@@ -1,4 +1,5 @@
-//===- EmitAttention.cpp - llm.attention to loops over the cache -*- C++ -*-===//
+//===- EmitAttention.cpp - llm.attention to loops over the cache -*- C++
+//-*-===//
 //
 // Emits causal grouped-query attention for rows at positions pos + t: store
 // k/v rows into the cache slot, then per query head compute scaled scores
@@ -76,17 +77,19 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
           b.setInsertionPointToStart(dot.getBody());
           Value d = dot.getInductionVar();
           Value qv = memref::LoadOp::create(
-              b, loc, q, ValueRange{t, arith::AddIOp::create(b, loc, qBase, d)});
+              b, loc, q,
+              ValueRange{t, arith::AddIOp::create(b, loc, qBase, d)});
           Value kv = memref::LoadOp::create(b, loc, cache,
                                             ValueRange{slot, kIdx, g, s, d});
-          Value acc = arith::AddFOp::create(b, loc, dot.getRegionIterArg(0),
-                                            arith::MulFOp::create(b, loc, qv, kv));
+          Value acc =
+              arith::AddFOp::create(b, loc, dot.getRegionIterArg(0),
+                                    arith::MulFOp::create(b, loc, qv, kv));
           scf::YieldOp::create(b, loc, ValueRange{acc});
         }
         Value score = arith::DivFOp::create(b, loc, dot.getResult(0), scale);
         memref::StoreOp::create(b, loc, score, att, ValueRange{s});
-        Value best =
-            arith::MaximumFOp::create(b, loc, scores.getRegionIterArg(0), score);
+        Value best = arith::MaximumFOp::create(
+            b, loc, scores.getRegionIterArg(0), score);
         scf::YieldOp::create(b, loc, ValueRange{best});
       }
       Value maxScore = scores.getResult(0);
@@ -98,8 +101,8 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
         b.setInsertionPointToStart(sum.getBody());
         Value s = sum.getInductionVar();
         Value a = memref::LoadOp::create(b, loc, att, ValueRange{s});
-        Value e = math::ExpOp::create(b, loc,
-                                      arith::SubFOp::create(b, loc, a, maxScore));
+        Value e = math::ExpOp::create(
+            b, loc, arith::SubFOp::create(b, loc, a, maxScore));
         memref::StoreOp::create(b, loc, e, att, ValueRange{s});
         Value acc = arith::AddFOp::create(b, loc, sum.getRegionIterArg(0), e);
         scf::YieldOp::create(b, loc, ValueRange{acc});
@@ -112,8 +115,9 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
       });
       // out[h] = sum_s att[s] * V[g][s]
       ctx.forLoop(0, headDim, [&](Value d) {
-        memref::StoreOp::create(b, loc, ctx.f32(0.0f), out,
-                                ValueRange{t, arith::AddIOp::create(b, loc, qBase, d)});
+        memref::StoreOp::create(
+            b, loc, ctx.f32(0.0f), out,
+            ValueRange{t, arith::AddIOp::create(b, loc, qBase, d)});
       });
       ctx.forLoop(zero, count, 1, [&](Value s) {
         Value a = memref::LoadOp::create(b, loc, att, ValueRange{s});

@@ -57,8 +57,8 @@ void llmc::lowering::emitRMSNorm(EmitContext &ctx, llm::RMSNormOp op,
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(sum.getBody());
-      Value x = memref::LoadOp::create(
-          b, loc, in, ValueRange{t, sum.getInductionVar()});
+      Value x = memref::LoadOp::create(b, loc, in,
+                                       ValueRange{t, sum.getInductionVar()});
       Value acc = arith::AddFOp::create(b, loc, sum.getRegionIterArg(0),
                                         arith::MulFOp::create(b, loc, x, x));
       scf::YieldOp::create(b, loc, ValueRange{acc});
@@ -73,8 +73,8 @@ void llmc::lowering::emitRMSNorm(EmitContext &ctx, llm::RMSNormOp op,
     ctx.forLoop(0, shape[1], [&](Value d) {
       Value x = memref::LoadOp::create(b, loc, in, ValueRange{t, d});
       Value w = ctx.loadWeightElement(weight, zeroIdx, d);
-      Value y = arith::MulFOp::create(b, loc, w,
-                                      arith::MulFOp::create(b, loc, r, x));
+      Value y =
+          arith::MulFOp::create(b, loc, w, arith::MulFOp::create(b, loc, r, x));
       memref::StoreOp::create(b, loc, y, out, ValueRange{t, d});
     });
   });
@@ -104,8 +104,7 @@ void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
           ctx.f32(static_cast<float>(headDim)));
       Value freq = arith::DivFOp::create(
           b, loc, ctx.f32(1.0f),
-          math::PowFOp::create(b, loc,
-                               ctx.f32(op.getTheta().convertToFloat()),
+          math::PowFOp::create(b, loc, ctx.f32(op.getTheta().convertToFloat()),
                                exponent));
       Value angle = arith::MulFOp::create(b, loc, pf, freq);
       Value c = math::CosOp::create(b, loc, angle);
@@ -114,8 +113,8 @@ void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
         Value base = arith::MulIOp::create(b, loc, h, ctx.index(headDim));
         Value ia = adjacent ? arith::AddIOp::create(b, loc, base, twoI)
                             : arith::AddIOp::create(b, loc, base, i);
-        Value ib = arith::AddIOp::create(b, loc, ia,
-                                         ctx.index(adjacent ? 1 : half));
+        Value ib =
+            arith::AddIOp::create(b, loc, ia, ctx.index(adjacent ? 1 : half));
         Value v0 = memref::LoadOp::create(b, loc, in, ValueRange{t, ia});
         Value v1 = memref::LoadOp::create(b, loc, in, ValueRange{t, ib});
         Value r0 =
@@ -147,7 +146,8 @@ void llmc::lowering::emitGatedAct(EmitContext &ctx, llm::GatedActOp op,
         // silu(g) = g * (1 / (1 + exp(-g)))
         Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, g));
         Value sig = arith::DivFOp::create(
-            b, loc, ctx.f32(1.0f), arith::AddFOp::create(b, loc, ctx.f32(1.0f), e));
+            b, loc, ctx.f32(1.0f),
+            arith::AddFOp::create(b, loc, ctx.f32(1.0f), e));
         act = arith::MulFOp::create(b, loc, g, sig);
       } else {
         // gelu(g) = 0.5 g (1 + erf(g / sqrt(2)))

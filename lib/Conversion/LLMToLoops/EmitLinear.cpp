@@ -19,8 +19,7 @@ namespace {
 /// Emits `acc' = acc + body(k)` over `k in [lb, ub) step s` and returns the
 /// final accumulator.
 Value accumulate(EmitContext &ctx, Value init, int64_t lb, int64_t ub,
-                 int64_t step,
-                 function_ref<Value(Value k, Value acc)> body) {
+                 int64_t step, function_ref<Value(Value k, Value acc)> body) {
   OpBuilder &b = ctx.b;
   auto loop = scf::ForOp::create(b, ctx.loc, ctx.index(lb), ctx.index(ub),
                                  ctx.index(step), ValueRange{init});
@@ -42,8 +41,8 @@ Value zeros(EmitContext &ctx, VectorType type) {
 
 /// Ordered sum of the lanes (no reassociation: the same on every target).
 Value reduce(EmitContext &ctx, Value v) {
-  return vector::ReductionOp::create(ctx.b, ctx.loc,
-                                     vector::CombiningKind::ADD, v);
+  return vector::ReductionOp::create(ctx.b, ctx.loc, vector::CombiningKind::ADD,
+                                     v);
 }
 
 /// Inner product of input row `t` with weight row `n`.
@@ -60,26 +59,31 @@ Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
     bool half = w.format == llm::WeightFormat::f16;
     int64_t width = ctx.vectorWidth;
     auto vecType = VectorType::get({width}, f32);
-    Value view = ctx.weightView(
-        w.offset,
-        MemRefType::get({w.rows, w.cols}, half ? b.getF16Type() : f32));
+    Value view =
+        ctx.weightView(w.offset, MemRefType::get({w.rows, w.cols},
+                                                 half ? b.getF16Type() : f32));
     int64_t kVec = k / width * width;
-    Value vacc = accumulate(ctx, zeros(ctx, vecType), 0, kVec, width,
-                            [&](Value kk, Value acc) {
-      Value xv = vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, kk});
-      Value wv;
-      if (half) {
-        wv = vector::LoadOp::create(b, loc,
-                                    VectorType::get({width}, b.getF16Type()),
-                                    view, ValueRange{n, kk});
-        wv = arith::ExtFOp::create(b, loc, vecType, wv);
-      } else {
-        wv = vector::LoadOp::create(b, loc, vecType, view, ValueRange{n, kk});
-      }
-      return arith::AddFOp::create(b, loc, acc,
-                                   arith::MulFOp::create(b, loc, xv, wv));
-    });
-    Value sum = reduce(ctx, vacc);
+    Value sum = ctx.f32(0.0f);
+    if (kVec > 0) {
+      Value vacc = accumulate(
+          ctx, zeros(ctx, vecType), 0, kVec, width, [&](Value kk, Value acc) {
+            Value xv =
+                vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, kk});
+            Value wv;
+            if (half) {
+              wv = vector::LoadOp::create(
+                  b, loc, VectorType::get({width}, b.getF16Type()), view,
+                  ValueRange{n, kk});
+              wv = arith::ExtFOp::create(b, loc, vecType, wv);
+            } else {
+              wv = vector::LoadOp::create(b, loc, vecType, view,
+                                          ValueRange{n, kk});
+            }
+            return arith::AddFOp::create(b, loc, acc,
+                                         arith::MulFOp::create(b, loc, xv, wv));
+          });
+      sum = reduce(ctx, vacc);
+    }
     if (kVec == k)
       return sum;
     return accumulate(ctx, sum, kVec, k, 1, [&](Value kk, Value acc) {
@@ -95,18 +99,20 @@ Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
                                   MemRefType::get({w.rows, k / 32}, f32));
     Value qs = ctx.weightView(w.offset + w.packing.dataOffset,
                               MemRefType::get({w.rows, k}, i8));
-    Value vacc = accumulate(ctx, zeros(ctx, vecType), 0, k / 32, 1,
-                            [&](Value blk, Value acc) {
-      Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
-      Value d = memref::LoadOp::create(b, loc, scales, ValueRange{n, blk});
-      Value q = vector::LoadOp::create(b, loc, VectorType::get({32}, i8), qs,
-                                       ValueRange{n, col});
-      Value qf = arith::SIToFPOp::create(b, loc, vecType, q);
-      Value xv = vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
-      Value prod = arith::MulFOp::create(
-          b, loc, splat(ctx, vecType, d), arith::MulFOp::create(b, loc, qf, xv));
-      return arith::AddFOp::create(b, loc, acc, prod);
-    });
+    Value vacc = accumulate(
+        ctx, zeros(ctx, vecType), 0, k / 32, 1, [&](Value blk, Value acc) {
+          Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+          Value d = memref::LoadOp::create(b, loc, scales, ValueRange{n, blk});
+          Value q = vector::LoadOp::create(b, loc, VectorType::get({32}, i8),
+                                           qs, ValueRange{n, col});
+          Value qf = arith::SIToFPOp::create(b, loc, vecType, q);
+          Value xv =
+              vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
+          Value prod =
+              arith::MulFOp::create(b, loc, splat(ctx, vecType, d),
+                                    arith::MulFOp::create(b, loc, qf, xv));
+          return arith::AddFOp::create(b, loc, acc, prod);
+        });
     return reduce(ctx, vacc);
   }
   case llm::WeightFormat::q4_0: {
@@ -121,30 +127,31 @@ Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
     Value four = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(byteType, b.getI8IntegerAttr(4)));
     Value eight = splat(ctx, vecType, ctx.f32(8.0f));
-    Value vacc = accumulate(ctx, zeros(ctx, vecType), 0, k / 32, 1,
-                            [&](Value blk, Value acc) {
-      Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
-      Value colHigh = arith::AddIOp::create(b, loc, col, ctx.index(16));
-      Value byteCol = arith::MulIOp::create(b, loc, blk, ctx.index(16));
-      Value d = memref::LoadOp::create(b, loc, scales, ValueRange{n, blk});
-      Value bytes = vector::LoadOp::create(b, loc, byteType, nibbles,
-                                           ValueRange{n, byteCol});
-      Value lo = arith::AndIOp::create(b, loc, bytes, mask);
-      Value hi = arith::ShRUIOp::create(b, loc, bytes, four);
-      Value lof = arith::SubFOp::create(
-          b, loc, arith::UIToFPOp::create(b, loc, vecType, lo), eight);
-      Value hif = arith::SubFOp::create(
-          b, loc, arith::UIToFPOp::create(b, loc, vecType, hi), eight);
-      Value xl = vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
-      Value xh =
-          vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, colHigh});
-      Value dot = arith::AddFOp::create(b, loc,
-                                        arith::MulFOp::create(b, loc, lof, xl),
-                                        arith::MulFOp::create(b, loc, hif, xh));
-      return arith::AddFOp::create(
-          b, loc, acc,
-          arith::MulFOp::create(b, loc, splat(ctx, vecType, d), dot));
-    });
+    Value vacc = accumulate(
+        ctx, zeros(ctx, vecType), 0, k / 32, 1, [&](Value blk, Value acc) {
+          Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+          Value colHigh = arith::AddIOp::create(b, loc, col, ctx.index(16));
+          Value byteCol = arith::MulIOp::create(b, loc, blk, ctx.index(16));
+          Value d = memref::LoadOp::create(b, loc, scales, ValueRange{n, blk});
+          Value bytes = vector::LoadOp::create(b, loc, byteType, nibbles,
+                                               ValueRange{n, byteCol});
+          Value lo = arith::AndIOp::create(b, loc, bytes, mask);
+          Value hi = arith::ShRUIOp::create(b, loc, bytes, four);
+          Value lof = arith::SubFOp::create(
+              b, loc, arith::UIToFPOp::create(b, loc, vecType, lo), eight);
+          Value hif = arith::SubFOp::create(
+              b, loc, arith::UIToFPOp::create(b, loc, vecType, hi), eight);
+          Value xl =
+              vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
+          Value xh = vector::LoadOp::create(b, loc, vecType, x,
+                                            ValueRange{t, colHigh});
+          Value dot = arith::AddFOp::create(
+              b, loc, arith::MulFOp::create(b, loc, lof, xl),
+              arith::MulFOp::create(b, loc, hif, xh));
+          return arith::AddFOp::create(
+              b, loc, acc,
+              arith::MulFOp::create(b, loc, splat(ctx, vecType, d), dot));
+        });
     return reduce(ctx, vacc);
   }
   }
@@ -152,8 +159,7 @@ Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
 }
 } // namespace
 
-void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op,
-                                Value out) {
+void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   const DeviceWeight &w = ctx.weight(op.getWeightAttr());
   Value x = ctx.buffer(op.getInput());
   auto shape = op.getResult().getType().getShape();

@@ -1,4 +1,5 @@
-//===- Emitters.h - Per-op code emitters of convert-llm-to-loops -*- C++ -*-===//
+//===- Emitters.h - Per-op code emitters of convert-llm-to-loops -*- C++
+//-*-===//
 //
 // Internal to the llm-to-loops conversion: the state shared by the per-op
 // emitters (builder, ABI values, buffer and weight maps) and their entry
@@ -49,7 +50,9 @@ struct EmitContext {
   mlir::Value index(int64_t v);
   mlir::Value f32(float v);
   /// The buffer of a lowered tensor value.
-  mlir::Value buffer(mlir::Value tensor) const { return buffers.lookup(tensor); }
+  mlir::Value buffer(mlir::Value tensor) const {
+    return buffers.lookup(tensor);
+  }
   const DeviceWeight &weight(mlir::FlatSymbolRefAttr sym) const;
   /// A typed view of `bytes` bytes at `offset` in the weights buffer.
   mlir::Value weightView(uint64_t offset, mlir::MemRefType type);

@@ -45,9 +45,8 @@ const DeviceWeight &EmitContext::weight(FlatSymbolRefAttr sym) const {
 }
 
 Value EmitContext::weightView(uint64_t offset, MemRefType type) {
-  return memref::ViewOp::create(b, loc, type, weights,
-                                index(static_cast<int64_t>(offset)),
-                                ValueRange{});
+  return memref::ViewOp::create(
+      b, loc, type, weights, index(static_cast<int64_t>(offset)), ValueRange{});
 }
 
 Value EmitContext::loadWeightElement(const DeviceWeight &w, Value row,
@@ -60,8 +59,8 @@ Value EmitContext::loadWeightElement(const DeviceWeight &w, Value row,
     return memref::LoadOp::create(b, loc, view, ValueRange{row, col});
   }
   case llm::WeightFormat::f16: {
-    Value view = weightView(w.offset,
-                            MemRefType::get({w.rows, w.cols}, b.getF16Type()));
+    Value view =
+        weightView(w.offset, MemRefType::get({w.rows, w.cols}, b.getF16Type()));
     Value h = memref::LoadOp::create(b, loc, view, ValueRange{row, col});
     return arith::ExtFOp::create(b, loc, f32Type, h);
   }
@@ -71,7 +70,8 @@ Value EmitContext::loadWeightElement(const DeviceWeight &w, Value row,
                               MemRefType::get({w.rows, w.cols / 32}, f32Type));
     Value c32 = index(32);
     Value block = arith::DivUIOp::create(b, loc, col, c32);
-    Value scale = memref::LoadOp::create(b, loc, scales, ValueRange{row, block});
+    Value scale =
+        memref::LoadOp::create(b, loc, scales, ValueRange{row, block});
     Value q;
     if (w.format == llm::WeightFormat::q8_0) {
       Value qs = weightView(w.offset + w.packing.dataOffset,
@@ -89,10 +89,10 @@ Value EmitContext::loadWeightElement(const DeviceWeight &w, Value row,
       Value byteIdx = arith::AddIOp::create(
           b, loc, arith::MulIOp::create(b, loc, block, c16),
           arith::RemUIOp::create(b, loc, within, c16));
-      Value byte = memref::LoadOp::create(b, loc, nibbles,
-                                          ValueRange{row, byteIdx});
-      Value isHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
-                                           within, c16);
+      Value byte =
+          memref::LoadOp::create(b, loc, nibbles, ValueRange{row, byteIdx});
+      Value isHigh =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, within, c16);
       Type i8 = b.getI8Type();
       Value shift = arith::SelectOp::create(
           b, loc, isHigh, arith::ConstantIntOp::create(b, loc, i8, 4),
@@ -187,8 +187,8 @@ struct ConvertLLMToLoopsPass
 };
 } // namespace
 
-uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module,
-                                                 EmitContext &ctx, Fnv1a &id) {
+uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
+                                            Fnv1a &id) {
   uint64_t cursor = 0;
   for (auto w : module.getOps<llm::WeightOp>()) {
     DeviceWeight dw;
@@ -196,8 +196,8 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module,
     ArrayRef<int64_t> shape = w.getTensorType().getShape();
     dw.rows = shape.size() == 2 ? shape[0] : 1;
     dw.cols = shape.back();
-    dw.packing = getDevicePacking(static_cast<DeviceFormat>(dw.format),
-                                  dw.rows, dw.cols);
+    dw.packing = getDevicePacking(static_cast<DeviceFormat>(dw.format), dw.rows,
+                                  dw.cols);
     dw.offset = alignTo64(cursor);
     cursor = dw.offset + dw.packing.totalBytes;
     w->setAttr("llm.device_offset",
@@ -241,7 +241,7 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   }
   if (vectorWidth <= 0 || (vectorWidth & (vectorWidth - 1)) != 0) {
     module.emitError() << "vector-width must be a positive power of two, got "
-                       << vectorWidth;
+                       << static_cast<int64_t>(vectorWidth);
     return signalPassFailure();
   }
   WalkResult structured = entry.walk([](Operation *op) {
@@ -265,8 +265,8 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   auto logitsType = type.getNumResults() == 1
                         ? dyn_cast<RankedTensorType>(type.getResult(0))
                         : RankedTensorType();
-  if (!tokensType || tokensType != RankedTensorType::get(
-                                       {1}, IntegerType::get(context, 32)) ||
+  if (!tokensType ||
+      tokensType != RankedTensorType::get({1}, IntegerType::get(context, 32)) ||
       !type.getInput(1).isIndex() || !cacheType || !logitsType ||
       logitsType.getRank() != 2 || logitsType.getDimSize(0) != 1 ||
       !logitsType.getElementType().isF32() ||
@@ -296,17 +296,16 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   uint64_t weightsSize = planWeights(module, ctx, id);
   weightBytes = weightsSize;
   uint64_t kvBytes = cacheType.getTotalBytes();
-  auto weightsType =
-      MemRefType::get({std::max<int64_t>(weightsSize, 64)}, i8);
+  auto weightsType = MemRefType::get({std::max<int64_t>(weightsSize, 64)}, i8);
   auto kvType = MemRefType::get({std::max<int64_t>(kvBytes, 64)}, i8);
   auto arenaPlaceholder = MemRefType::get({64}, i8);
   auto logitsMemRef = MemRefType::get({vocab}, b.getF32Type());
-  auto forwardType = b.getFunctionType(
-      {weightsType, kvType, arenaPlaceholder, b.getI32Type(), b.getIndexType(),
-       logitsMemRef},
-      {});
-  auto forward = func::FuncOp::create(b, loc, "llmc_model_forward",
-                                      forwardType);
+  auto forwardType =
+      b.getFunctionType({weightsType, kvType, arenaPlaceholder, b.getI32Type(),
+                         b.getIndexType(), logitsMemRef},
+                        {});
+  auto forward =
+      func::FuncOp::create(b, loc, "llmc_model_forward", forwardType);
   Block *body = forward.addEntryBlock();
   b.setInsertionPointToStart(body);
   ctx.weights = body->getArgument(0);
@@ -317,9 +316,9 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   ArenaPlanner planner;
   auto allocate = [&](MemRefType t) -> std::pair<Value, uint64_t> {
     uint64_t offset = planner.allocate(memrefBytes(t));
-    Value view = memref::ViewOp::create(
-        b, loc, t, arena, ctx.index(static_cast<int64_t>(offset)),
-        ValueRange{});
+    Value view = memref::ViewOp::create(b, loc, t, arena,
+                                        ctx.index(static_cast<int64_t>(offset)),
+                                        ValueRange{});
     return {view, offset};
   };
 

@@ -1,0 +1,366 @@
+/* llmc-run: argument parsing, --info and text generation to a stream. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "llmc/cli.h"
+#include "llmc/runtime.h"
+
+#define LLMC_CLI_NAME "llmc-run"
+#define LLMC_CLI_DEFAULT_WEIGHTS "model.llmw"
+
+/// Parsed command line.
+typedef struct llmc_cli_options_t {
+  const char *weights_path; ///< NULL: next to the executable.
+  const char *prompt;       ///< NULL: not given.
+  int64_t steps;
+  float temperature;
+  float top_p;
+  int32_t top_k;
+  uint64_t seed;
+  bool seed_given;
+  bool info;
+  bool help;
+} llmc_cli_options_t;
+
+static void llmc_cli_usage(FILE *stream) {
+  fprintf(
+      stream,
+      "usage: " LLMC_CLI_NAME " [options]\n"
+      "  --weights PATH     weights file (default: " LLMC_CLI_DEFAULT_WEIGHTS
+      " next to the executable)\n"
+      "  --prompt TEXT      prompt to continue (required unless --info)\n"
+      "  --steps N          positions to run, prompt included; 0 = "
+      "max_seq_len (default 256)\n"
+      "  --temperature T    0 = greedy (default 1.0)\n"
+      "  --topp P           nucleus sampling threshold in [0,1] (default "
+      "0.9)\n"
+      "  --topk K           sample from the K most likely tokens, 0 = all "
+      "(default 0)\n"
+      "  --seed S           random seed (default: current time)\n"
+      "  --info             print the model description and exit\n"
+      "  --help             print this message\n");
+}
+
+/// Parses a whole decimal integer in [min, max].
+static bool llmc_parse_int(const char *text, long long min, long long max,
+                           long long *out_value) {
+  if (!*text)
+    return false;
+  char *end = NULL;
+  errno = 0;
+  long long value = strtoll(text, &end, 10);
+  if (errno != 0 || *end != '\0' || value < min || value > max)
+    return false;
+  *out_value = value;
+  return true;
+}
+
+/// Parses a whole unsigned 64-bit decimal integer.
+static bool llmc_parse_u64(const char *text, uint64_t *out_value) {
+  if (!*text || *text == '-')
+    return false;
+  char *end = NULL;
+  errno = 0;
+  unsigned long long value = strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0')
+    return false;
+  *out_value = value;
+  return true;
+}
+
+/// Parses a whole finite float in [min, max].
+static bool llmc_parse_float(const char *text, float min, float max,
+                             float *out_value) {
+  if (!*text)
+    return false;
+  char *end = NULL;
+  errno = 0;
+  float value = strtof(text, &end);
+  if (errno != 0 || *end != '\0' || !isfinite(value) || value < min ||
+      value > max)
+    return false;
+  *out_value = value;
+  return true;
+}
+
+/// Fills `options`; on a usage error prints why to `err` and returns false.
+static bool llmc_cli_parse(int argc, char **argv, FILE *err,
+                           llmc_cli_options_t *options) {
+  for (int i = 1; i < argc; ++i) {
+    const char *arg = argv[i];
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+      options->help = true;
+      continue;
+    }
+    if (strcmp(arg, "--info") == 0) {
+      options->info = true;
+      continue;
+    }
+    if (strncmp(arg, "--", 2) != 0) {
+      fprintf(err, LLMC_CLI_NAME ": unexpected argument '%s'\n", arg);
+      return false;
+    }
+    // --name VALUE or --name=VALUE.
+    const char *name = arg + 2;
+    const char *value = NULL;
+    size_t name_length = strlen(name);
+    const char *equals = strchr(name, '=');
+    if (equals) {
+      name_length = (size_t)(equals - name);
+      value = equals + 1;
+    }
+    static const char *const kValued[] = {
+        "weights", "prompt", "steps", "temperature", "topp", "topk", "seed"};
+    int which = -1;
+    for (int k = 0; k < (int)(sizeof(kValued) / sizeof(kValued[0])); ++k) {
+      if (strlen(kValued[k]) == name_length &&
+          strncmp(kValued[k], name, name_length) == 0)
+        which = k;
+    }
+    if (which < 0) {
+      fprintf(err, LLMC_CLI_NAME ": unknown option '%s'\n", arg);
+      return false;
+    }
+    if (!value) {
+      if (i + 1 >= argc) {
+        fprintf(err, LLMC_CLI_NAME ": option '%s' needs a value\n", arg);
+        return false;
+      }
+      value = argv[++i];
+    }
+    long long integer = 0;
+    bool ok = true;
+    switch (which) {
+    case 0:
+      options->weights_path = value;
+      break;
+    case 1:
+      options->prompt = value;
+      break;
+    case 2:
+      ok = llmc_parse_int(value, 0, INT64_MAX, &integer);
+      options->steps = integer;
+      break;
+    case 3:
+      ok = llmc_parse_float(value, 0.0f, INFINITY, &options->temperature);
+      break;
+    case 4:
+      ok = llmc_parse_float(value, 0.0f, 1.0f, &options->top_p);
+      break;
+    case 5:
+      ok = llmc_parse_int(value, 0, INT32_MAX, &integer);
+      options->top_k = (int32_t)integer;
+      break;
+    case 6:
+      ok = llmc_parse_u64(value, &options->seed);
+      options->seed_given = true;
+      break;
+    }
+    if (!ok) {
+      fprintf(err, LLMC_CLI_NAME ": invalid value '%s' for --%s\n", value,
+              kValued[which]);
+      return false;
+    }
+  }
+  if (!options->help && !options->info && !options->prompt) {
+    fprintf(err, LLMC_CLI_NAME ": --prompt is required\n");
+    return false;
+  }
+  return true;
+}
+
+/// Returns the default weights path (model.llmw next to the executable) in
+/// `buffer`.
+static const char *llmc_cli_default_weights(const char *argv0, char *buffer,
+                                            size_t buffer_size) {
+  const size_t suffix_size = sizeof("/" LLMC_CLI_DEFAULT_WEIGHTS);
+  ssize_t length = readlink("/proc/self/exe", buffer, buffer_size - 1);
+  if (length <= 0 || (size_t)length >= buffer_size - 1) {
+    // No /proc: use argv[0]'s directory, if it has one.
+    length = 0;
+    if (argv0 && strchr(argv0, '/') && strlen(argv0) < buffer_size - 1) {
+      length = (ssize_t)strlen(argv0);
+      memcpy(buffer, argv0, (size_t)length);
+    }
+  }
+  buffer[length] = '\0';
+  char *slash = strrchr(buffer, '/');
+  if (!slash || (size_t)(slash - buffer) + suffix_size > buffer_size)
+    return LLMC_CLI_DEFAULT_WEIGHTS;
+  memcpy(slash, "/" LLMC_CLI_DEFAULT_WEIGHTS, suffix_size);
+  return buffer;
+}
+
+/// Prints `status` as an error and frees it.
+static int llmc_cli_fail(FILE *err, llmc_status_t status) {
+  fprintf(err, LLMC_CLI_NAME ": error: %s [%s]\n", llmc_status_message(status),
+          llmc_status_code_string(llmc_status_code(status)));
+  llmc_status_free(status);
+  return LLMC_CLI_EXIT_ERROR;
+}
+
+static void llmc_cli_print_info(FILE *out, const llmc_model_info_t *info) {
+  fprintf(out,
+          "model:\n"
+          "  abi_version       %" PRId64 "\n"
+          "  model_id          0x%016" PRIx64 "\n"
+          "  dim               %" PRId64 "\n"
+          "  vocab_size        %" PRId64 "\n"
+          "  n_layers          %" PRId64 "\n"
+          "  max_seq_len       %" PRId64 "\n"
+          "  weights_data_size %" PRId64 " bytes\n"
+          "  kv_cache_bytes    %" PRId64 " bytes\n"
+          "  arena_bytes       %" PRId64 " bytes\n",
+          info->abi_version, info->model_id, info->dim, info->vocab_size,
+          info->n_layers, info->max_seq_len, info->weights_data_size,
+          info->kv_cache_bytes, info->arena_bytes);
+}
+
+static void llmc_cli_print_weights(FILE *out, const llmc_weights_t *weights,
+                                   const llmc_tokenizer_t *tokenizer) {
+  const llmc_weights_header_t *header = llmc_weights_header(weights);
+  fprintf(out,
+          "weights: %s\n"
+          "  file_size         %" PRIu64 " bytes (%s)\n"
+          "  model_id          0x%016" PRIx64 "\n"
+          "  data section      [offset %" PRIu64 ", size %" PRIu64 ")\n"
+          "  tokenizer section [offset %" PRIu64 ", size %" PRIu64 ")\n"
+          "tokenizer:\n"
+          "  vocab_size        %" PRId32 "\n"
+          "  bos_id            %" PRId32 "\n"
+          "  eos_id            %" PRId32 "\n"
+          "  flags             0x%" PRIx32 "\n",
+          llmc_weights_name(weights), header->file_size,
+          llmc_weights_is_mapped(weights) ? "mapped" : "read", header->model_id,
+          header->data_offset, header->data_size, header->tokenizer_offset,
+          header->tokenizer_size, llmc_tokenizer_vocab_size(tokenizer),
+          llmc_tokenizer_bos_id(tokenizer), llmc_tokenizer_eos_id(tokenizer),
+          llmc_tokenizer_flags(tokenizer));
+}
+
+static double llmc_cli_now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/// State of the streaming callback.
+typedef struct llmc_cli_printer_t {
+  FILE *out;
+  double start_seconds; ///< When the first piece was printed (0: not yet).
+} llmc_cli_printer_t;
+
+/// Prints a piece as llama2.c's safe_printf does: skips empty pieces and
+/// lone bytes that are neither printable nor whitespace.
+static llmc_status_t llmc_cli_print_piece(void *user_data,
+                                          const llmc_generate_event_t *event) {
+  llmc_cli_printer_t *printer = user_data;
+  llmc_string_view_t piece = event->piece;
+  if (printer->start_seconds == 0.0)
+    printer->start_seconds = llmc_cli_now_seconds();
+  if (piece.size == 0)
+    return LLMC_OK;
+  if (piece.size == 1) {
+    unsigned char byte = (unsigned char)piece.data[0];
+    if (!(isprint(byte) || isspace(byte)))
+      return LLMC_OK;
+  }
+  if (fwrite(piece.data, 1, piece.size, printer->out) != piece.size)
+    return llmc_status_make(LLMC_STATUS_IO_ERROR, "writing output failed");
+  fflush(printer->out);
+  return LLMC_OK;
+}
+
+/// Opens everything and generates (or prints --info).
+static int llmc_cli_run(const llmc_compiled_model_t *model,
+                        const llmc_cli_options_t *options,
+                        const char *weights_path, FILE *out, FILE *err) {
+  llmc_allocator_t allocator = llmc_allocator_system();
+  llmc_model_info_t info;
+  llmc_status_t status = llmc_compiled_model_query_info(model, &info);
+  if (status)
+    return llmc_cli_fail(err, status);
+  if (options->info)
+    llmc_cli_print_info(out, &info);
+
+  llmc_weights_t *weights = NULL;
+  llmc_session_t *session = NULL;
+  llmc_tokenizer_t *tokenizer = NULL;
+  llmc_sampler_t *sampler = NULL;
+  status = llmc_weights_open_file(weights_path, LLMC_WEIGHTS_OPEN_DEFAULT,
+                                  allocator, &weights);
+  if (!status)
+    status = llmc_session_create(model, weights, allocator, &session);
+  if (!status)
+    status = llmc_tokenizer_create_from_weights(weights, info.vocab_size,
+                                                allocator, &tokenizer);
+  if (!status && options->info)
+    llmc_cli_print_weights(out, weights, tokenizer);
+  if (!status && !options->info) {
+    llmc_sampler_params_t params = llmc_sampler_params_default();
+    params.temperature = options->temperature;
+    params.top_p = options->top_p;
+    params.top_k = options->top_k;
+    params.seed = options->seed;
+    status = llmc_sampler_create((int32_t)info.vocab_size, &params, allocator,
+                                 &sampler);
+  }
+  if (!status && !options->info) {
+    llmc_cli_printer_t printer = {out, 0.0};
+    llmc_generate_stats_t stats;
+    status = llmc_generate(session, tokenizer, sampler, options->prompt,
+                           strlen(options->prompt), options->steps,
+                           llmc_cli_print_piece, &printer, &stats);
+    fputc('\n', out);
+    fflush(out);
+    if (!status && stats.forward_calls > 1 && printer.start_seconds > 0.0) {
+      double elapsed = llmc_cli_now_seconds() - printer.start_seconds;
+      if (elapsed > 0.0)
+        fprintf(err, "achieved tok/s: %f\n",
+                (double)(stats.forward_calls - 1) / elapsed);
+    }
+  }
+  llmc_sampler_release(sampler);
+  llmc_tokenizer_release(tokenizer);
+  llmc_session_release(session);
+  llmc_weights_release(weights);
+  if (status)
+    return llmc_cli_fail(err, status);
+  return LLMC_CLI_EXIT_OK;
+}
+
+int llmc_run_cli(const llmc_compiled_model_t *model, int argc, char **argv,
+                 FILE *out, FILE *err) {
+  llmc_cli_options_t options;
+  memset(&options, 0, sizeof(options));
+  options.steps = 256;
+  options.temperature = 1.0f;
+  options.top_p = 0.9f;
+  options.top_k = 0;
+  if (!llmc_cli_parse(argc, argv, err, &options)) {
+    llmc_cli_usage(err);
+    return LLMC_CLI_EXIT_USAGE;
+  }
+  if (options.help) {
+    llmc_cli_usage(out);
+    return LLMC_CLI_EXIT_OK;
+  }
+  if (!options.seed_given)
+    options.seed = (uint64_t)time(NULL);
+  char path_buffer[4096];
+  const char *weights_path = options.weights_path;
+  if (!weights_path)
+    weights_path = llmc_cli_default_weights(argc > 0 ? argv[0] : NULL,
+                                            path_buffer, sizeof(path_buffer));
+  return llmc_cli_run(model, &options, weights_path, out, err);
+}

@@ -1,0 +1,47 @@
+# lit configuration of the llmc test suite.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "llmc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.llmc_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%models", config.llmc_models_dir))
+config.substitutions.append(("%src_root", config.llmc_src_root))
+config.substitutions.append(("%llmc_obj_root", config.llmc_obj_root))
+config.substitutions.append(("%python", config.python3))
+config.substitutions.append(
+    ("%make-test-model",
+     config.python3 + " " + os.path.join(config.llmc_src_root, "utils",
+                                          "make-test-model.py")))
+config.substitutions.append(
+    ("%run-aarch64",
+     config.qemu_aarch64 + " -L /usr/aarch64-linux-gnu -cpu max"))
+for vlen in (128, 256, 512):
+    config.substitutions.append(
+        ("%%run-riscv64-vlen%d" % vlen,
+         config.qemu_riscv64 + " -L /usr/riscv64-linux-gnu "
+         "-cpu rv64,v=true,vlen=%d,vext_spec=v1.0" % vlen))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.llmc_tools_dir, config.llvm_tools_dir]
+tools = ["llmc", "llmc-opt", "llmc-import-tests", "llmc-runtime-tests",
+         ToolSubst("%mlir-opt", "mlir-opt", unresolved="ignore")]
+if config.enable_fuzzers:
+    tools += ["gguf-fuzzer", "llmc-weights-fuzzer"]
+    config.available_features.add("fuzzers")
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+if config.qemu_aarch64:
+    config.available_features.add("qemu-aarch64")
+if config.qemu_riscv64:
+    config.available_features.add("qemu-riscv64")
