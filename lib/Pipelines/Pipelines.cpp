@@ -23,6 +23,7 @@ void llmc::buildLowerToLoopsPipeline(OpPassManager &pm,
   pm.addPass(llm::createLLMInlineStructurePass());
   ConvertLLMToLoopsPassOptions convert;
   convert.vectorWidth = options.vectorWidth;
+  convert.emulateF16 = options.emulateF16;
   pm.addPass(createConvertLLMToLoopsPass(convert));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

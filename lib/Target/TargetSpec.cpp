@@ -12,6 +12,15 @@
 
 using namespace llmc;
 
+bool llmc::hasNativeF16Conversion(const TargetSpec &target) {
+  if (target.arch != "riscv64")
+    return true; // x86-64-v3 has F16C, AArch64 has fcvtl
+  for (llvm::StringRef f : llvm::split(target.features, ','))
+    if (f == "+zvfhmin" || f == "+zvfh")
+      return true;
+  return false;
+}
+
 llvm::Expected<TargetSpec> llmc::parseTargetSpec(llvm::StringRef spec) {
   llvm::SmallVector<llvm::StringRef, 3> parts;
   spec.split(parts, ':', /*MaxSplit=*/2);

@@ -27,6 +27,8 @@ typedef struct llmc_cli_options_t {
   float top_p;
   int32_t top_k;
   uint64_t seed;
+  const char *tokens;     ///< --tokens: ids to evaluate (with --logits-out).
+  const char *logits_out; ///< --logits-out: where to write their logits.
   bool seed_given;
   bool info;
   bool help;
@@ -47,6 +49,10 @@ static void llmc_cli_usage(FILE *stream) {
       "  --topk K           sample from the K most likely tokens, 0 = all "
       "(default 0)\n"
       "  --seed S           random seed (default: current time)\n"
+      "  --tokens \"I J ..\"  with --logits-out: run these token ids at "
+      "positions 0..\n"
+      "  --logits-out FILE  write their logits (float32, [tokens][vocab]) "
+      "and exit\n"
       "  --info             print the model description and exit\n"
       "  --help             print this message\n");
 }
@@ -120,7 +126,8 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
       value = equals + 1;
     }
     static const char *const kValued[] = {
-        "weights", "prompt", "steps", "temperature", "topp", "topk", "seed"};
+        "weights", "prompt", "steps",  "temperature", "topp",
+        "topk",    "seed",   "tokens", "logits-out"};
     int which = -1;
     for (int k = 0; k < (int)(sizeof(kValued) / sizeof(kValued[0])); ++k) {
       if (strlen(kValued[k]) == name_length &&
@@ -165,6 +172,12 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
       ok = llmc_parse_u64(value, &options->seed);
       options->seed_given = true;
       break;
+    case 7:
+      options->tokens = value;
+      break;
+    case 8:
+      options->logits_out = value;
+      break;
     }
     if (!ok) {
       fprintf(err, LLMC_CLI_NAME ": invalid value '%s' for --%s\n", value,
@@ -172,11 +185,88 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
       return false;
     }
   }
-  if (!options->help && !options->info && !options->prompt) {
+  if (!options->tokens != !options->logits_out) {
+    fprintf(err, LLMC_CLI_NAME ": --tokens and --logits-out go together\n");
+    return false;
+  }
+  if (!options->help && !options->info && !options->prompt &&
+      !options->logits_out) {
     fprintf(err, LLMC_CLI_NAME ": --prompt is required\n");
     return false;
   }
   return true;
+}
+
+/// Parses the space-separated token ids of --tokens into a new array.
+static llmc_status_t llmc_cli_parse_tokens(const char *text,
+                                           llmc_allocator_t allocator,
+                                           int32_t **out_tokens,
+                                           size_t *out_count) {
+  size_t capacity = strlen(text) / 2 + 1;
+  int32_t *tokens = NULL;
+  LLMC_RETURN_IF_ERROR(llmc_allocator_alloc(
+      allocator, capacity * sizeof(int32_t), 8, (void **)&tokens));
+  size_t count = 0;
+  const char *p = text;
+  while (*p) {
+    while (*p == ' ' || *p == ',')
+      ++p;
+    if (!*p)
+      break;
+    char *end = NULL;
+    errno = 0;
+    long value = strtol(p, &end, 10);
+    if (end == p || errno != 0 || value < 0 || value > INT32_MAX ||
+        (*end && *end != ' ' && *end != ',')) {
+      llmc_allocator_free(allocator, tokens);
+      return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                              "--tokens: '%s' is not a list of token ids",
+                              text);
+    }
+    tokens[count++] = (int32_t)value;
+    p = end;
+  }
+  if (count == 0) {
+    llmc_allocator_free(allocator, tokens);
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                            "--tokens: no token ids given");
+  }
+  *out_tokens = tokens;
+  *out_count = count;
+  return LLMC_OK;
+}
+
+/// --logits-out: the logits of every position of --tokens, as raw float32.
+static llmc_status_t llmc_cli_write_logits(llmc_session_t *session,
+                                           const llmc_model_info_t *info,
+                                           const llmc_cli_options_t *options,
+                                           llmc_allocator_t allocator) {
+  int32_t *tokens = NULL;
+  size_t count = 0;
+  LLMC_RETURN_IF_ERROR(
+      llmc_cli_parse_tokens(options->tokens, allocator, &tokens, &count));
+  float *logits = NULL;
+  llmc_status_t status = llmc_allocator_alloc(
+      allocator, count * (size_t)info->vocab_size * 4, 64, (void **)&logits);
+  if (!status)
+    status = llmc_session_compute_logits(session, tokens, count, logits);
+  if (!status) {
+    FILE *file = fopen(options->logits_out, "wb");
+    if (!file) {
+      status = llmc_status_make(LLMC_STATUS_IO_ERROR, "cannot write %s: %s",
+                                options->logits_out, strerror(errno));
+    } else {
+      size_t n = count * (size_t)info->vocab_size;
+      bool ok = fwrite(logits, sizeof(float), n, file) == n;
+      ok = fclose(file) == 0 && ok;
+      if (!ok)
+        status = llmc_status_make(LLMC_STATUS_IO_ERROR, "error writing %s",
+                                  options->logits_out);
+    }
+  }
+  llmc_allocator_free(allocator, logits);
+  llmc_allocator_free(allocator, tokens);
+  return status;
 }
 
 /// Returns the default weights path (model.llmw next to the executable) in
@@ -306,7 +396,9 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
                                                 allocator, &tokenizer);
   if (!status && options->info)
     llmc_cli_print_weights(out, weights, tokenizer);
-  if (!status && !options->info) {
+  if (!status && options->logits_out) {
+    status = llmc_cli_write_logits(session, &info, options, allocator);
+  } else if (!status && !options->info) {
     llmc_sampler_params_t params = llmc_sampler_params_default();
     params.temperature = options->temperature;
     params.top_p = options->top_p;
@@ -315,7 +407,7 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
     status = llmc_sampler_create((int32_t)info.vocab_size, &params, allocator,
                                  &sampler);
   }
-  if (!status && !options->info) {
+  if (!status && !options->info && !options->logits_out) {
     llmc_cli_printer_t printer = {out, 0.0};
     llmc_generate_stats_t stats;
     status = llmc_generate(session, tokenizer, sampler, options->prompt,

@@ -231,7 +231,12 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
     return module.takeError();
   ModuleOp m = **module;
   if (llvm::Error err = runPipeline(
-          m, [](OpPassManager &pm) { buildLowerToLoopsPipeline(pm); },
+          m,
+          [&](OpPassManager &pm) {
+            LowerToLoopsOptions lowering;
+            lowering.emulateF16 = !hasNativeF16Conversion(*target);
+            buildLowerToLoopsPipeline(pm, lowering);
+          },
           "lowering to loops"))
     return err;
   auto layout = m->getAttrOfType<DictionaryAttr>("llm.device_layout");

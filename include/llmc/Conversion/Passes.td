@@ -44,7 +44,10 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
   ];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", "16",
-           "Number of f32 lanes of the inner-product vectors">
+           "Number of f32 lanes of the inner-product vectors">,
+    Option<"emulateF16", "emulate-f16", "bool", "false",
+           "Widen f16 weights with integer arithmetic (targets without an "
+           "f16 conversion instruction)">
   ];
   let statistics = [
     Statistic<"arenaBytes", "arena-bytes", "Bytes of the activation arena">,

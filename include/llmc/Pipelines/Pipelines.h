@@ -19,6 +19,8 @@ namespace llmc {
 /// Options of the llm-to-loops stage.
 struct LowerToLoopsOptions {
   int64_t vectorWidth = 16;
+  /// See convert-llm-to-loops' emulate-f16.
+  bool emulateF16 = false;
 };
 
 /// llm (with structure) -> flat llm -> buffer-level loops (scf, memref,

@@ -34,6 +34,11 @@ struct TargetSpec {
 /// that lists the known ones.
 llvm::Expected<TargetSpec> parseTargetSpec(llvm::StringRef spec);
 
+/// Whether the target converts f16 to f32 in hardware (scalar and vector);
+/// if not, the lowering widens f16 weights with integer arithmetic rather
+/// than calling a libgcc routine the device's libc may lack.
+bool hasNativeF16Conversion(const TargetSpec &target);
+
 /// Checks that LLVM knows the target's CPU and every feature it names, so a
 /// typo fails before any work is done.
 llvm::Error checkTargetSpec(const TargetSpec &target);

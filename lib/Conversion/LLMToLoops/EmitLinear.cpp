@@ -74,7 +74,7 @@ Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
               wv = vector::LoadOp::create(
                   b, loc, VectorType::get({width}, b.getF16Type()), view,
                   ValueRange{n, kk});
-              wv = arith::ExtFOp::create(b, loc, vecType, wv);
+              wv = ctx.extendF16(wv);
             } else {
               wv = vector::LoadOp::create(b, loc, vecType, view,
                                           ValueRange{n, kk});

@@ -31,8 +31,9 @@ struct DeviceWeight {
 
 /// State shared by the emitters while lowering one decode function.
 struct EmitContext {
-  EmitContext(mlir::OpBuilder &b, mlir::Location loc, int64_t vectorWidth)
-      : b(b), loc(loc), vectorWidth(vectorWidth) {}
+  EmitContext(mlir::OpBuilder &b, mlir::Location loc, int64_t vectorWidth,
+              bool emulateF16)
+      : b(b), loc(loc), vectorWidth(vectorWidth), emulateF16(emulateF16) {}
 
   mlir::OpBuilder &b;
   mlir::Location loc;
@@ -40,6 +41,9 @@ struct EmitContext {
   mlir::Value kvCache; ///< memref<Kxi8>: the KV cache.
   mlir::Value pos;     ///< index: position of the first row.
   int64_t vectorWidth;
+  /// Widen f16 with integer arithmetic instead of the target's conversion
+  /// (for targets without one, e.g. RISC-V without Zfhmin/Zvfhmin).
+  bool emulateF16;
   /// Buffers of lowered tensor values.
   llvm::DenseMap<mlir::Value, mlir::Value> buffers;
   /// Device placement of weights, by symbol name.
@@ -56,6 +60,9 @@ struct EmitContext {
   const DeviceWeight &weight(mlir::FlatSymbolRefAttr sym) const;
   /// A typed view of `bytes` bytes at `offset` in the weights buffer.
   mlir::Value weightView(uint64_t offset, mlir::MemRefType type);
+  /// Widens an f16 scalar or vector to f32 (exactly, including subnormals,
+  /// infinities and NaN).
+  mlir::Value extendF16(mlir::Value half);
   /// Loads element (row, col) of a weight as f32, dequantizing if needed.
   mlir::Value loadWeightElement(const DeviceWeight &w, mlir::Value row,
                                 mlir::Value col);

@@ -62,7 +62,7 @@ Value EmitContext::loadWeightElement(const DeviceWeight &w, Value row,
     Value view =
         weightView(w.offset, MemRefType::get({w.rows, w.cols}, b.getF16Type()));
     Value h = memref::LoadOp::create(b, loc, view, ValueRange{row, col});
-    return arith::ExtFOp::create(b, loc, f32Type, h);
+    return extendF16(h);
   }
   case llm::WeightFormat::q8_0:
   case llm::WeightFormat::q4_0: {
@@ -107,6 +107,61 @@ Value EmitContext::loadWeightElement(const DeviceWeight &w, Value row,
   }
   }
   llvm_unreachable("unknown weight format");
+}
+
+Value EmitContext::extendF16(Value half) {
+  Type f32Type = b.getF32Type();
+  auto vecType = dyn_cast<VectorType>(half.getType());
+  auto like = [&](Type scalar) -> Type {
+    return vecType ? Type(VectorType::get(vecType.getShape(), scalar)) : scalar;
+  };
+  if (!emulateF16)
+    return arith::ExtFOp::create(b, loc, like(f32Type), half);
+  // Integer widening (F. Giesen's exact half-to-float): move exponent and
+  // mantissa into place, rebias the exponent, fix up Inf/NaN, and
+  // renormalize subnormals by a float subtraction that is exact.
+  Type i32 = like(b.getI32Type());
+  auto constI = [&](uint32_t v) -> Value {
+    TypedAttr attr = b.getI32IntegerAttr(static_cast<int32_t>(v));
+    if (vecType)
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(cast<ShapedType>(i32), attr));
+    return arith::ConstantOp::create(b, loc, attr);
+  };
+  auto constF = [&](float v) -> Value {
+    TypedAttr attr = b.getF32FloatAttr(v);
+    if (vecType)
+      return arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(cast<ShapedType>(like(f32Type)), attr));
+    return arith::ConstantOp::create(b, loc, attr);
+  };
+  Value bits = arith::ExtUIOp::create(
+      b, loc, i32,
+      arith::BitcastOp::create(b, loc, like(b.getI16Type()), half));
+  Value o = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, bits, constI(0x7fff)), constI(13));
+  Value exp = arith::AndIOp::create(b, loc, o, constI(0x0f800000));
+  o = arith::AddIOp::create(b, loc, o, constI(0x38000000));
+  Value isSpecial = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exp,
+                                          constI(0x0f800000));
+  o = arith::SelectOp::create(
+      b, loc, isSpecial, arith::AddIOp::create(b, loc, o, constI(0x38000000)),
+      o);
+  Value isSub =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exp, constI(0));
+  Value sub = arith::SubFOp::create(
+      b, loc,
+      arith::BitcastOp::create(
+          b, loc, like(f32Type),
+          arith::AddIOp::create(b, loc, o, constI(0x00800000))),
+      constF(6.103515625e-05f)); // 2^-14
+  Value mag = arith::SelectOp::create(
+      b, loc, isSub, arith::BitcastOp::create(b, loc, i32, sub), o);
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, bits, constI(0x8000)), constI(16));
+  return arith::BitcastOp::create(b, loc, like(f32Type),
+                                  arith::OrIOp::create(b, loc, mag, sign));
 }
 
 void EmitContext::forLoop(Value lb, Value ub, int64_t step,
@@ -292,7 +347,7 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   Location loc = entry.getLoc();
   Type i8 = b.getI8Type();
   Fnv1a id;
-  EmitContext ctx(b, loc, vectorWidth);
+  EmitContext ctx(b, loc, vectorWidth, emulateF16);
   uint64_t weightsSize = planWeights(module, ctx, id);
   weightBytes = weightsSize;
   uint64_t kvBytes = cacheType.getTotalBytes();
