@@ -8,21 +8,25 @@
 #ifndef LLMC_TOOLS_LLMC_DRIVER_H
 #define LLMC_TOOLS_LLMC_DRIVER_H
 
+#include "llmc/Compiler/Compiler.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <vector>
 
 namespace llmc::driver {
 
 struct CommonOptions {
-  std::string tokenizerPath;
-  int64_t maxSeq = 0;
+  LoadOptions load;
 };
 
 struct CompileOptions {
   CommonOptions common;
   std::string target = "x86_64";
+  /// Textual pass pipeline run on the llm module before lowering.
+  std::string compress;
   bool emitAssembly = false;
 };
 

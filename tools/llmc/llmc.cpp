@@ -1,5 +1,4 @@
-//===- llmc.cpp - The llmc driver --------------------------------*- C++
-//-*-===//
+//===- llmc.cpp - The llmc driver -------------------------------*- C++ -*-===//
 //
 // One command from a model file to a device artifact:
 //
@@ -13,6 +12,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "Driver.h"
+
+#include "llmc/Registration.h"
+
+#include "mlir/Transforms/Passes.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -47,6 +50,12 @@ cl::opt<int64_t> maxSeq("max-seq",
                         cl::desc("KV-cache length (default: the model's "
                                  "context length)"),
                         cl::init(0), cl::sub(importCmd), cl::sub(compileCmd));
+cl::opt<std::string>
+    compress("compress",
+             cl::desc("Pass pipeline run on the llm module before lowering, "
+                      "e.g. 'builtin.module(llm-inline-structure)' (any "
+                      "registered pass; see llmc-opt --help)"),
+             cl::value_desc("pipeline"), cl::init(""), cl::sub(compileCmd));
 cl::opt<bool> emitAsm("emit-asm",
                       cl::desc("Also write the model's assembly "
                                "(OUTDIR/model.s)"),
@@ -55,11 +64,15 @@ cl::opt<bool> emitAsm("emit-asm",
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  // Textual pipelines (--compress) name llmc's passes and the upstream
+  // transforms (canonicalize, cse, ...).
+  llmc::registerAllPassesAndPipelines();
+  mlir::registerTransformsPasses();
   cl::ParseCommandLineOptions(
       argc, argv, "llmc: ahead-of-time compiler for small LLMs on edge CPUs\n");
   llmc::driver::CommonOptions common;
-  common.tokenizerPath = tokenizer;
-  common.maxSeq = maxSeq;
+  common.load.tokenizerPath = tokenizer;
+  common.load.maxSeq = maxSeq;
   Error err = Error::success();
   if (importCmd) {
     err = llmc::driver::runImport(importInput, importOutput, common);
@@ -67,6 +80,7 @@ int main(int argc, char **argv) {
     llmc::driver::CompileOptions options;
     options.common = common;
     options.target = target;
+    options.compress = compress;
     options.emitAssembly = emitAsm;
     err = llmc::driver::runCompile(compileInput, compileOutput, options);
   } else {

@@ -1,0 +1,120 @@
+//===- Compiler.h - The stages of `llmc compile` as functions ---*- C++ -*-===//
+//
+// Load a model file or llm module, run a compression pipeline on it, and
+// compile it for a target into a directory, as a device executable or as a
+// shared object for the host. The llmc driver's commands (compile, eval) and
+// the host evaluator are built from these functions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_COMPILER_COMPILER_H
+#define LLMC_COMPILER_COMPILER_H
+
+#include "llmc/Target/Target.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Pass/PassManager.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir {
+class MLIRContext;
+} // namespace mlir
+
+namespace llmc {
+
+/// Creates an MLIR context with the llm dialect, the dialects llmc's
+/// lowering produces and the LLVM IR translations, all loaded.
+std::unique_ptr<mlir::MLIRContext> createCompilerContext();
+
+/// How a model file becomes an llm module.
+struct LoadOptions {
+  /// Tokenizer file for llama2.c checkpoints ("" = next to the model).
+  std::string tokenizerPath;
+  /// KV-cache length; 0 means the model's context length.
+  int64_t maxSeq = 0;
+};
+
+/// Imports a model file (GGUF, llama2.c) or parses an llm module (`.mlir`,
+/// `.mlirbc`). Errors name the file; parse errors are also reported as
+/// diagnostics with their location.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+loadModule(mlir::MLIRContext &context, llvm::StringRef input,
+           const LoadOptions &options);
+
+/// Parses a textual compression pipeline for the llm module. `text` is
+/// either anchored (`builtin.module(llm-inline-structure,canonicalize)`) or
+/// a bare pass list (`llm-inline-structure,canonicalize`), which is anchored
+/// on builtin.module. Passes must be registered
+/// (llmc::registerAllPassesAndPipelines). The error says what is wrong with
+/// the text.
+llvm::Expected<mlir::OpPassManager>
+parseCompressionPipeline(llvm::StringRef text);
+
+/// Runs a pipeline from parseCompressionPipeline on `module` (verifying the
+/// IR after each pass). `description` names the pipeline in the error.
+llvm::Error runCompressionPipeline(mlir::ModuleOp module,
+                                   const mlir::OpPassManager &pipeline,
+                                   llvm::StringRef description);
+
+/// What compileModule links.
+enum class OutputKind {
+  /// `llmc-run`: the runtime's main, the model and the runtime, static.
+  Executable,
+  /// `model.so`: the model alone, to be loaded with dlopen on the host.
+  SharedObject,
+};
+
+/// The sizes the compiled model asks the runtime for (the module's
+/// llm.device_layout).
+struct DeviceLayoutSummary {
+  uint64_t modelId = 0;
+  int64_t weightsBytes = 0;
+  int64_t kvCacheBytes = 0;
+  int64_t arenaBytes = 0;
+  int64_t maxSeq = 0;
+};
+
+/// The files compileModule wrote, as paths inside its directory.
+struct CompiledFiles {
+  std::string weights;  ///< model.llmw
+  std::string object;   ///< model.o
+  std::string output;   ///< llmc-run or model.so
+  std::string assembly; ///< model.s, or "" without emitAssembly
+  DeviceLayoutSummary layout;
+};
+
+/// Lowers an llm module (in place) for `target` and writes into the
+/// existing directory `dir`: the weights file, the object code (and the
+/// assembly if asked) and the linked `output`.
+llvm::Expected<CompiledFiles>
+compileModule(mlir::ModuleOp module, const TargetSpec &target,
+              llvm::StringRef dir, OutputKind kind, bool emitAssembly = false);
+
+/// Links `objectPath` with the runtime for `target` into a static device
+/// executable (`llmc-run`). The linker driver is $LLMC_CLANG or the clang
+/// llmc was built with; the runtime comes from $LLMC_RUNTIME_DIR or the
+/// build tree.
+llvm::Error linkExecutable(const TargetSpec &target, llvm::StringRef objectPath,
+                           llvm::StringRef outPath);
+
+/// Links `objectPath` into a shared object (`-shared`, with libm) that
+/// exports the model ABI, for dlopen on the host.
+llvm::Error linkSharedObject(const TargetSpec &target,
+                             llvm::StringRef objectPath,
+                             llvm::StringRef outPath);
+
+/// Writes an artifact's manifest.json (docs/artifact.md). `compress` is the
+/// compression pipeline that was applied ("" for none).
+llvm::Error writeManifest(llvm::StringRef path, llvm::StringRef source,
+                          const TargetSpec &target, const CompiledFiles &files,
+                          llvm::StringRef compress);
+
+} // namespace llmc
+
+#endif // LLMC_COMPILER_COMPILER_H

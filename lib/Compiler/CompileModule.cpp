@@ -1,0 +1,94 @@
+//===- CompileModule.cpp - Lower, write weights, emit, link -----*- C++ -*-===//
+//
+// The back half of `llmc compile`: lower to loops, write the weights file at
+// the planned offsets, lower to LLVM, emit object code for the target and
+// link it as a device executable or a host shared object.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llmc/Compiler/Compiler.h"
+
+#include "llmc/Pipelines/Pipelines.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Pass/PassManager.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace llmc;
+
+static llvm::Error runPipeline(ModuleOp module,
+                               llvm::function_ref<void(OpPassManager &)> build,
+                               llvm::StringRef stage) {
+  PassManager pm(module.getContext());
+  build(pm);
+  if (failed(pm.run(module)))
+    return llvm::createStringError("%s failed", stage.str().c_str());
+  return llvm::Error::success();
+}
+
+/// Reads the module's llm.device_layout (set by convert-llm-to-loops).
+static DeviceLayoutSummary readDeviceLayout(ModuleOp module) {
+  auto layout = module->getAttrOfType<DictionaryAttr>("llm.device_layout");
+  auto get = [&](llvm::StringRef key) -> int64_t {
+    auto attr = layout ? layout.getAs<IntegerAttr>(key) : IntegerAttr();
+    return attr ? attr.getInt() : 0;
+  };
+  DeviceLayoutSummary summary;
+  summary.modelId = uint64_t(get("model_id"));
+  summary.weightsBytes = get("weights_bytes");
+  summary.kvCacheBytes = get("kv_cache_bytes");
+  summary.arenaBytes = get("arena_bytes");
+  summary.maxSeq = get("max_seq");
+  return summary;
+}
+
+llvm::Expected<CompiledFiles>
+llmc::compileModule(ModuleOp module, const TargetSpec &target,
+                    llvm::StringRef dir, OutputKind kind, bool emitAssembly) {
+  auto file = [&](llvm::StringRef name) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, name);
+    return std::string(path);
+  };
+  CompiledFiles files;
+  files.weights = file("model.llmw");
+  files.object = file("model.o");
+  files.output = file(kind == OutputKind::Executable ? "llmc-run" : "model.so");
+  if (emitAssembly)
+    files.assembly = file("model.s");
+
+  if (llvm::Error err = runPipeline(
+          module,
+          [&](OpPassManager &pm) {
+            LowerToLoopsOptions lowering;
+            lowering.emulateF16 = !hasNativeF16Conversion(target);
+            buildLowerToLoopsPipeline(pm, lowering);
+          },
+          "lowering to loops"))
+    return std::move(err);
+  files.layout = readDeviceLayout(module);
+
+  if (llvm::Error err = writeWeightsFile(module, files.weights))
+    return std::move(err);
+  if (llvm::Error err = runPipeline(
+          module, [](OpPassManager &pm) { buildLowerToLLVMPipeline(pm); },
+          "lowering to LLVM"))
+    return std::move(err);
+  if (llvm::Error err = emitObjectFile(module, target, files.object))
+    return std::move(err);
+  if (emitAssembly)
+    if (llvm::Error err = emitObjectFile(module, target, files.assembly,
+                                         /*assembly=*/true))
+      return std::move(err);
+
+  llvm::Error linked =
+      kind == OutputKind::Executable
+          ? linkExecutable(target, files.object, files.output)
+          : linkSharedObject(target, files.object, files.output);
+  if (linked)
+    return std::move(linked);
+  return files;
+}
