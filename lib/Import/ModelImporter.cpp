@@ -22,16 +22,16 @@ using namespace mlir;
 using namespace llmc;
 
 namespace {
-llm::WeightFormat toWeightFormat(TensorFormat format) {
+llm::FormatKind toFormatKind(TensorFormat format) {
   switch (format) {
   case TensorFormat::F32:
-    return llm::WeightFormat::f32;
+    return llm::FormatKind::f32;
   case TensorFormat::F16:
-    return llm::WeightFormat::f16;
+    return llm::FormatKind::f16;
   case TensorFormat::Q8_0:
-    return llm::WeightFormat::q8_0;
+    return llm::FormatKind::q8_0;
   case TensorFormat::Q4_0:
-    return llm::WeightFormat::q4_0;
+    return llm::FormatKind::q4_0;
   }
   llvm_unreachable("unknown tensor format");
 }
@@ -165,7 +165,10 @@ OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
     auto data = llm::ExternalDataAttr::get(context, absPath, t.offset, t.size);
     llm::WeightOp::create(
         b, loc, b.getStringAttr(t.name), TypeAttr::get(type),
-        llm::WeightFormatAttr::get(context, toWeightFormat(t.format)), data);
+        t.format == TensorFormat::F32
+            ? llm::FormatAttr()
+            : llm::FormatAttr::get(context, toFormatKind(t.format)),
+        data);
   }
 
   auto cacheType =

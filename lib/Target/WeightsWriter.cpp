@@ -3,19 +3,18 @@
 // Streams every weight, repacked into its device layout (DeviceLayout.h),
 // and the tokenizer section into an LLMW file (runtime/include/llmc/format.h).
 // Source bytes are memory-mapped and read once, so writing a model needs
-// little memory beyond the pages being copied.
+// little memory beyond one weight's repacked parts.
 //
 //===----------------------------------------------------------------------===//
 
 #include "llmc/Target/Target.h"
 
 #include "llm/IR/LLMOps.h"
+#include "llm/IR/WeightData.h"
 #include "llmc/Conversion/DeviceLayout.h"
 #include "llmc/format.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "llvm/ADT/StringMap.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
@@ -24,33 +23,6 @@ using namespace mlir;
 using namespace llmc;
 
 namespace {
-/// IEEE half to single precision.
-float halfToFloat(uint16_t h) {
-  uint32_t sign = uint32_t(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else { // subnormal: normalize
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while ((mant & 0x400) == 0);
-      bits = sign | uint32_t(127 - 15 - e) << 23 | (mant & 0x3ff) << 13;
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000 | mant << 13;
-  } else {
-    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 class Writer {
 public:
   explicit Writer(llvm::raw_fd_ostream &os) : os(os) {}
@@ -73,86 +45,37 @@ private:
   uint64_t written = 0;
 };
 
-/// Source bytes of weights, with memory-mapped model files shared by path.
-class SourceData {
-public:
-  /// The stored bytes of `weight` in its storage format, or an error.
-  llvm::Expected<ArrayRef<char>> bytes(llm::WeightOp weight,
-                                       std::vector<char> &scratch) {
-    std::optional<Attribute> data = weight.getData();
-    if (!data)
-      return error(weight, "has no data; code generation needs its bytes "
-                           "(import it from a model file)");
-    uint64_t expected = weight.getStorageBytes();
-    if (auto ext = dyn_cast<llm::ExternalDataAttr>(*data)) {
-      auto it = files.find(ext.getPath());
-      if (it == files.end()) {
-        auto buffer = llvm::MemoryBuffer::getFile(
-            ext.getPath(), /*IsText=*/false, /*RequiresNullTerminator=*/false);
-        if (!buffer)
-          return error(weight, "cannot open its data file '" +
-                                   ext.getPath().str() +
-                                   "': " + buffer.getError().message());
-        it = files.try_emplace(ext.getPath(), std::move(*buffer)).first;
-      }
-      const llvm::MemoryBuffer &file = *it->second;
-      if (ext.getOffset() > file.getBufferSize() ||
-          ext.getSize() > file.getBufferSize() - ext.getOffset())
-        return error(weight, "data [offset " + std::to_string(ext.getOffset()) +
-                                 ", size " + std::to_string(ext.getSize()) +
-                                 ") lies outside '" + ext.getPath().str() +
-                                 "' (" + std::to_string(file.getBufferSize()) +
-                                 " bytes); was the file changed?");
-      return ArrayRef<char>(file.getBufferStart() + ext.getOffset(),
-                            ext.getSize());
-    }
-    auto elements = cast<ElementsAttr>(*data);
-    if (std::optional<ArrayRef<char>> raw = llm::getRawBytes(elements)) {
-      if (raw->size() != expected)
-        return error(weight, "data holds " + std::to_string(raw->size()) +
-                                 " bytes, expected " +
-                                 std::to_string(expected));
-      return *raw;
-    }
-    // A splat (dense<c>): expand the f32 value.
-    auto dense = dyn_cast<DenseElementsAttr>(elements);
-    if (!dense || !dense.isSplat() || !dense.getElementType().isF32())
-      return error(weight, "data is not available in memory");
-    float value = dense.getSplatValue<float>();
-    scratch.resize(expected);
-    for (uint64_t i = 0; i < expected; i += 4)
-      std::memcpy(scratch.data() + i, &value, 4);
-    return ArrayRef<char>(scratch);
-  }
-
-private:
-  static llvm::Error error(llm::WeightOp weight, const llvm::Twine &message) {
-    return llvm::createStringError("weight @" + weight.getSymName().str() +
-                                   " " + message.str());
-  }
-  llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> files;
-};
-
-/// Writes one weight in its device layout starting at the writer's offset.
-void writePacked(Writer &w, llm::WeightFormat format, ArrayRef<char> src,
-                 uint64_t start, const DevicePacking &packing) {
-  if (format == llm::WeightFormat::f32 || format == llm::WeightFormat::f16) {
+/// Writes one weight in its device layout starting at `start` (the writer's
+/// offset): dense formats as they are, integer formats as scales, offsets
+/// and quants (nibbles re-packed into ggml's order per 32 elements).
+void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
+                 uint64_t start) {
+  llm::FormatAttr format = weight.getFormatOrDefault();
+  int64_t rows = weight.getRows(), cols = weight.getCols();
+  if (format.isDense()) {
     w.write(src.data(), src.size());
     return;
   }
-  // ggml blocks: fp16 scale then the quants (32 int8 or 16 nibble bytes).
-  uint64_t quantBytes = format == llm::WeightFormat::q8_0 ? 32 : 16;
-  uint64_t blockBytes = 2 + quantBytes;
-  uint64_t blocks = src.size() / blockBytes;
-  for (uint64_t b = 0; b < blocks; ++b) {
-    uint16_t h;
-    std::memcpy(&h, src.data() + b * blockBytes, 2);
-    float scale = halfToFloat(h);
-    w.write(&scale, 4);
+  DeviceFormat device = getDeviceFormat(format, cols);
+  DevicePacking packing = getDevicePacking(device, rows, cols);
+  llm::UnpackedWeight u = llm::unpackWeight(format, rows, cols, src);
+  w.write(u.scales.data(), u.scales.size() * 4);
+  if (device.asymmetric) {
+    w.padTo(start + packing.minsOffset);
+    w.write(u.offsets.data(), u.offsets.size() * 4);
   }
   w.padTo(start + packing.dataOffset);
-  for (uint64_t b = 0; b < blocks; ++b)
-    w.write(src.data() + b * blockBytes + 2, quantBytes);
+  if (device.kind == DeviceFormat::Int8) {
+    w.write(u.quants.data(), u.quants.size());
+    return;
+  }
+  std::vector<char> nibbles(u.quants.size() / 2);
+  for (size_t b = 0; b < u.quants.size() / 32; ++b)
+    for (int j = 0; j < 16; ++j)
+      nibbles[b * 16 + j] =
+          static_cast<char>((u.quants[b * 32 + j] & 0xF) |
+                            ((u.quants[b * 32 + j + 16] & 0xF) << 4));
+  w.write(nibbles.data(), nibbles.size());
 }
 } // namespace
 
@@ -198,7 +121,7 @@ llvm::Error llmc::writeWeightsFile(ModuleOp module, llvm::StringRef path) {
   Writer w(os);
   w.write(&header, sizeof(header));
 
-  SourceData sources;
+  llm::WeightDataReader reader;
   std::vector<char> scratch;
   for (auto weight : module.getOps<llm::WeightOp>()) {
     auto offsetAttr = weight->getAttrOfType<IntegerAttr>("llm.device_offset");
@@ -209,18 +132,17 @@ llvm::Error llmc::writeWeightsFile(ModuleOp module, llvm::StringRef path) {
     if (start < w.offset())
       return llvm::createStringError("weight @%s overlaps the previous one",
                                      weight.getSymName().str().c_str());
-    llvm::Expected<ArrayRef<char>> src = sources.bytes(weight, scratch);
+    llvm::Expected<ArrayRef<char>> src = reader.getBytes(weight, scratch);
     if (!src)
       return src.takeError();
-    ArrayRef<int64_t> shape = weight.getTensorType().getShape();
-    DevicePacking packing =
-        getDevicePacking(static_cast<DeviceFormat>(weight.getFormat()),
-                         shape.size() == 2 ? shape[0] : 1, shape.back());
+    DevicePacking packing = getDevicePacking(
+        getDeviceFormat(weight.getFormatOrDefault(), weight.getCols()),
+        weight.getRows(), weight.getCols());
     if (start + packing.totalBytes > header.data_offset + header.data_size)
       return llvm::createStringError("weight @%s lies outside the data size",
                                      weight.getSymName().str().c_str());
     w.padTo(start);
-    writePacked(w, weight.getFormat(), *src, start, packing);
+    writePacked(w, weight, *src, start);
   }
   w.padTo(header.tokenizer_offset);
   w.write(tokBytes->data(), tokBytes->size());

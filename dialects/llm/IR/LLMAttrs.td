@@ -15,24 +15,18 @@ include "mlir/IR/BuiltinAttributeInterfaces.td"
 // Enums
 //===----------------------------------------------------------------------===//
 
-def LLM_WeightFormat : I32EnumAttr<"WeightFormat",
-    "storage format of a weight tensor", [
+def LLM_FormatKind : I32EnumAttr<"FormatKind",
+    "storage format family of a weight tensor", [
       I32EnumAttrCase<"f32", 0>,
       I32EnumAttrCase<"f16", 1>,
       I32EnumAttrCase<"q8_0", 2>,
-      I32EnumAttrCase<"q4_0", 3>
+      I32EnumAttrCase<"q4_0", 3>,
+      I32EnumAttrCase<"q4_k", 4>,
+      I32EnumAttrCase<"int8", 5>,
+      I32EnumAttrCase<"int4", 6>
     ]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::llmc::llm";
-  let description = [{
-    How a weight's elements are stored. `f32` and `f16` are dense IEEE
-    floats. `q8_0` and `q4_0` are the GGUF block formats: blocks of 32
-    consecutive elements along the innermost (input) dimension sharing one
-    scale, `w = d * q` with 8-bit `q`, or `w = d * (q - 8)` with 4-bit `q`.
-  }];
-}
-def LLM_WeightFormatAttr : EnumAttr<LLM_Dialect, LLM_WeightFormat, "format"> {
-  let assemblyFormat = "`<` $value `>`";
 }
 
 def LLM_RopeStyle : I32EnumAttr<"RopeStyle", "rotary embedding pairing", [
@@ -97,6 +91,54 @@ def LLM_ExternalDataAttr : LLM_Attr<"ExternalData", "extern"> {
   let parameters = (ins StringRefParameter<"file path">:$path,
                         "uint64_t":$offset, "uint64_t":$size);
   let assemblyFormat = "`<` $path `,` `offset` `=` $offset `,` `size` `=` $size `>`";
+}
+
+def LLM_FormatAttr : LLM_Attr<"Format", "format"> {
+  let summary = "How a weight's elements are stored.";
+  let description = [{
+    `kind` is the format family:
+
+    - `f32`, `f16`: dense IEEE floats.
+    - `q8_0`, `q4_0`, `q4_k`: the GGUF block formats, stored exactly as
+      ggml lays them out (so GGUF files import without conversion): blocks
+      of 32 elements with an fp16 scale, `w = d * q` (8-bit) or
+      `w = d * (q - 8)` (4-bit); `q4_k` super-blocks of 256 elements with
+      6-bit sub-block scales and mins.
+    - `int8`, `int4`: llmc's group-wise integer formats, produced by
+      `llm-quantize-weights`. Each group of `group` consecutive elements of
+      a row (`per_channel`: the whole row) stores an f32 scale `s`, for
+      `asymmetric` also an f32 offset `m`, then the quants: symmetric
+      `w = s * q` with signed `q` (int4 stored as `q + 8` in a nibble),
+      asymmetric `w = s * q + m` with unsigned `q`. int4 nibbles follow
+      ggml's order within every 32 elements (byte j holds elements j and
+      j + 16). Groups are multiples of 32.
+
+    Examples: `#llm.format<q4_0>`, `#llm.format<int4, group = 128>`,
+    `#llm.format<int8, per_channel, asymmetric>`.
+  }];
+  let parameters = (ins EnumParameter<LLM_FormatKind>:$kind,
+                        DefaultValuedParameter<"int64_t", "0">:$group,
+                        DefaultValuedParameter<"bool", "true">:$symmetric);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let builders = [
+    AttrBuilder<(ins "::llmc::llm::FormatKind":$kind), [{
+      return $_get($_ctxt, kind, 0, true);
+    }]>
+  ];
+  let extraClassDeclaration = [{
+    /// Whether the elements are dense floats (f32 or f16).
+    bool isDense() const;
+    /// Elements a row length must be a multiple of (1, 32 or 256).
+    int64_t getRowMultiple() const;
+    /// Elements sharing one scale in a row of `cols` elements (1 for dense).
+    int64_t getGroupSize(int64_t cols) const;
+    /// Bits per quantized element (32, 16, 8 or 4).
+    int64_t getBits() const;
+    /// Bytes of `rows` x `cols` elements in this format, 0 if the shape
+    /// does not fit the format.
+    uint64_t getStorageBytes(int64_t rows, int64_t cols) const;
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -39,33 +39,152 @@ void LLMDialect::initialize() {
       >();
 }
 
-int64_t llmc::llm::getBlockSize(WeightFormat format) {
-  switch (format) {
-  case WeightFormat::f32:
-  case WeightFormat::f16:
-    return 1;
-  case WeightFormat::q8_0:
-  case WeightFormat::q4_0:
-    return 32;
+//===----------------------------------------------------------------------===//
+// FormatAttr
+//===----------------------------------------------------------------------===//
+
+Attribute FormatAttr::parse(AsmParser &parser, Type) {
+  // <kind (, group = N | , per_channel)? (, asymmetric)?>
+  StringRef keyword;
+  if (parser.parseLess() || parser.parseKeyword(&keyword))
+    return {};
+  std::optional<FormatKind> kind = symbolizeFormatKind(keyword);
+  if (!kind) {
+    parser.emitError(parser.getCurrentLocation())
+        << "unknown weight format '" << keyword
+        << "' (expected f32, f16, q8_0, q4_0, q4_k, int8 or int4)";
+    return {};
   }
-  llvm_unreachable("unknown weight format");
+  int64_t group = 0;
+  bool symmetric = true;
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef option;
+    if (parser.parseKeyword(&option))
+      return {};
+    if (option == "group") {
+      if (parser.parseEqual() || parser.parseInteger(group))
+        return {};
+    } else if (option == "per_channel") {
+      group = 0;
+    } else if (option == "asymmetric") {
+      symmetric = false;
+    } else {
+      parser.emitError(parser.getCurrentLocation())
+          << "unknown format option '" << option
+          << "' (expected group = N, per_channel or asymmetric)";
+      return {};
+    }
+  }
+  if (parser.parseGreater())
+    return {};
+  return parser.getChecked<FormatAttr>(parser.getContext(), *kind, group,
+                                       symmetric);
 }
 
-uint64_t llmc::llm::getStorageBytes(WeightFormat format, int64_t numElements) {
-  if (numElements < 0 || numElements % getBlockSize(format) != 0)
-    return 0;
-  uint64_t n = static_cast<uint64_t>(numElements);
-  switch (format) {
-  case WeightFormat::f32:
-    return n * 4;
-  case WeightFormat::f16:
-    return n * 2;
-  case WeightFormat::q8_0:
-    return n / 32 * 34; // fp16 scale + 32 x int8
-  case WeightFormat::q4_0:
-    return n / 32 * 18; // fp16 scale + 16 bytes of nibbles
+void FormatAttr::print(AsmPrinter &printer) const {
+  printer << "<" << stringifyFormatKind(getKind());
+  if (getKind() == FormatKind::int8 || getKind() == FormatKind::int4) {
+    if (getGroup() == 0)
+      printer << ", per_channel";
+    else
+      printer << ", group = " << getGroup();
+    if (!getSymmetric())
+      printer << ", asymmetric";
   }
-  llvm_unreachable("unknown weight format");
+  printer << ">";
+}
+
+LogicalResult FormatAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 FormatKind kind, int64_t group,
+                                 bool symmetric) {
+  bool integer = kind == FormatKind::int8 || kind == FormatKind::int4;
+  if (!integer && (group != 0 || !symmetric))
+    return emitError() << "format " << stringifyFormatKind(kind)
+                       << " takes no group or asymmetric option";
+  if (integer && (group < 0 || group % 32 != 0))
+    return emitError() << "group size must be a positive multiple of 32 "
+                          "(or per_channel), got "
+                       << group;
+  return success();
+}
+
+bool FormatAttr::isDense() const {
+  return getKind() == FormatKind::f32 || getKind() == FormatKind::f16;
+}
+
+int64_t FormatAttr::getRowMultiple() const {
+  switch (getKind()) {
+  case FormatKind::f32:
+  case FormatKind::f16:
+    return 1;
+  case FormatKind::q4_k:
+    return 256;
+  case FormatKind::q8_0:
+  case FormatKind::q4_0:
+    return 32;
+  case FormatKind::int8:
+  case FormatKind::int4:
+    return getGroup() == 0 ? 32 : getGroup();
+  }
+  llvm_unreachable("unknown format kind");
+}
+
+int64_t FormatAttr::getGroupSize(int64_t cols) const {
+  switch (getKind()) {
+  case FormatKind::f32:
+  case FormatKind::f16:
+    return 1;
+  case FormatKind::q8_0:
+  case FormatKind::q4_0:
+  case FormatKind::q4_k:
+    return 32;
+  case FormatKind::int8:
+  case FormatKind::int4:
+    return getGroup() == 0 ? cols : getGroup();
+  }
+  llvm_unreachable("unknown format kind");
+}
+
+int64_t FormatAttr::getBits() const {
+  switch (getKind()) {
+  case FormatKind::f32:
+    return 32;
+  case FormatKind::f16:
+    return 16;
+  case FormatKind::q8_0:
+  case FormatKind::int8:
+    return 8;
+  case FormatKind::q4_0:
+  case FormatKind::q4_k:
+  case FormatKind::int4:
+    return 4;
+  }
+  llvm_unreachable("unknown format kind");
+}
+
+uint64_t FormatAttr::getStorageBytes(int64_t rows, int64_t cols) const {
+  if (rows <= 0 || cols <= 0 || cols % getRowMultiple() != 0)
+    return 0;
+  uint64_t n = static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols);
+  switch (getKind()) {
+  case FormatKind::f32:
+    return n * 4;
+  case FormatKind::f16:
+    return n * 2;
+  case FormatKind::q8_0:
+    return n / 32 * 34; // fp16 scale + 32 x int8
+  case FormatKind::q4_0:
+    return n / 32 * 18; // fp16 scale + 16 bytes of nibbles
+  case FormatKind::q4_k:
+    return n / 256 * 144; // d, dmin, 12 bytes of scales, 128 of nibbles
+  case FormatKind::int8:
+  case FormatKind::int4: {
+    uint64_t group = getGroupSize(cols);
+    uint64_t perGroup = (getSymmetric() ? 4 : 8) + group * getBits() / 8;
+    return n / group * perGroup;
+  }
+  }
+  llvm_unreachable("unknown format kind");
 }
 
 std::optional<ArrayRef<char>> llmc::llm::getRawBytes(ElementsAttr attr) {

@@ -24,11 +24,6 @@
 #include "llm/IR/LLMTypes.h.inc"
 
 namespace llmc::llm {
-/// Bytes that `numElements` elements occupy in `format`, or 0 when the
-/// count is not a whole number of blocks.
-uint64_t getStorageBytes(WeightFormat format, int64_t numElements);
-/// Elements per block of a block format (1 for dense formats).
-int64_t getBlockSize(WeightFormat format);
 /// The raw bytes of a dense or dense_resource elements attribute, if it has
 /// them in memory (not a splat).
 std::optional<llvm::ArrayRef<char>> getRawBytes(mlir::ElementsAttr attr);

@@ -37,9 +37,21 @@ static FailureOr<WeightOp> lookupWeight(Operation *op, FlatSymbolRefAttr sym,
 // WeightOp
 //===----------------------------------------------------------------------===//
 
+FormatAttr WeightOp::getFormatOrDefault() {
+  if (FormatAttr format = getFormatAttr())
+    return format;
+  return FormatAttr::get(getContext(), FormatKind::f32);
+}
+
+int64_t WeightOp::getRows() {
+  RankedTensorType type = getTensorType();
+  return type.getRank() == 2 ? type.getDimSize(0) : 1;
+}
+
+int64_t WeightOp::getCols() { return getTensorType().getShape().back(); }
+
 uint64_t WeightOp::getStorageBytes() {
-  return ::llmc::llm::getStorageBytes(getFormat(),
-                                      getTensorType().getNumElements());
+  return getFormatOrDefault().getStorageBytes(getRows(), getCols());
 }
 
 LogicalResult WeightOp::verify() {
@@ -48,12 +60,12 @@ LogicalResult WeightOp::verify() {
     return emitOpError() << "logical type must have f32 elements, got " << type;
   if (type.getRank() < 1 || type.getRank() > 2)
     return emitOpError() << "must be rank 1 or 2, got " << type;
-  int64_t block = getBlockSize(getFormat());
-  if (type.getShape().back() % block != 0)
-    return emitOpError() << "innermost dimension " << type.getShape().back()
-                         << " is not a multiple of the " << block
-                         << "-element blocks of format "
-                         << stringifyWeightFormat(getFormat());
+  FormatAttr format = getFormatOrDefault();
+  int64_t multiple = format.getRowMultiple();
+  if (getCols() % multiple != 0)
+    return emitOpError() << "innermost dimension " << getCols()
+                         << " is not a multiple of the " << multiple
+                         << "-element groups of format " << format;
   if (!getData())
     return success();
   Attribute data = *getData();
@@ -61,9 +73,8 @@ LogicalResult WeightOp::verify() {
   if (auto ext = dyn_cast<ExternalDataAttr>(data)) {
     if (ext.getSize() != expected)
       return emitOpError() << "external data holds " << ext.getSize()
-                           << " bytes but " << type << " in format "
-                           << stringifyWeightFormat(getFormat()) << " needs "
-                           << expected;
+                           << " bytes but " << type << " in format " << format
+                           << " needs " << expected;
     return success();
   }
   auto elements = dyn_cast<ElementsAttr>(data);
@@ -73,17 +84,16 @@ LogicalResult WeightOp::verify() {
                          << data;
   auto dataType = cast<ShapedType>(elements.getType());
   if (dataType == type) {
-    if (getFormat() != WeightFormat::f32)
+    if (format.getKind() != FormatKind::f32)
       return emitOpError() << "f32 values given for a weight stored as "
-                           << stringifyWeightFormat(getFormat());
+                           << format;
     return success();
   }
   if (dataType.getRank() == 1 && dataType.getElementType().isInteger(8)) {
     if (static_cast<uint64_t>(dataType.getNumElements()) != expected)
       return emitOpError() << "raw data holds " << dataType.getNumElements()
-                           << " bytes but " << type << " in format "
-                           << stringifyWeightFormat(getFormat()) << " needs "
-                           << expected;
+                           << " bytes but " << type << " in format " << format
+                           << " needs " << expected;
     return success();
   }
   return emitOpError() << "data type " << dataType

@@ -27,7 +27,7 @@ def LLM_WeightOp : LLM_Op<"weight", [Symbol]> {
   let description = [{
     Declares a weight. `type` is the logical shape with `f32` elements
     (matrices are `[out, in]`, row-major); `format` is how the elements are
-    stored (`f32` by default, or a block-quantized format). `data` holds or
+    stored (`#llm.format`, `f32` when absent). `data` holds or
     references the stored bytes:
 
     - `#llm.extern<"file", offset = O, size = S>`: a byte range of a model
@@ -49,8 +49,7 @@ def LLM_WeightOp : LLM_Op<"weight", [Symbol]> {
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<AnyStaticShapeTensor>:$type,
-                       DefaultValuedAttr<LLM_WeightFormatAttr,
-                           "::llmc::llm::WeightFormat::f32">:$format,
+                       OptionalAttr<LLM_FormatAttr>:$format,
                        OptionalAttr<AnyAttr>:$data);
   let assemblyFormat = [{
     $sym_name `:` $type (`format` $format^)? (`=` $data^)? attr-dict
@@ -61,6 +60,11 @@ def LLM_WeightOp : LLM_Op<"weight", [Symbol]> {
     ::mlir::RankedTensorType getTensorType() {
       return ::llvm::cast<::mlir::RankedTensorType>(getType());
     }
+    /// The storage format (f32 when the attribute is absent).
+    ::llmc::llm::FormatAttr getFormatOrDefault();
+    /// Rows and columns (a rank-1 weight is one row).
+    int64_t getRows();
+    int64_t getCols();
     /// Number of bytes the weight occupies in its storage format.
     uint64_t getStorageBytes();
   }];

@@ -41,4 +41,78 @@ def LLMInlineStructurePass : Pass<"llm-inline-structure", "::mlir::ModuleOp"> {
   ];
 }
 
+def LLMQuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Quantizes weight matrices to a group-wise integer or GGUF "
+                "block format by rounding to nearest.";
+  let description = [{
+    Re-encodes every selected 2-D `llm.weight` stored as `f32` or `f16`
+    into `format`: llmc's group-wise `int8` / `int4` (with `group` elements
+    per scale, 0 for one scale per row, `symmetric` or with a per-group
+    offset), or a GGUF block format (`q8_0`, `q4_0`, `q4_k`) so results are
+    comparable with llama.cpp files. The new bytes are a `dense_resource`
+    blob; every `llm.linear` and `llm.embedding` that uses the weight now
+    consumes it quantized (nothing is expanded back to f32).
+
+    Scales follow round-to-nearest (RTN) weight-only quantization: symmetric
+    `s = max|w| / (2^(b-1) - 1)` (4-bit: the largest magnitude maps to -8, as
+    ggml does), asymmetric `s = (max - min) / (2^b - 1)` with offset `min`.
+
+    `only` and `skip` are regular expressions on weight names; run the pass
+    twice to keep some tensors at 8 bits, e.g.
+    `llm-quantize-weights{format=int8 only=token_embd|output},
+     llm-quantize-weights{format=int4 group=32}` (already quantized weights
+    are left alone). Weights whose rows do not split into whole groups stay
+    as they are and are counted in `skipped-shape`.
+
+    Before:
+    ```mlir
+    llm.weight @w : tensor<64x64xf32> = #llm.extern<"m.gguf", offset = 0, size = 16384>
+    ```
+    After (`format=int4 group=32`):
+    ```mlir
+    llm.weight @w : tensor<64x64xf32> format <int4, group = 32> = dense_resource<w> : tensor<2560xi8>
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"format", "format", "std::string", "\"int8\"",
+           "Target format: int8, int4, q8_0, q4_0, q4_k or f16">,
+    Option<"group", "group", "int64_t", "32",
+           "Elements per scale for int8/int4 (a multiple of 32; 0 = one "
+           "scale per row)">,
+    Option<"symmetric", "symmetric", "bool", "true",
+           "Symmetric (scale only) or asymmetric (scale and offset) int8/int4">,
+    Option<"only", "only", "std::string", "\"\"",
+           "Regular expression: quantize only weights whose name matches">,
+    Option<"skip", "skip", "std::string", "\"\"",
+           "Regular expression: leave weights whose name matches">
+  ];
+  let statistics = [
+    Statistic<"numQuantized", "quantized", "Weights quantized">,
+    Statistic<"numSkippedShape", "skipped-shape",
+              "Weights left as they are because rows do not split into groups">
+  ];
+}
+
+def LLMDequantizeWeightsPass
+    : Pass<"llm-dequantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Expands quantized and f16 weights to f32 values.";
+  let description = [{
+    The inverse of `llm-quantize-weights` up to rounding: every weight not
+    stored as `f32` is decoded (dequantized) and stored as f32 bytes in a
+    `dense_resource` blob. The model computes the same function with dense
+    kernels, which makes it a reference for checking quantized kernels and a
+    way to inspect what quantization did to the weights. `only` restricts it
+    to weights whose name matches a regular expression.
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"only", "only", "std::string", "\"\"",
+           "Regular expression: expand only weights whose name matches">
+  ];
+  let statistics = [
+    Statistic<"numExpanded", "expanded", "Weights expanded to f32">
+  ];
+}
+
 #endif // LLMC_DIALECT_LLM_TRANSFORMS_PASSES_TD

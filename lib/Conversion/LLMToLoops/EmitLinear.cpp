@@ -45,6 +45,105 @@ Value reduce(EmitContext &ctx, Value v) {
                                      v);
 }
 
+/// Inner product of input row `t` with row `n` of a group-quantized weight,
+/// one 32-element block per iteration: the block's quants are widened to
+/// f32, multiplied with the inputs and scaled by the block's group scale (plus
+/// the group offset times the inputs, for asymmetric formats).
+Value emitIntegerRowDot(EmitContext &ctx, const DeviceWeight &w, Value x,
+                        Value t, Value n) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type f32 = b.getF32Type();
+  Type i8 = b.getI8Type();
+  int64_t k = w.cols;
+  int64_t groups = k / w.format.group;
+  int64_t blocksPerGroup = w.format.group / 32;
+  bool asym = w.format.asymmetric;
+  auto scaleType = MemRefType::get({w.rows, groups}, f32);
+  Value scales = ctx.weightView(w.offset + w.packing.scalesOffset, scaleType);
+  Value mins = asym ? ctx.weightView(w.offset + w.packing.minsOffset, scaleType)
+                    : Value();
+  auto groupOf = [&](Value blk) -> Value {
+    if (blocksPerGroup == 1)
+      return blk;
+    return arith::DivUIOp::create(b, loc, blk, ctx.index(blocksPerGroup));
+  };
+
+  if (w.format.kind == DeviceFormat::Int8) {
+    auto vecType = VectorType::get({32}, f32);
+    Value qs = ctx.weightView(w.offset + w.packing.dataOffset,
+                              MemRefType::get({w.rows, k}, i8));
+    Value vacc = accumulate(
+        ctx, zeros(ctx, vecType), 0, k / 32, 1, [&](Value blk, Value acc) {
+          Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+          Value g = groupOf(blk);
+          Value s = memref::LoadOp::create(b, loc, scales, ValueRange{n, g});
+          Value q = vector::LoadOp::create(b, loc, VectorType::get({32}, i8),
+                                           qs, ValueRange{n, col});
+          Value qf = asym ? Value(arith::UIToFPOp::create(b, loc, vecType, q))
+                          : Value(arith::SIToFPOp::create(b, loc, vecType, q));
+          Value xv =
+              vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
+          Value term =
+              arith::MulFOp::create(b, loc, splat(ctx, vecType, s),
+                                    arith::MulFOp::create(b, loc, qf, xv));
+          if (asym) {
+            Value m = memref::LoadOp::create(b, loc, mins, ValueRange{n, g});
+            term = arith::AddFOp::create(
+                b, loc, term,
+                arith::MulFOp::create(b, loc, splat(ctx, vecType, m), xv));
+          }
+          return arith::AddFOp::create(b, loc, acc, term);
+        });
+    return reduce(ctx, vacc);
+  }
+
+  auto vecType = VectorType::get({16}, f32);
+  auto byteType = VectorType::get({16}, i8);
+  Value nibbles = ctx.weightView(w.offset + w.packing.dataOffset,
+                                 MemRefType::get({w.rows, k / 2}, i8));
+  Value mask = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(byteType, b.getI8IntegerAttr(15)));
+  Value four = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(byteType, b.getI8IntegerAttr(4)));
+  Value eight = splat(ctx, vecType, ctx.f32(8.0f));
+  Value vacc = accumulate(
+      ctx, zeros(ctx, vecType), 0, k / 32, 1, [&](Value blk, Value acc) {
+        Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+        Value colHigh = arith::AddIOp::create(b, loc, col, ctx.index(16));
+        Value byteCol = arith::MulIOp::create(b, loc, blk, ctx.index(16));
+        Value g = groupOf(blk);
+        Value s = memref::LoadOp::create(b, loc, scales, ValueRange{n, g});
+        Value bytes = vector::LoadOp::create(b, loc, byteType, nibbles,
+                                             ValueRange{n, byteCol});
+        Value lo = arith::UIToFPOp::create(
+            b, loc, vecType, arith::AndIOp::create(b, loc, bytes, mask));
+        Value hi = arith::UIToFPOp::create(
+            b, loc, vecType, arith::ShRUIOp::create(b, loc, bytes, four));
+        if (!asym) {
+          lo = arith::SubFOp::create(b, loc, lo, eight);
+          hi = arith::SubFOp::create(b, loc, hi, eight);
+        }
+        Value xl =
+            vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
+        Value xh =
+            vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, colHigh});
+        Value dot =
+            arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, lo, xl),
+                                  arith::MulFOp::create(b, loc, hi, xh));
+        Value term = arith::MulFOp::create(b, loc, splat(ctx, vecType, s), dot);
+        if (asym) {
+          Value m = memref::LoadOp::create(b, loc, mins, ValueRange{n, g});
+          term = arith::AddFOp::create(
+              b, loc, term,
+              arith::MulFOp::create(b, loc, splat(ctx, vecType, m),
+                                    arith::AddFOp::create(b, loc, xl, xh)));
+        }
+        return arith::AddFOp::create(b, loc, acc, term);
+      });
+  return reduce(ctx, vacc);
+}
+
 /// Inner product of input row `t` with weight row `n`.
 Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
                  Value n) {
@@ -53,10 +152,10 @@ Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
   Type f32 = b.getF32Type();
   Type i8 = b.getI8Type();
   int64_t k = w.cols;
-  switch (w.format) {
-  case llm::WeightFormat::f32:
-  case llm::WeightFormat::f16: {
-    bool half = w.format == llm::WeightFormat::f16;
+  switch (w.format.kind) {
+  case DeviceFormat::F32:
+  case DeviceFormat::F16: {
+    bool half = w.format.kind == DeviceFormat::F16;
     int64_t width = ctx.vectorWidth;
     auto vecType = VectorType::get({width}, f32);
     Value view =
@@ -93,69 +192,11 @@ Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
                                    arith::MulFOp::create(b, loc, xs, ws));
     });
   }
-  case llm::WeightFormat::q8_0: {
-    auto vecType = VectorType::get({32}, f32);
-    Value scales = ctx.weightView(w.offset + w.packing.scalesOffset,
-                                  MemRefType::get({w.rows, k / 32}, f32));
-    Value qs = ctx.weightView(w.offset + w.packing.dataOffset,
-                              MemRefType::get({w.rows, k}, i8));
-    Value vacc = accumulate(
-        ctx, zeros(ctx, vecType), 0, k / 32, 1, [&](Value blk, Value acc) {
-          Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
-          Value d = memref::LoadOp::create(b, loc, scales, ValueRange{n, blk});
-          Value q = vector::LoadOp::create(b, loc, VectorType::get({32}, i8),
-                                           qs, ValueRange{n, col});
-          Value qf = arith::SIToFPOp::create(b, loc, vecType, q);
-          Value xv =
-              vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
-          Value prod =
-              arith::MulFOp::create(b, loc, splat(ctx, vecType, d),
-                                    arith::MulFOp::create(b, loc, qf, xv));
-          return arith::AddFOp::create(b, loc, acc, prod);
-        });
-    return reduce(ctx, vacc);
+  case DeviceFormat::Int8:
+  case DeviceFormat::Int4:
+    return emitIntegerRowDot(ctx, w, x, t, n);
   }
-  case llm::WeightFormat::q4_0: {
-    auto vecType = VectorType::get({16}, f32);
-    auto byteType = VectorType::get({16}, i8);
-    Value scales = ctx.weightView(w.offset + w.packing.scalesOffset,
-                                  MemRefType::get({w.rows, k / 32}, f32));
-    Value nibbles = ctx.weightView(w.offset + w.packing.dataOffset,
-                                   MemRefType::get({w.rows, k / 2}, i8));
-    Value mask = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(byteType, b.getI8IntegerAttr(15)));
-    Value four = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(byteType, b.getI8IntegerAttr(4)));
-    Value eight = splat(ctx, vecType, ctx.f32(8.0f));
-    Value vacc = accumulate(
-        ctx, zeros(ctx, vecType), 0, k / 32, 1, [&](Value blk, Value acc) {
-          Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
-          Value colHigh = arith::AddIOp::create(b, loc, col, ctx.index(16));
-          Value byteCol = arith::MulIOp::create(b, loc, blk, ctx.index(16));
-          Value d = memref::LoadOp::create(b, loc, scales, ValueRange{n, blk});
-          Value bytes = vector::LoadOp::create(b, loc, byteType, nibbles,
-                                               ValueRange{n, byteCol});
-          Value lo = arith::AndIOp::create(b, loc, bytes, mask);
-          Value hi = arith::ShRUIOp::create(b, loc, bytes, four);
-          Value lof = arith::SubFOp::create(
-              b, loc, arith::UIToFPOp::create(b, loc, vecType, lo), eight);
-          Value hif = arith::SubFOp::create(
-              b, loc, arith::UIToFPOp::create(b, loc, vecType, hi), eight);
-          Value xl =
-              vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
-          Value xh = vector::LoadOp::create(b, loc, vecType, x,
-                                            ValueRange{t, colHigh});
-          Value dot = arith::AddFOp::create(
-              b, loc, arith::MulFOp::create(b, loc, lof, xl),
-              arith::MulFOp::create(b, loc, hif, xh));
-          return arith::AddFOp::create(
-              b, loc, acc,
-              arith::MulFOp::create(b, loc, splat(ctx, vecType, d), dot));
-        });
-    return reduce(ctx, vacc);
-  }
-  }
-  llvm_unreachable("unknown weight format");
+  llvm_unreachable("unknown device format");
 }
 } // namespace
 

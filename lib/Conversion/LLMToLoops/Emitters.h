@@ -23,7 +23,7 @@ namespace llmc::lowering {
 /// A weight as the generated code sees it: where its packed parts live in
 /// the weights buffer.
 struct DeviceWeight {
-  llm::WeightFormat format;
+  DeviceFormat format;
   int64_t rows = 1, cols = 0;
   uint64_t offset = 0;
   DevicePacking packing;

@@ -52,40 +52,43 @@ Value EmitContext::weightView(uint64_t offset, MemRefType type) {
 Value EmitContext::loadWeightElement(const DeviceWeight &w, Value row,
                                      Value col) {
   Type f32Type = b.getF32Type();
-  switch (w.format) {
-  case llm::WeightFormat::f32: {
+  switch (w.format.kind) {
+  case DeviceFormat::F32: {
     Value view =
         weightView(w.offset, MemRefType::get({w.rows, w.cols}, f32Type));
     return memref::LoadOp::create(b, loc, view, ValueRange{row, col});
   }
-  case llm::WeightFormat::f16: {
+  case DeviceFormat::F16: {
     Value view =
         weightView(w.offset, MemRefType::get({w.rows, w.cols}, b.getF16Type()));
     Value h = memref::LoadOp::create(b, loc, view, ValueRange{row, col});
     return extendF16(h);
   }
-  case llm::WeightFormat::q8_0:
-  case llm::WeightFormat::q4_0: {
-    Value scales = weightView(w.offset + w.packing.scalesOffset,
-                              MemRefType::get({w.rows, w.cols / 32}, f32Type));
-    Value c32 = index(32);
-    Value block = arith::DivUIOp::create(b, loc, col, c32);
-    Value scale =
-        memref::LoadOp::create(b, loc, scales, ValueRange{row, block});
+  case DeviceFormat::Int8:
+  case DeviceFormat::Int4: {
+    int64_t groups = w.cols / w.format.group;
+    auto scaleType = MemRefType::get({w.rows, groups}, f32Type);
+    Value group = arith::DivUIOp::create(b, loc, col, index(w.format.group));
+    Value scale = memref::LoadOp::create(
+        b, loc, weightView(w.offset + w.packing.scalesOffset, scaleType),
+        ValueRange{row, group});
     Value q;
-    if (w.format == llm::WeightFormat::q8_0) {
+    Type i8 = b.getI8Type();
+    if (w.format.kind == DeviceFormat::Int8) {
       Value qs = weightView(w.offset + w.packing.dataOffset,
-                            MemRefType::get({w.rows, w.cols}, b.getI8Type()));
+                            MemRefType::get({w.rows, w.cols}, i8));
       Value qi = memref::LoadOp::create(b, loc, qs, ValueRange{row, col});
-      q = arith::SIToFPOp::create(b, loc, f32Type, qi);
+      q = w.format.asymmetric
+              ? Value(arith::UIToFPOp::create(b, loc, f32Type, qi))
+              : Value(arith::SIToFPOp::create(b, loc, f32Type, qi));
     } else {
-      Value nibbles =
-          weightView(w.offset + w.packing.dataOffset,
-                     MemRefType::get({w.rows, w.cols / 2}, b.getI8Type()));
-      // Element j of a block: byte j % 16 of the block, low nibble for
-      // j < 16, high nibble otherwise.
+      Value nibbles = weightView(w.offset + w.packing.dataOffset,
+                                 MemRefType::get({w.rows, w.cols / 2}, i8));
+      // Element j of a 32-element block: byte j % 16 of the block, low
+      // nibble for j < 16, high nibble otherwise.
+      Value c32 = index(32), c16 = index(16);
+      Value block = arith::DivUIOp::create(b, loc, col, c32);
       Value within = arith::RemUIOp::create(b, loc, col, c32);
-      Value c16 = index(16);
       Value byteIdx = arith::AddIOp::create(
           b, loc, arith::MulIOp::create(b, loc, block, c16),
           arith::RemUIOp::create(b, loc, within, c16));
@@ -93,20 +96,26 @@ Value EmitContext::loadWeightElement(const DeviceWeight &w, Value row,
           memref::LoadOp::create(b, loc, nibbles, ValueRange{row, byteIdx});
       Value isHigh =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, within, c16);
-      Type i8 = b.getI8Type();
       Value shift = arith::SelectOp::create(
           b, loc, isHigh, arith::ConstantIntOp::create(b, loc, i8, 4),
           arith::ConstantIntOp::create(b, loc, i8, 0));
       Value nib = arith::AndIOp::create(
           b, loc, arith::ShRUIOp::create(b, loc, byte, shift),
           arith::ConstantIntOp::create(b, loc, i8, 15));
-      Value qf = arith::UIToFPOp::create(b, loc, f32Type, nib);
-      q = arith::SubFOp::create(b, loc, qf, f32(8.0f));
+      q = arith::UIToFPOp::create(b, loc, f32Type, nib);
+      if (!w.format.asymmetric)
+        q = arith::SubFOp::create(b, loc, q, f32(8.0f));
     }
-    return arith::MulFOp::create(b, loc, scale, q);
+    Value value = arith::MulFOp::create(b, loc, scale, q);
+    if (!w.format.asymmetric)
+      return value;
+    Value min = memref::LoadOp::create(
+        b, loc, weightView(w.offset + w.packing.minsOffset, scaleType),
+        ValueRange{row, group});
+    return arith::AddFOp::create(b, loc, value, min);
   }
   }
-  llvm_unreachable("unknown weight format");
+  llvm_unreachable("unknown device format");
 }
 
 Value EmitContext::extendF16(Value half) {
@@ -247,12 +256,10 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
   uint64_t cursor = 0;
   for (auto w : module.getOps<llm::WeightOp>()) {
     DeviceWeight dw;
-    dw.format = w.getFormat();
-    ArrayRef<int64_t> shape = w.getTensorType().getShape();
-    dw.rows = shape.size() == 2 ? shape[0] : 1;
-    dw.cols = shape.back();
-    dw.packing = getDevicePacking(static_cast<DeviceFormat>(dw.format), dw.rows,
-                                  dw.cols);
+    dw.rows = w.getRows();
+    dw.cols = w.getCols();
+    dw.format = getDeviceFormat(w.getFormatOrDefault(), dw.cols);
+    dw.packing = getDevicePacking(dw.format, dw.rows, dw.cols);
     dw.offset = alignTo64(cursor);
     cursor = dw.offset + dw.packing.totalBytes;
     w->setAttr("llm.device_offset",
@@ -261,7 +268,9 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
     ctx.deviceWeights[w.getSymNameAttr()] = dw;
     // The id covers the layout and the identity of every weight's data.
     id.add(w.getSymName());
-    id.add(uint64_t(dw.format));
+    id.add(uint64_t(dw.format.kind));
+    id.add(uint64_t(dw.format.group));
+    id.add(uint64_t(dw.format.asymmetric));
     id.add(uint64_t(dw.rows));
     id.add(uint64_t(dw.cols));
     id.add(dw.offset);

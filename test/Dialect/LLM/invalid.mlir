@@ -10,12 +10,42 @@ llm.weight @w : tensor<2x4x8xf32>
 
 // -----
 
-// expected-error@+1 {{innermost dimension 48 is not a multiple of the 32-element blocks of format q4_0}}
+// expected-error@+1 {{innermost dimension 48 is not a multiple of the 32-element groups of format #llm.format<q4_0>}}
 llm.weight @w : tensor<4x48xf32> format <q4_0>
 
 // -----
 
-// expected-error@+1 {{external data holds 100 bytes but 'tensor<2x32xf32>' in format q8_0 needs 68}}
+// expected-error@+1 {{innermost dimension 96 is not a multiple of the 64-element groups of format #llm.format<int4, group = 64>}}
+llm.weight @w : tensor<4x96xf32> format <int4, group = 64>
+
+// -----
+
+// expected-error@+1 {{innermost dimension 128 is not a multiple of the 256-element groups of format #llm.format<q4_k>}}
+llm.weight @w : tensor<4x128xf32> format <q4_k>
+
+// -----
+
+// expected-error@+1 {{group size must be a positive multiple of 32 (or per_channel), got 48}}
+llm.weight @w : tensor<4x96xf32> format <int8, group = 48>
+
+// -----
+
+// expected-error@+1 {{format q4_0 takes no group or asymmetric option}}
+llm.weight @w : tensor<4x96xf32> format <q4_0, asymmetric>
+
+// -----
+
+// expected-error@+1 {{unknown weight format 'int3' (expected f32, f16, q8_0, q4_0, q4_k, int8 or int4)}}
+llm.weight @w : tensor<4x96xf32> format <int3>
+
+// -----
+
+// expected-error@+1 {{unknown format option 'grop' (expected group = N, per_channel or asymmetric)}}
+llm.weight @w : tensor<4x96xf32> format <int4, grop = 32>
+
+// -----
+
+// expected-error@+1 {{external data holds 100 bytes but 'tensor<2x32xf32>' in format #llm.format<q8_0> needs 68}}
 llm.weight @w : tensor<2x32xf32> format <q8_0> = #llm.extern<"m.gguf", offset = 0, size = 100>
 
 // -----
@@ -25,12 +55,12 @@ llm.weight @w : tensor<2x32xf32> = 42
 
 // -----
 
-// expected-error@+1 {{f32 values given for a weight stored as f16}}
+// expected-error@+1 {{f32 values given for a weight stored as #llm.format<f16>}}
 llm.weight @w : tensor<2x2xf32> format <f16> = dense<1.0> : tensor<2x2xf32>
 
 // -----
 
-// expected-error@+1 {{raw data holds 10 bytes but 'tensor<2x32xf32>' in format q4_0 needs 36}}
+// expected-error@+1 {{raw data holds 10 bytes but 'tensor<2x32xf32>' in format #llm.format<q4_0> needs 36}}
 llm.weight @w : tensor<2x32xf32> format <q4_0> = dense<0> : tensor<10xi8>
 
 // -----

@@ -11,7 +11,17 @@ llm.weight @q4 : tensor<2x64xf32> format <q4_0>
 // CHECK: llm.weight @raw : tensor<32xf32> format <f16> = dense<0> : tensor<64xi8>
 llm.weight @raw : tensor<32xf32> format <f16> = dense<0> : tensor<64xi8>
 // CHECK: llm.weight @norm : tensor<8xf32>{{$}}
-llm.weight @norm : tensor<8xf32> format <f32>
+llm.weight @norm : tensor<8xf32>
+// CHECK: llm.weight @explicit : tensor<8xf32> format <f32>{{$}}
+llm.weight @explicit : tensor<8xf32> format <f32>
+// CHECK: llm.weight @k : tensor<2x256xf32> format <q4_k>{{$}}
+llm.weight @k : tensor<2x256xf32> format <q4_k>
+// CHECK: llm.weight @g : tensor<2x256xf32> format <int4, group = 128>{{$}}
+llm.weight @g : tensor<2x256xf32> format <int4, group = 128>
+// CHECK: llm.weight @a : tensor<2x256xf32> format <int4, group = 32, asymmetric> = dense<0> : tensor<384xi8>
+llm.weight @a : tensor<2x256xf32> format <int4, group = 32, asymmetric> = dense<0> : tensor<384xi8>
+// CHECK: llm.weight @c : tensor<2x64xf32> format <int8, per_channel>{{$}}
+llm.weight @c : tensor<2x64xf32> format <int8, per_channel>
 
 // -----
 

@@ -1,0 +1,93 @@
+//===- QuantizeWeights.cpp - Round-to-nearest weight quantization -*- C++ -*-=//
+//
+// Implements llm-quantize-weights: re-encodes selected weight matrices into
+// a group-wise integer or GGUF block format (weight-only RTN quantization,
+// e.g. GPTQ paper 2210.17323's RTN baseline; GGUF formats as in ggml).
+//
+//===----------------------------------------------------------------------===//
+
+#include "llm/IR/WeightData.h"
+#include "llm/Transforms/Passes.h"
+
+#include "llvm/Support/Regex.h"
+
+namespace llmc::llm {
+#define GEN_PASS_DEF_LLMQUANTIZEWEIGHTSPASS
+#include "llm/Transforms/Passes.h.inc"
+} // namespace llmc::llm
+
+using namespace mlir;
+using namespace llmc::llm;
+
+namespace {
+struct LLMQuantizeWeightsPass
+    : public llmc::llm::impl::LLMQuantizeWeightsPassBase<
+          LLMQuantizeWeightsPass> {
+  using Base::Base;
+
+  /// Parses and checks the options; emits an error and returns null on bad
+  /// ones.
+  FormatAttr getTargetFormat(ModuleOp module) {
+    std::optional<FormatKind> kind = symbolizeFormatKind(format);
+    if (!kind || *kind == FormatKind::f32) {
+      module.emitError() << "llm-quantize-weights: unknown format '" << format
+                         << "' (expected int8, int4, q8_0, q4_0, q4_k or f16)";
+      return {};
+    }
+    bool integer = *kind == FormatKind::int8 || *kind == FormatKind::int4;
+    if (integer && (group < 0 || group % 32 != 0)) {
+      module.emitError() << "llm-quantize-weights: group must be a positive "
+                            "multiple of 32, or 0 for one scale per row; got "
+                         << static_cast<int64_t>(group);
+      return {};
+    }
+    if (!integer)
+      return FormatAttr::get(&getContext(), *kind);
+    return FormatAttr::get(&getContext(), *kind, group, symmetric);
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FormatAttr target = getTargetFormat(module);
+    if (!target)
+      return signalPassFailure();
+    llvm::Regex onlyRe(only), skipRe(skip);
+    std::string error;
+    for (auto [name, text, re] :
+         {std::tuple<StringRef, StringRef, llvm::Regex *>{"only", only,
+                                                          &onlyRe},
+          {"skip", skip, &skipRe}})
+      if (!text.empty() && !re->isValid(error)) {
+        module.emitError() << "llm-quantize-weights: invalid " << name
+                           << " regular expression: " << error;
+        return signalPassFailure();
+      }
+
+    WeightDataReader reader;
+    for (auto weight : module.getOps<WeightOp>()) {
+      StringRef name = weight.getSymName();
+      if (weight.getTensorType().getRank() != 2 ||
+          !weight.getFormatOrDefault().isDense() ||
+          weight.getFormatOrDefault() == target)
+        continue;
+      if ((!only.empty() && !onlyRe.match(name)) ||
+          (!skip.empty() && skipRe.match(name)))
+        continue;
+      int64_t rows = weight.getRows(), cols = weight.getCols();
+      if (target.getStorageBytes(rows, cols) == 0) {
+        ++numSkippedShape;
+        continue;
+      }
+      llvm::Expected<std::vector<float>> values = reader.getValues(weight);
+      if (!values) {
+        weight.emitOpError() << llvm::toString(values.takeError());
+        return signalPassFailure();
+      }
+      std::vector<char> bytes = encodeWeight(target, rows, cols, *values);
+      weight.setFormatAttr(target);
+      weight.setDataAttr(createByteResource(&getContext(), name, bytes));
+      ++numQuantized;
+    }
+  }
+};
+} // namespace
