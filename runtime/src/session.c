@@ -162,6 +162,10 @@ llmc_weights_t *llmc_session_weights(const llmc_session_t *session) {
   return session->weights;
 }
 
+const uint8_t *llmc_session_arena(const llmc_session_t *session) {
+  return session ? session->arena : NULL;
+}
+
 llmc_status_t llmc_session_forward(llmc_session_t *session, int32_t token,
                                    int64_t pos, float **out_logits) {
   if (!session || !out_logits)

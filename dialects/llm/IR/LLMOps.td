@@ -248,6 +248,26 @@ def LLM_AddOp : LLM_Op<"add",
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
 }
 
+def LLM_ObserveOp : LLM_Op<"observe", [MemoryEffects<[MemWrite]>]> {
+  let summary = "Records an activation for calibration.";
+  let description = [{
+    Makes the value of `input` at every forward step available to the host
+    that runs the model: the lowering copies it into a dedicated region of
+    the activation arena and lists the region in the module's
+    `llm.observations` attribute (name, arena offset, shape). Calibration
+    (importance scores for skipping, activation statistics) reads the region
+    after each step. Inserted by `llm-observe-residuals`; code compiled for a
+    device should not contain it.
+
+    Example:
+    ```mlir
+    llm.observe %x {name = "attention.3.in"} : tensor<1x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_F32Tensor2D:$input, StrAttr:$name);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 //===----------------------------------------------------------------------===//
 // Structure
 //===----------------------------------------------------------------------===//

@@ -115,4 +115,97 @@ def LLMDequantizeWeightsPass
   ];
 }
 
+def LLMSkipSublayersPass : Pass<"llm-skip-sublayers", "::mlir::ModuleOp"> {
+  let summary = "Removes attention or MLP sublayers, chosen by index, by a "
+                "measured importance score or by position.";
+  let description = [{
+    Replaces `llm.residual <kind>` sublayers by their input (the residual
+    stream passes through unchanged). Which ones:
+
+    - `layers=3,4`: those of the listed layers (original layer indices);
+    - `count=k by=score scores=FILE`: the k with the lowest importance in
+      FILE, the JSON that `llmc score` writes: for each sublayer
+      `1 - cos(x, x + F(x))` averaged over calibration tokens ("What Matters
+      in Transformers", arXiv 2406.15786; attention-sublayer skipping,
+      arXiv 2404.05741);
+    - `count=k by=position`: those of the k last layers that still have one.
+
+    Removing attention sublayers also removes their KV-cache slots: the
+    remaining `llm.attention` ops are renumbered and the `!llm.kv_cache`
+    type of the decode function shrinks, so the runtime allocates less.
+
+    Before (`kind=attention layers=1`):
+    ```mlir
+    %a = llm.residual <attention> (%x) : tensor<1x64xf32> { ... }
+    %m = llm.residual <mlp> (%a) : tensor<1x64xf32> { ... }
+    ```
+    After:
+    ```mlir
+    %m = llm.residual <mlp> (%x) : tensor<1x64xf32> { ... }
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"kind", "kind", "std::string", "\"attention\"",
+           "Sublayer kind: attention or mlp">,
+    ListOption<"layers", "layers", "int64_t",
+               "Layer indices whose sublayer to remove">,
+    Option<"count", "count", "int64_t", "0",
+           "Number of sublayers to remove (with by=score or by=position)">,
+    Option<"by", "by", "std::string", "\"score\"",
+           "How count chooses: score (lowest importance first) or position "
+           "(last layers first)">,
+    Option<"scores", "scores", "std::string", "\"\"",
+           "Importance scores (JSON from llmc score) for by=score">
+  ];
+  let statistics = [
+    Statistic<"numSkipped", "skipped", "Sublayers removed">,
+    Statistic<"numSlotsRemoved", "kv-slots-removed",
+              "KV-cache slots removed">
+  ];
+}
+
+def LLMSkipLayersPass : Pass<"llm-skip-layers", "::mlir::ModuleOp"> {
+  let summary = "Removes whole decoder layers, chosen by index, by block "
+                "influence or by position.";
+  let description = [{
+    Replaces `llm.layer` ops by their input. `layers=...` names them;
+    `count=k by=score scores=FILE` removes the k with the lowest block
+    influence `BI = 1 - cos(x_in, x_out)` (ShortGPT, arXiv 2403.03853) from
+    `llmc score`; `count=k by=position` the k last layers. The KV-cache slots
+    of removed layers disappear as with `llm-skip-sublayers`.
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    ListOption<"layers", "layers", "int64_t", "Layer indices to remove">,
+    Option<"count", "count", "int64_t", "0",
+           "Number of layers to remove (with by=score or by=position)">,
+    Option<"by", "by", "std::string", "\"score\"",
+           "How count chooses: score or position">,
+    Option<"scores", "scores", "std::string", "\"\"",
+           "Importance scores (JSON from llmc score) for by=score">
+  ];
+  let statistics = [
+    Statistic<"numSkipped", "skipped", "Layers removed">,
+    Statistic<"numSlotsRemoved", "kv-slots-removed",
+              "KV-cache slots removed">
+  ];
+}
+
+def LLMObserveResidualsPass
+    : Pass<"llm-observe-residuals", "::mlir::ModuleOp"> {
+  let summary = "Inserts observation points around every residual sublayer "
+                "for calibration.";
+  let description = [{
+    Adds `llm.observe` ops for the input and output of each
+    `llm.residual`, named `<kind>.<layer>.in` and `<kind>.<layer>.out`, so a
+    host run can measure how much each sublayer and layer changes the
+    residual stream (`llmc score`). The model computes the same logits.
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let statistics = [
+    Statistic<"numObserved", "observed", "Observation points inserted">
+  ];
+}
+
 #endif // LLMC_DIALECT_LLM_TRANSFORMS_PASSES_TD

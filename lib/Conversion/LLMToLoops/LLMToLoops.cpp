@@ -406,6 +406,7 @@ void ConvertLLMToLoopsPass::runOnOperation() {
       lastUse[operand] = std::max(lastUse.lookup(operand), position[&op]);
 
   std::vector<uint64_t> scratch;
+  SmallVector<Attribute> observations;
   ctx.allocScratch = [&](MemRefType t) {
     auto [view, offset] = allocate(t);
     scratch.push_back(offset);
@@ -430,6 +431,29 @@ void ConvertLLMToLoopsPass::runOnOperation() {
         offsets[result] = offset;
       }
       ctx.buffers[result] = out;
+    }
+    // Observation points keep a copy of their input in an arena region that
+    // is never reused, listed in llm.observations for the host.
+    if (auto observe = dyn_cast<llm::ObserveOp>(op)) {
+      auto type = toMemRef(observe.getInput().getType());
+      auto [copy, offset] = allocate(type);
+      Value in = ctx.buffer(observe.getInput());
+      ctx.forLoop(0, type.getDimSize(0), [&](Value t) {
+        ctx.forLoop(0, type.getDimSize(1), [&](Value j) {
+          Value v = memref::LoadOp::create(b, loc, in, ValueRange{t, j});
+          memref::StoreOp::create(b, loc, v, copy, ValueRange{t, j});
+        });
+      });
+      observations.push_back(b.getDictionaryAttr(
+          {b.getNamedAttr("name", observe.getNameAttr()),
+           b.getNamedAttr("offset",
+                          b.getI64IntegerAttr(static_cast<int64_t>(offset))),
+           b.getNamedAttr("rows", b.getI64IntegerAttr(type.getDimSize(0))),
+           b.getNamedAttr("cols", b.getI64IntegerAttr(type.getDimSize(1)))}));
+      for (Value operand : op.getOperands())
+        if (lastUse.lookup(operand) == position[&op] && offsets.count(operand))
+          planner.release(offsets[operand]);
+      continue;
     }
     bool ok = true;
     llvm::TypeSwitch<Operation *>(&op)
@@ -512,5 +536,7 @@ void ConvertLLMToLoopsPass::runOnOperation() {
           b.getNamedAttr("model_id", b.getI64IntegerAttr(modelId)),
           b.getNamedAttr("max_seq", b.getI64IntegerAttr(cacheType.getMaxSeq())),
       }));
+  if (!observations.empty())
+    module->setAttr("llm.observations", b.getArrayAttr(observations));
   entry.erase();
 }

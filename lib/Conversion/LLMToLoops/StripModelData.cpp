@@ -36,6 +36,7 @@ struct LLMStripModelDataPass
       op->erase();
     }
     module->removeAttr("llm.device_layout");
+    module->removeAttr("llm.observations");
   }
 };
 } // namespace

@@ -372,6 +372,11 @@ void llmc_session_release(llmc_session_t *session);
 
 const llmc_model_info_t *llmc_session_model_info(const llmc_session_t *session);
 llmc_weights_t *llmc_session_weights(const llmc_session_t *session);
+/// The session's activation arena (llmc_model_info's arena_bytes). Its
+/// contents after a forward call, until the next, include the regions a
+/// model compiled with observation points (llm.observe) records; tools that
+/// calibrate read them there. The arena is otherwise scratch.
+const uint8_t *llmc_session_arena(const llmc_session_t *session);
 
 /// Runs one decode step of `token` at position `pos` and points *out_logits
 /// at the session's vocab_size logits, valid (and writable, e.g. by the
