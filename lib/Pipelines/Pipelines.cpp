@@ -49,7 +49,87 @@ void llmc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
+void llmc::buildCompressionPipeline(OpPassManager &pm,
+                                    const CompressionOptions &options) {
+  auto skipSublayers = [&](StringRef kind, int64_t count) {
+    if (count == 0)
+      return;
+    llm::LLMSkipSublayersPassOptions skip;
+    skip.kind = kind.str();
+    skip.count = count;
+    skip.by = options.skipBy;
+    skip.scores = options.scores;
+    pm.addPass(llm::createLLMSkipSublayersPass(skip));
+  };
+  if (options.skipLayers != 0) {
+    llm::LLMSkipLayersPassOptions skip;
+    skip.count = options.skipLayers;
+    skip.by = options.skipBy;
+    skip.scores = options.scores;
+    pm.addPass(llm::createLLMSkipLayersPass(skip));
+  }
+  skipSublayers("attention", options.skipAttention);
+  skipSublayers("mlp", options.skipMlp);
+  const char *embeddings = "^(token_embd|output)\\.weight$";
+  if (!options.quantizeEmbeddings.empty()) {
+    llm::LLMQuantizeWeightsPassOptions quantize;
+    quantize.format = options.quantizeEmbeddings;
+    quantize.only = embeddings;
+    pm.addPass(llm::createLLMQuantizeWeightsPass(quantize));
+  }
+  if (!options.quantize.empty()) {
+    llm::LLMQuantizeWeightsPassOptions quantize;
+    quantize.format = options.quantize;
+    pm.addPass(llm::createLLMQuantizeWeightsPass(quantize));
+  }
+}
+
+namespace {
+struct CompressPipelineOptions
+    : public PassPipelineOptions<CompressPipelineOptions> {
+  Option<int64_t> skipAttention{*this, "skip-attention",
+                                llvm::cl::desc("Attention sublayers to skip"),
+                                llvm::cl::init(0)};
+  Option<int64_t> skipMlp{*this, "skip-mlp",
+                          llvm::cl::desc("MLP sublayers to skip"),
+                          llvm::cl::init(0)};
+  Option<int64_t> skipLayers{*this, "skip-layers",
+                             llvm::cl::desc("Whole layers to skip"),
+                             llvm::cl::init(0)};
+  Option<std::string> skipBy{
+      *this, "skip-by",
+      llvm::cl::desc("Choose what to skip by score or position"),
+      llvm::cl::init("score")};
+  Option<std::string> scores{
+      *this, "scores",
+      llvm::cl::desc("Importance scores (JSON from llmc score)"),
+      llvm::cl::init("")};
+  Option<std::string> quantizeEmbeddings{
+      *this, "quantize-embeddings",
+      llvm::cl::desc("Format of the token embedding and classifier"),
+      llvm::cl::init("")};
+  Option<std::string> quantize{
+      *this, "quantize",
+      llvm::cl::desc("Format of the other weight matrices (e.g. int4:g32)"),
+      llvm::cl::init("")};
+};
+} // namespace
+
 void llmc::registerPipelines() {
+  PassPipelineRegistration<CompressPipelineOptions>(
+      "llmc-compress",
+      "Compress an llm module: skip layers/sublayers, then quantize weights.",
+      [](OpPassManager &pm, const CompressPipelineOptions &o) {
+        CompressionOptions options;
+        options.skipAttention = o.skipAttention;
+        options.skipMlp = o.skipMlp;
+        options.skipLayers = o.skipLayers;
+        options.skipBy = o.skipBy;
+        options.scores = o.scores;
+        options.quantizeEmbeddings = o.quantizeEmbeddings;
+        options.quantize = o.quantize;
+        buildCompressionPipeline(pm, options);
+      });
   PassPipelineRegistration<>(
       "llmc-lower-to-loops",
       "Lower the llm dialect to buffer-level loops with the device ABI.",

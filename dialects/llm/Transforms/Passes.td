@@ -76,7 +76,9 @@ def LLMQuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
   let dependentDialects = ["::llmc::llm::LLMDialect"];
   let options = [
     Option<"format", "format", "std::string", "\"int8\"",
-           "Target format: int8, int4, q8_0, q4_0, q4_k or f16">,
+           "Target format: int8, int4, q8_0, q4_0, q4_k or f16; int8/int4 "
+           "may carry :gN (group), :pc (per channel), :sym or :asym, e.g. "
+           "int4:g128:asym">,
     Option<"group", "group", "int64_t", "32",
            "Elements per scale for int8/int4 (a multiple of 32; 0 = one "
            "scale per row)">,
@@ -205,6 +207,286 @@ def LLMObserveResidualsPass
   let dependentDialects = ["::llmc::llm::LLMDialect"];
   let statistics = [
     Statistic<"numObserved", "observed", "Observation points inserted">
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// Pruning and low-rank factorization (weights only, no calibration)
+//===----------------------------------------------------------------------===//
+
+def LLMPruneMagnitudePass : Pass<"llm-prune-magnitude", "::mlir::ModuleOp"> {
+  let summary = "Zeros the weights of smallest magnitude in each row or "
+                "matrix (unstructured magnitude pruning).";
+  let description = [{
+    Sets the fraction `sparsity` of the entries with the smallest `|w|` of
+    every selected weight matrix to zero: per output row (`scope=row`:
+    every row loses `floor(sparsity * in)` entries) or over the whole
+    matrix (`scope=layer`: `floor(sparsity * out * in)` entries); among
+    equal magnitudes the earlier entries go first. This is the weights-only
+    magnitude baseline of the pruning literature (the baseline of Wanda's
+    `|W_ij| * ||X_j||` score, arXiv 2306.11695); it needs no calibration
+    data.
+
+    Selected are the 2-D weights whose name passes `only` / `skip`; norm
+    vectors are never pruned, and the token embedding and the classifier
+    only with `include-embeddings` (a tied classifier is the embedding
+    table, so both change together).
+
+    The zeros stay densely stored: the weight becomes f32 values in a
+    `dense_resource` blob (a quantized weight is decoded first, so prune
+    before `llm-quantize-weights`). The artifact is therefore as large and
+    as fast as before; a sparse storage format with its kernels belongs to
+    the performance work. The pass measures what the sparsity costs in
+    quality.
+
+    Before:
+    ```mlir
+    llm.weight @w : tensor<2x4xf32> = dense<[[0.1, -2.0, 0.3, 4.0], [-1.0, 0.2, 3.0, -0.4]]> : tensor<2x4xf32>
+    ```
+    After (`sparsity=0.5`; the blob holds rows `[0, -2, 0, 4]` and
+    `[-1, 0, 3, 0]`):
+    ```mlir
+    llm.weight @w : tensor<2x4xf32> = dense_resource<w> : tensor<32xi8>
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"sparsity", "sparsity", "double", "0.5",
+           "Fraction of the entries to set to zero, in [0, 1)">,
+    Option<"scope", "scope", "std::string", "\"row\"",
+           "Where the smallest magnitudes are chosen: row (per output row) "
+           "or layer (per matrix)">,
+    Option<"only", "only", "std::string", "\"\"",
+           "Regular expression: prune only weights whose name matches">,
+    Option<"skip", "skip", "std::string", "\"\"",
+           "Regular expression: leave weights whose name matches">,
+    Option<"includeEmbeddings", "include-embeddings", "bool", "false",
+           "Also prune the token embedding and the classifier">
+  ];
+  let statistics = [
+    Statistic<"numPruned", "pruned", "Weights pruned">,
+    Statistic<"numZeroed", "zeroed", "Entries set to zero">
+  ];
+}
+
+def LLMPruneNMPass : Pass<"llm-prune-nm", "::mlir::ModuleOp"> {
+  let summary = "Keeps the N largest of every M consecutive weights of a row "
+                "(N:M semi-structured sparsity).";
+  let description = [{
+    Splits every row of each selected weight matrix into groups of `m`
+    consecutive inputs and zeros all but the `n` entries of largest `|w|`
+    in each group (among equal magnitudes the earlier entries go first):
+    the N:M pattern of sparse tensor cores (2:4) and of the N:M results of
+    SparseGPT (arXiv 2301.00774) and Wanda (arXiv 2306.11695), here with
+    the weights-only magnitude score. Weights whose rows are not a multiple of
+    `m` long are left as they are and counted in `skipped-shape`.
+
+    Selection (`only`, `skip`, `include-embeddings`) and storage are as in
+    `llm-prune-magnitude`: the zeros are stored densely as f32, so the
+    artifact does not shrink until a sparse format and kernels exist.
+
+    Before:
+    ```mlir
+    llm.weight @w : tensor<1x8xf32> = dense<[[0.1, -2.0, 0.3, 4.0, -1.0, 0.2, 3.0, -0.4]]> : tensor<1x8xf32>
+    ```
+    After (`n=2 m=4`; the blob holds `[0, -2, 0, 4, -1, 0, 3, 0]`):
+    ```mlir
+    llm.weight @w : tensor<1x8xf32> = dense_resource<w> : tensor<32xi8>
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"n", "n", "int64_t", "2",
+           "Entries kept in every group (1 <= n <= m)">,
+    Option<"m", "m", "int64_t", "4", "Consecutive inputs per group">,
+    Option<"only", "only", "std::string", "\"\"",
+           "Regular expression: prune only weights whose name matches">,
+    Option<"skip", "skip", "std::string", "\"\"",
+           "Regular expression: leave weights whose name matches">,
+    Option<"includeEmbeddings", "include-embeddings", "bool", "false",
+           "Also prune the token embedding and the classifier">
+  ];
+  let statistics = [
+    Statistic<"numPruned", "pruned", "Weights pruned">,
+    Statistic<"numZeroed", "zeroed", "Entries set to zero">,
+    Statistic<"numSkippedShape", "skipped-shape",
+              "Weights left as they are because rows do not split into "
+              "groups of m">
+  ];
+}
+
+def LLMPruneFFNPass : Pass<"llm-prune-ffn", "::mlir::ModuleOp"> {
+  let summary = "Removes the least important intermediate channels of every "
+                "gated MLP (structured FFN pruning).";
+  let description = [{
+    For every gated MLP `down(act(gate(x)) * up(x))` (an `llm.gated_act`
+    whose operands come from two `llm.linear` ops and whose result feeds
+    one), removes intermediate channels: rows of the gate and up weights and
+    the matching columns of the down weight. The result types of the gate
+    and up linears and of `llm.gated_act` shrink, so the model stores and
+    computes less; layers may end up with different widths.
+
+    `ratio` removes `floor(ratio * hidden)` channels of every layer, `count`
+    a fixed number (fewer than the layer has); with `round-to=R` the kept
+    width is rounded up to a multiple of R (e.g. 32, so that the down
+    weight still quantizes in groups of 32).
+
+    Channels are ranked by a training-free score computed from the weights
+    alone, `s_j = ||W_gate[j,:]|| * ||W_up[j,:]|| * ||W_down[:,j]||`
+    (Euclidean norms; the lowest scores go, the earlier channel first
+    among equal ones): the
+    magnitude counterpart of the structured-pruning scores of LLM-Pruner
+    (arXiv 2305.11627) and FLAP (arXiv 2312.11983). Calibration-based scores
+    (activation norms, fluctuation) come later. The new weights are f32
+    `dense_resource` blobs; a weight another op also uses is copied first.
+
+    Before:
+    ```mlir
+    %g = llm.linear %n, @blk.0.ffn_gate.weight : tensor<1x64xf32> -> tensor<1x172xf32>
+    %u = llm.linear %n, @blk.0.ffn_up.weight : tensor<1x64xf32> -> tensor<1x172xf32>
+    %s = llm.gated_act <silu> %g, %u : tensor<1x172xf32>
+    %d = llm.linear %s, @blk.0.ffn_down.weight : tensor<1x172xf32> -> tensor<1x64xf32>
+    ```
+    After (`count=44`; the weights become 128x64, 128x64 and 64x128):
+    ```mlir
+    %g = llm.linear %n, @blk.0.ffn_gate.weight : tensor<1x64xf32> -> tensor<1x128xf32>
+    %u = llm.linear %n, @blk.0.ffn_up.weight : tensor<1x64xf32> -> tensor<1x128xf32>
+    %s = llm.gated_act <silu> %g, %u : tensor<1x128xf32>
+    %d = llm.linear %s, @blk.0.ffn_down.weight : tensor<1x128xf32> -> tensor<1x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"ratio", "ratio", "double", "0.0",
+           "Fraction of every layer's intermediate channels to remove, in "
+           "[0, 1)">,
+    Option<"count", "count", "int64_t", "0",
+           "Number of intermediate channels to remove from every layer "
+           "(instead of ratio)">,
+    Option<"roundTo", "round-to", "int64_t", "1",
+           "Keep a multiple of this many channels (removing fewer)">
+  ];
+  let statistics = [
+    Statistic<"numLayers", "layers", "MLPs pruned">,
+    Statistic<"numChannels", "channels", "Intermediate channels removed">
+  ];
+}
+
+def LLMPruneHeadsPass : Pass<"llm-prune-heads", "::mlir::ModuleOp"> {
+  let summary = "Removes the least important KV groups (a KV head with its "
+                "query heads) of every attention layer.";
+  let description = [{
+    Structured attention-head pruning that keeps grouped-query attention
+    valid: a KV group is one KV head and the `heads / kv_heads` query heads
+    that read it, and `kv-groups` of them are removed from every
+    `llm.attention` (the same number everywhere, because the
+    `!llm.kv_cache` type has one `kv_heads` for all slots). The pass slices
+    whole heads of `head_dim` rows out of the q, k and v weights (so the
+    rotary pairs of the kept heads stay intact) and the matching columns
+    out of the output weight, then updates `heads` / `kv_heads` of
+    `llm.attention` and `llm.rope`, the result types, and the KV-cache type
+    of the functions' signatures: the cache shrinks with the weights.
+
+    The importance of group g is computed from the weights alone,
+    `||Wq[G_q,:]||_F * ||Wk[G_kv,:]||_F * ||Wv[G_kv,:]||_F * ||Wo[:,G_q]||_F`
+    with `G_q` / `G_kv` the rows of its query / KV heads; the lowest
+    products go (the earlier group first among equal ones). This is the
+    magnitude version of the head-importance scores of structured pruning
+    (Michel et al., arXiv 1905.10650, use gradients; LLM-Pruner, arXiv
+    2305.11627, removes coupled groups the same way). Removing every group
+    is an error.
+
+    Before (4 query heads, 2 KV heads of dimension 16):
+    ```mlir
+    %q = llm.linear %n, @wq : tensor<1x64xf32> -> tensor<1x64xf32>
+    %k = llm.linear %n, @wk : tensor<1x64xf32> -> tensor<1x32xf32>
+    %v = llm.linear %n, @wv : tensor<1x64xf32> -> tensor<1x32xf32>
+    %o = llm.attention %q, %k, %v, %cache[0], %pos {heads = 4 : i64, kv_heads = 2 : i64, head_dim = 16 : i64}
+        : tensor<1x64xf32>, tensor<1x32xf32>, tensor<1x32xf32>, !llm.kv_cache<slots = 1, kv_heads = 2, ...> -> tensor<1x64xf32>
+    %y = llm.linear %o, @wo : tensor<1x64xf32> -> tensor<1x64xf32>
+    ```
+    After (`kv-groups=1`):
+    ```mlir
+    %q = llm.linear %n, @wq : tensor<1x64xf32> -> tensor<1x32xf32>
+    %k = llm.linear %n, @wk : tensor<1x64xf32> -> tensor<1x16xf32>
+    %v = llm.linear %n, @wv : tensor<1x64xf32> -> tensor<1x16xf32>
+    %o = llm.attention %q, %k, %v, %cache[0], %pos {heads = 2 : i64, kv_heads = 1 : i64, head_dim = 16 : i64}
+        : tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>, !llm.kv_cache<slots = 1, kv_heads = 1, ...> -> tensor<1x32xf32>
+    %y = llm.linear %o, @wo : tensor<1x32xf32> -> tensor<1x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"kvGroups", "kv-groups", "int64_t", "1",
+           "Number of KV groups to remove from every attention layer">
+  ];
+  let statistics = [
+    Statistic<"numLayers", "layers", "Attention layers pruned">,
+    Statistic<"numGroups", "kv-groups", "KV groups removed">,
+    Statistic<"numQueryHeads", "query-heads", "Query heads removed">
+  ];
+}
+
+def LLMFactorizeLowRankPass
+    : Pass<"llm-factorize-low-rank", "::mlir::ModuleOp"> {
+  let summary = "Replaces linear weights by a product of two thinner ones "
+                "(truncated SVD).";
+  let description = [{
+    Rewrites `llm.linear %x, @W` (W of shape [m, n]) into
+    `llm.linear (llm.linear %x, @W.B), @W.A` with `W ~= A * B`, from the
+    truncated singular value decomposition `W = U S V^T`: `A = U_k S_k`
+    ([m, k]) and `B = V_k^T` ([k, n]), the best rank-k approximation in the
+    Frobenius norm (Eckart-Young). k is `rank`, or `ratio` of the full rank
+    `min(m, n)` (rounded, at least 1), or the smallest k whose singular
+    values keep the fraction `energy` of `sum(s_i^2)`; give exactly one.
+
+    A weight is only factorized when that saves storage, `k (m + n) < m n`;
+    otherwise it is left as it is and counted in `skipped-no-saving`
+    (full rank never saves). A weight that other ops keep using in full
+    (the embedding table behind a tied classifier) never saves either.
+    Selection: `only` / `skip` on weight names; the classifier only with
+    `include-classifier`. The new weights are f32 `dense_resource` blobs.
+
+    Plain SVD ignores which input directions the activations use, and is
+    known to be poor for LLMs (SVD-LLM, arXiv 2403.07378: LLaMA-7B at 20%
+    compression, perplexity 20061 for plain SVD vs 7.94 with whitening).
+    Whitening by a Cholesky factor of the calibration activations' `X X^T`
+    needs calibration and comes later; measure before using this.
+
+    Before:
+    ```mlir
+    %y = llm.linear %x, @w : tensor<1x64xf32> -> tensor<1x64xf32>
+    ```
+    After (`rank=8`):
+    ```mlir
+    llm.weight @w.B : tensor<8x64xf32> = dense_resource<w.B> : tensor<2048xi8>
+    llm.weight @w.A : tensor<64x8xf32> = dense_resource<w.A> : tensor<2048xi8>
+    %t = llm.linear %x, @w.B : tensor<1x64xf32> -> tensor<1x8xf32>
+    %y = llm.linear %t, @w.A : tensor<1x8xf32> -> tensor<1x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"rank", "rank", "int64_t", "0", "Rank k of every factorization">,
+    Option<"ratio", "ratio", "double", "0.0",
+           "Rank as a fraction of the full rank min(m, n), in (0, 1]">,
+    Option<"energy", "energy", "double", "0.0",
+           "Keep the singular values holding this fraction of sum(s^2), in "
+           "(0, 1]">,
+    Option<"only", "only", "std::string", "\"\"",
+           "Regular expression: factorize only weights whose name matches">,
+    Option<"skip", "skip", "std::string", "\"\"",
+           "Regular expression: leave weights whose name matches">,
+    Option<"includeClassifier", "include-classifier", "bool", "false",
+           "Also factorize the classifier (output) weight">
+  ];
+  let statistics = [
+    Statistic<"numFactorized", "factorized", "Weights factorized">,
+    Statistic<"numSkippedNoSaving", "skipped-no-saving",
+              "Weights left as they are because the factors would not be "
+              "smaller">,
+    Statistic<"numParamsRemoved", "params-removed",
+              "Weight entries saved: m n - k (m + n), summed">
   ];
 }
 

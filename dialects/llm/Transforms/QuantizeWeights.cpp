@@ -26,24 +26,45 @@ struct LLMQuantizeWeightsPass
   using Base::Base;
 
   /// Parses and checks the options; emits an error and returns null on bad
-  /// ones.
+  /// ones. `format` is KIND[:gN|:pc][:sym|:asym]; the suffixes override the
+  /// group and symmetric options.
   FormatAttr getTargetFormat(ModuleOp module) {
-    std::optional<FormatKind> kind = symbolizeFormatKind(format);
+    SmallVector<StringRef> parts;
+    StringRef(format).split(parts, ':');
+    std::optional<FormatKind> kind = symbolizeFormatKind(parts[0]);
     if (!kind || *kind == FormatKind::f32) {
       module.emitError() << "llm-quantize-weights: unknown format '" << format
-                         << "' (expected int8, int4, q8_0, q4_0, q4_k or f16)";
+                         << "' (expected int8, int4, q8_0, q4_0, q4_k or f16, "
+                            "optionally with :gN, :pc, :sym or :asym)";
       return {};
     }
     bool integer = *kind == FormatKind::int8 || *kind == FormatKind::int4;
-    if (integer && (group < 0 || group % 32 != 0)) {
+    int64_t groupSize = group;
+    bool isSymmetric = symmetric;
+    for (StringRef part : llvm::drop_begin(parts)) {
+      if (integer && part == "pc") {
+        groupSize = 0;
+      } else if (integer && part.consume_front("g") &&
+                 !part.getAsInteger(10, groupSize)) {
+      } else if (integer && (part == "sym" || part == "asym")) {
+        isSymmetric = part == "sym";
+      } else {
+        module.emitError() << "llm-quantize-weights: bad format suffix in '"
+                           << format
+                           << "' (int8/int4 take :gN, :pc, :sym or :asym; "
+                              "GGUF formats take none)";
+        return {};
+      }
+    }
+    if (integer && (groupSize < 0 || groupSize % 32 != 0)) {
       module.emitError() << "llm-quantize-weights: group must be a positive "
                             "multiple of 32, or 0 for one scale per row; got "
-                         << static_cast<int64_t>(group);
+                         << groupSize;
       return {};
     }
     if (!integer)
       return FormatAttr::get(&getContext(), *kind);
-    return FormatAttr::get(&getContext(), *kind, group, symmetric);
+    return FormatAttr::get(&getContext(), *kind, groupSize, isSymmetric);
   }
 
   void runOnOperation() override {

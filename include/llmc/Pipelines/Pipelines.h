@@ -9,6 +9,7 @@
 #define LLMC_PIPELINES_PIPELINES_H
 
 #include <cstdint>
+#include <string>
 
 namespace mlir {
 class OpPassManager;
@@ -32,6 +33,29 @@ void buildLowerToLoopsPipeline(mlir::OpPassManager &pm,
 /// Loops -> LLVM dialect, after the weights file has been written (drops the
 /// llm.weight / llm.tokenizer ops). Registered as `llmc-lower-to-llvm`.
 void buildLowerToLLVMPipeline(mlir::OpPassManager &pm);
+
+/// What `llmc-compress` (and the driver's compression options) do.
+struct CompressionOptions {
+  /// Skip this many attention sublayers / MLP sublayers / whole layers...
+  int64_t skipAttention = 0;
+  int64_t skipMlp = 0;
+  int64_t skipLayers = 0;
+  /// ...chosen by "score" (with `scores`, a JSON file from `llmc score`) or
+  /// "position" (the last layers).
+  std::string skipBy = "score";
+  std::string scores;
+  /// Quantize the token embedding and classifier to this format first (e.g.
+  /// "int8:g32"), then every other weight matrix to `quantize` (e.g.
+  /// "int4:g32", "q4_0"); "" leaves them. Formats as llm-quantize-weights'.
+  std::string quantizeEmbeddings;
+  std::string quantize;
+};
+
+/// Structure first (skipping), then weights (quantization). Registered as
+/// `llmc-compress{skip-attention=N skip-mlp=N skip-layers=N skip-by=...
+/// scores=FILE quantize-embeddings=FMT quantize=FMT}`.
+void buildCompressionPipeline(mlir::OpPassManager &pm,
+                              const CompressionOptions &options);
 
 /// Registers the pipelines above (and `llmc-lower`, both in sequence).
 void registerPipelines();

@@ -1,6 +1,7 @@
 // RUN: llmc-opt %s --split-input-file --llm-quantize-weights="format=int4 group=32" | FileCheck %s --check-prefix=INT4
 // RUN: llmc-opt %s --split-input-file --llm-quantize-weights="format=int8 group=0 symmetric=false" | FileCheck %s --check-prefix=INT8
 // RUN: llmc-opt %s --split-input-file --llm-quantize-weights="format=q4_0" | FileCheck %s --check-prefix=Q40
+// RUN: llmc-opt %s --split-input-file --llm-quantize-weights="format=int8:pc:asym" | FileCheck %s --check-prefix=INT8
 // RUN: llmc-opt %s --split-input-file --llm-quantize-weights="format=q8_0 skip=emb" | FileCheck %s --check-prefix=SKIP
 // RUN: llmc-opt %s --split-input-file --llm-quantize-weights="format=int8 only=^emb$" --llm-quantize-weights="format=int4 group=64" | FileCheck %s --check-prefix=MIXED
 
