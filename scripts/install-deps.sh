@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages llmc needs to build, cross-link and test:
 # LLVM/MLIR 22, clang/lld 22, the AArch64 and RISC-V cross C libraries, qemu
 # user mode, ONNX/protobuf, GoogleTest sources, python3-numpy for the test
-# model generator and the numerical reference.
+# model generator and the numerical reference, Eigen (SVD of the low-rank
+# factorization pass).
 set -euo pipefail
 
 packages=(
@@ -12,7 +13,7 @@ packages=(
   qemu-user libc6-dev-arm64-cross libc6-dev-riscv64-cross
   libgcc-12-dev-arm64-cross libgcc-12-dev-riscv64-cross
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libgtest-dev python3 python3-numpy
+  libgtest-dev python3 python3-numpy libeigen3-dev
 )
 
 missing=()

@@ -1,0 +1,133 @@
+//===- WeightRewrite.cpp - Selecting and rewriting weights ------*- C++ -*-===//
+//
+// Weight filters, new weight data, exclusive copies, row/column gathers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llm/Transforms/WeightRewrite.h"
+
+#include "llm/IR/WeightData.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/Format.h"
+
+using namespace mlir;
+using namespace llmc::llm;
+
+LogicalResult WeightFilter::init(ModuleOp module, StringRef pass,
+                                 StringRef only, StringRef skip) {
+  for (auto [name, text, re] :
+       {std::tuple<StringRef, StringRef, std::optional<llvm::Regex> *>{
+            "only", only, &onlyRe},
+        {"skip", skip, &skipRe}}) {
+    re->reset();
+    if (text.empty())
+      continue;
+    re->emplace(text);
+    std::string error;
+    if (!(*re)->isValid(error)) {
+      module.emitError() << pass << ": invalid " << name
+                         << " regular expression: " << error;
+      return failure();
+    }
+  }
+  if (onlyRe && llvm::none_of(module.getOps<WeightOp>(), [&](WeightOp w) {
+        return onlyRe->match(w.getSymName());
+      })) {
+    module.emitError() << pass << ": only='" << only
+                       << "' matches no weight of the module";
+    return failure();
+  }
+  return success();
+}
+
+bool WeightFilter::selects(StringRef name) const {
+  return (!onlyRe || onlyRe->match(name)) && (!skipRe || !skipRe->match(name));
+}
+
+llvm::DenseSet<StringAttr>
+llmc::llm::getEmbeddingAndClassifierWeights(ModuleOp module) {
+  llvm::DenseSet<StringAttr> names;
+  module.walk([&](Operation *op) {
+    if (auto embedding = dyn_cast<EmbeddingOp>(op)) {
+      names.insert(embedding.getTableAttr().getAttr());
+    } else if (auto linear = dyn_cast<LinearOp>(op)) {
+      if (llvm::any_of(linear->getUsers(), [](Operation *user) {
+            return isa<func::ReturnOp>(user);
+          }))
+        names.insert(linear.getWeightAttr().getAttr());
+    }
+  });
+  return names;
+}
+
+SmallVector<Operation *> llmc::llm::getWeightUsers(ModuleOp module,
+                                                   WeightOp weight) {
+  SmallVector<Operation *> users;
+  if (std::optional<SymbolTable::UseRange> uses =
+          SymbolTable::getSymbolUses(weight, module))
+    for (const SymbolTable::SymbolUse &use : *uses)
+      if (!llvm::is_contained(users, use.getUser()))
+        users.push_back(use.getUser());
+  return users;
+}
+
+void llmc::llm::setWeightValues(WeightOp weight, ArrayRef<int64_t> shape,
+                                ArrayRef<float> values) {
+  MLIRContext *context = weight.getContext();
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                       values.size() * sizeof(float));
+  weight.setType(RankedTensorType::get(shape, Float32Type::get(context)));
+  weight.removeFormatAttr();
+  weight.setDataAttr(createByteResource(context, weight.getSymName(), bytes));
+}
+
+WeightOp llmc::llm::createWeightAfter(SymbolTable &symbols, WeightOp anchor,
+                                      StringRef name, ArrayRef<int64_t> shape,
+                                      ArrayRef<float> values) {
+  auto weight = cast<WeightOp>(anchor->clone());
+  weight.setSymName(name);
+  symbols.insert(weight, std::next(Block::iterator(anchor)));
+  setWeightValues(weight, shape, values);
+  return weight;
+}
+
+WeightOp llmc::llm::getExclusiveWeight(ModuleOp module, SymbolTable &symbols,
+                                       WeightOp weight, LinearOp user,
+                                       StringRef suffix) {
+  SmallVector<Operation *> users = getWeightUsers(module, weight);
+  if (users.size() == 1 && users.front() == user.getOperation())
+    return weight;
+  auto copy = cast<WeightOp>(weight->clone());
+  copy.setSymName((weight.getSymName() + suffix).str());
+  symbols.insert(copy, std::next(Block::iterator(weight)));
+  user.setWeightAttr(FlatSymbolRefAttr::get(copy.getSymNameAttr()));
+  return copy;
+}
+
+std::string llmc::llm::formatOptionValue(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
+std::vector<float> llmc::llm::gatherRows(ArrayRef<float> values, int64_t cols,
+                                         ArrayRef<int64_t> keep) {
+  std::vector<float> out;
+  out.reserve(keep.size() * cols);
+  for (int64_t row : keep)
+    out.insert(out.end(), values.begin() + row * cols,
+               values.begin() + (row + 1) * cols);
+  return out;
+}
+
+std::vector<float> llmc::llm::gatherColumns(ArrayRef<float> values,
+                                            int64_t rows, int64_t cols,
+                                            ArrayRef<int64_t> keep) {
+  std::vector<float> out;
+  out.reserve(rows * keep.size());
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t col : keep)
+      out.push_back(values[row * cols + col]);
+  return out;
+}

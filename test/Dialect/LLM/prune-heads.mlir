@@ -1,0 +1,49 @@
+// RUN: llmc-opt %s --split-input-file --llm-prune-heads | FileCheck %s
+// RUN: llmc-opt %s --split-input-file --llm-prune-heads="kv-groups=0" | FileCheck %s --check-prefix=ZERO
+
+// New values are f32 bytes in a dense_resource blob: a 4-byte alignment
+// header (01000000), then little-endian floats: 0000803F = 1,
+// 00000040 = 2, 00004040 = 3, 00008040 = 4, 0000A040 = 5, 0000C040 = 6.
+
+// 4 query heads read 2 KV heads (head_dim 2): group 0 is query heads 0-1
+// (rows 0-3 of wq) with KV head 0 (rows 0-1 of wk/wv), group 1 query heads
+// 2-3 with KV head 1. Group 0 has the smaller weights and goes: wq keeps
+// rows 4-7, wk/wv rows 2-3, wo columns 4-7; heads, kv_heads, the rope ops,
+// the result types and the KV-cache type of the signature shrink.
+// CHECK-LABEL: module @gqa
+// CHECK: llm.weight @wq : tensor<4x2xf32> = dense_resource<wq>
+// CHECK: llm.weight @wk : tensor<2x2xf32> = dense_resource<wk>
+// CHECK: llm.weight @wv : tensor<2x2xf32> = dense_resource<wv>
+// CHECK: llm.weight @wo : tensor<2x4xf32> = dense_resource<wo>
+// CHECK: func.func @decode(%{{.*}}: tensor<1x2xf32>, %{{.*}}: index, %[[CACHE:.*]]: !llm.kv_cache<slots = 1, kv_heads = 1, head_dim = 2, max_seq = 8, element = f32>)
+// CHECK: %[[Q:.*]] = llm.linear %{{.*}}, @wq : tensor<1x2xf32> -> tensor<1x4xf32>
+// CHECK: %[[K:.*]] = llm.linear %{{.*}}, @wk : tensor<1x2xf32> -> tensor<1x2xf32>
+// CHECK: %[[V:.*]] = llm.linear %{{.*}}, @wv : tensor<1x2xf32> -> tensor<1x2xf32>
+// CHECK: %[[QR:.*]] = llm.rope %[[Q]], %{{.*}} {head_dim = 2 : i64, heads = 2 : i64, {{.*}}} : tensor<1x4xf32>
+// CHECK: %[[KR:.*]] = llm.rope %[[K]], %{{.*}} {head_dim = 2 : i64, heads = 1 : i64, {{.*}}} : tensor<1x2xf32>
+// CHECK: %[[O:.*]] = llm.attention %[[QR]], %[[KR]], %[[V]], %[[CACHE]][0], %{{.*}} {head_dim = 2 : i64, heads = 2 : i64, kv_heads = 1 : i64} : tensor<1x4xf32>, tensor<1x2xf32>, tensor<1x2xf32>, <slots = 1, kv_heads = 1, head_dim = 2, max_seq = 8, element = f32> -> tensor<1x4xf32>
+// CHECK: llm.linear %[[O]], @wo : tensor<1x4xf32> -> tensor<1x2xf32>
+// CHECK: wq: "0x010000000000404000000000000000000000404000008040000000000000000000008040"
+// CHECK: wk: "0x0100000000004040000000000000000000004040"
+// CHECK: wo: "0x01000000000040400000404000008040000080400000A0400000A0400000C0400000C040"
+// Removing no group still rewrites all four weights, every head in place.
+// ZERO-LABEL: module @gqa
+// ZERO: llm.weight @wq : tensor<8x2xf32> = dense_resource<wq>
+// ZERO: !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 8, element = f32>
+// ZERO: llm.attention {{.*}} {head_dim = 2 : i64, heads = 4 : i64, kv_heads = 2 : i64}
+module @gqa {
+  llm.weight @wq : tensor<8x2xf32> = dense<[[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0], [3.0, 0.0], [0.0, 3.0], [4.0, 0.0], [0.0, 4.0]]> : tensor<8x2xf32>
+  llm.weight @wk : tensor<4x2xf32> = dense<[[1.0, 0.0], [0.0, 1.0], [3.0, 0.0], [0.0, 3.0]]> : tensor<4x2xf32>
+  llm.weight @wv : tensor<4x2xf32> = dense<[[1.0, 0.0], [0.0, 1.0], [3.0, 0.0], [0.0, 3.0]]> : tensor<4x2xf32>
+  llm.weight @wo : tensor<2x8xf32> = dense<[[1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0], [1.0, 1.0, 2.0, 2.0, 5.0, 5.0, 6.0, 6.0]]> : tensor<2x8xf32>
+  func.func @decode(%x: tensor<1x2xf32>, %pos: index, %cache: !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 8, element = f32>) -> tensor<1x2xf32> attributes {llm.entry = "decode"} {
+    %q = llm.linear %x, @wq : tensor<1x2xf32> -> tensor<1x8xf32>
+    %k = llm.linear %x, @wk : tensor<1x2xf32> -> tensor<1x4xf32>
+    %v = llm.linear %x, @wv : tensor<1x2xf32> -> tensor<1x4xf32>
+    %qr = llm.rope %q, %pos {head_dim = 2 : i64, heads = 4 : i64, style = #llm.rope_style<adjacent>, theta = 1.000000e+04 : f32} : tensor<1x8xf32>
+    %kr = llm.rope %k, %pos {head_dim = 2 : i64, heads = 2 : i64, style = #llm.rope_style<adjacent>, theta = 1.000000e+04 : f32} : tensor<1x4xf32>
+    %o = llm.attention %qr, %kr, %v, %cache[0], %pos {head_dim = 2 : i64, heads = 4 : i64, kv_heads = 2 : i64} : tensor<1x8xf32>, tensor<1x4xf32>, tensor<1x4xf32>, !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 8, element = f32> -> tensor<1x8xf32>
+    %y = llm.linear %o, @wo : tensor<1x8xf32> -> tensor<1x2xf32>
+    return %y : tensor<1x2xf32>
+  }
+}
