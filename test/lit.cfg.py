@@ -35,7 +35,8 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.llmc_tools_dir, config.llvm_tools_dir]
-tools = ["llmc", "llmc-opt", "llmc-import-tests", "llmc-runtime-tests",
+tools = ["llmc", "llmc-opt", "llmc-eval-tests", "llmc-import-tests",
+         "llmc-runtime-tests",
          ToolSubst("%mlir-opt", "mlir-opt", unresolved="ignore")]
 if config.enable_fuzzers:
     tools += ["gguf-fuzzer", "llmc-weights-fuzzer"]

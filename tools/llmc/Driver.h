@@ -12,7 +12,9 @@
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,30 @@ struct CompileOptions {
   bool emitAssembly = false;
 };
 
+struct EvalOptions {
+  CommonOptions common;
+  /// Pipeline applied to the candidate ("" = the candidate is the model).
+  std::string compress;
+  /// Reference model ("" = the model itself, uncompressed).
+  std::string reference;
+  /// Text files to tokenize and cut into chunks of `ctx` tokens.
+  std::vector<std::string> textFiles;
+  /// Used when neither text files nor sampled sequences are given.
+  std::string defaultTextFile;
+  /// Tokens per chunk; unset = 128, or the models' maximum sequence length
+  /// if that is shorter.
+  std::optional<int64_t> ctx;
+  int64_t maxChunks = 0;
+  /// Sequences sampled from the reference (0 = none), `sampleLength`
+  /// tokens each (0 = ctx), seeds seed, seed + 1, ...
+  int64_t sampled = 0;
+  int64_t sampleLength = 0;
+  uint64_t seed = 1;
+  int64_t greedySteps = 64;
+  bool json = false;
+  bool keepTemps = false;
+};
+
 /// Reads a model file and writes its llm module (text or bytecode by
 /// extension; "-" is stdout).
 llvm::Error runImport(llvm::StringRef input, llvm::StringRef output,
@@ -40,6 +66,12 @@ llvm::Error runImport(llvm::StringRef input, llvm::StringRef output,
 /// artifact directory is replaced, anything else is left alone.
 llvm::Error runCompile(llvm::StringRef input, llvm::StringRef outDir,
                        const CompileOptions &options);
+
+/// Compiles the candidate (the model after `compress`) and the reference
+/// for the host, runs both on the token sets and prints the paired quality
+/// metrics (docs/evaluation.md) to `os`.
+llvm::Error runEval(llvm::StringRef model, const EvalOptions &options,
+                    llvm::raw_ostream &os);
 
 } // namespace llmc::driver
 

@@ -4,10 +4,13 @@
 //
 //   llmc import  MODEL [-o model.mlir|.mlirbc]
 //   llmc compile MODEL|IR --target ARCH[:CPU[:FEATURES]] -o OUTDIR
+//   llmc eval    MODEL|IR [--compress=PIPELINE] [--reference=REF] ...
 //
 // `compile` imports (or parses) the model, runs the lowering pipelines,
 // writes the packed weights file, emits the object code in process and links
 // the device executable OUTDIR/llmc-run with the runtime for that target.
+// `eval` runs a candidate and a reference on the host and reports their
+// paired quality metrics (docs/evaluation.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +31,10 @@ cl::SubCommand importCmd("import", "Import a model file into the llm dialect");
 cl::SubCommand compileCmd("compile",
                           "Compile a model for a device: OUTDIR/llmc-run, "
                           "the weights file and a manifest");
+cl::SubCommand evalCmd("eval",
+                       "Measure a candidate (MODEL after --compress) against "
+                       "a reference on the host: perplexity, KL divergence, "
+                       "top-1 agreement, greedy divergence, size, speed");
 
 cl::opt<std::string> importInput(cl::Positional, cl::desc("<model file>"),
                                  cl::Required, cl::sub(importCmd));
@@ -45,22 +52,75 @@ cl::opt<std::string> target("target",
 cl::opt<std::string> tokenizer("tokenizer",
                                cl::desc("Tokenizer file (llama2.c models)"),
                                cl::init(""), cl::sub(importCmd),
-                               cl::sub(compileCmd));
+                               cl::sub(compileCmd), cl::sub(evalCmd));
 cl::opt<int64_t> maxSeq("max-seq",
                         cl::desc("KV-cache length (default: the model's "
                                  "context length)"),
-                        cl::init(0), cl::sub(importCmd), cl::sub(compileCmd));
+                        cl::init(0), cl::sub(importCmd), cl::sub(compileCmd),
+                        cl::sub(evalCmd));
 cl::opt<std::string>
     compress("compress",
              cl::desc("Pass pipeline run on the llm module before lowering, "
                       "e.g. 'builtin.module(llm-inline-structure)' (any "
                       "registered pass; see llmc-opt --help)"),
-             cl::value_desc("pipeline"), cl::init(""), cl::sub(compileCmd));
+             cl::value_desc("pipeline"), cl::init(""), cl::sub(compileCmd),
+             cl::sub(evalCmd));
 cl::opt<bool> emitAsm("emit-asm",
                       cl::desc("Also write the model's assembly "
                                "(OUTDIR/model.s)"),
                       cl::init(false), cl::sub(compileCmd));
+
+// llmc eval.
+cl::opt<std::string> evalInput(cl::Positional,
+                               cl::desc("<model file or .mlir/.mlirbc>"),
+                               cl::Required, cl::sub(evalCmd));
+cl::opt<std::string>
+    reference("reference",
+              cl::desc("Reference model (default: MODEL without --compress)"),
+              cl::value_desc("model"), cl::init(""), cl::sub(evalCmd));
+cl::list<std::string>
+    textFiles("text",
+              cl::desc("Text file tokenized with the model's tokenizer (BOS "
+                       "first) and cut into --ctx chunks; repeatable "
+                       "(default: data/eval/stories.txt unless --sampled)"),
+              cl::value_desc("file"), cl::sub(evalCmd));
+cl::opt<int64_t> ctx("ctx",
+                     cl::desc("Tokens per chunk (default: 128, or the "
+                              "models' maximum sequence length if shorter)"),
+                     cl::init(128), cl::sub(evalCmd));
+cl::opt<int64_t> maxChunks("max-chunks",
+                           cl::desc("Evaluate at most this many chunks of "
+                                    "each text (0 = all)"),
+                           cl::init(0), cl::sub(evalCmd));
+cl::opt<int64_t>
+    sampled("sampled",
+            cl::desc("Also evaluate on K sequences sampled from the reference "
+                     "(temperature 1, no top-p/top-k, from BOS)"),
+            cl::value_desc("K"), cl::init(0), cl::sub(evalCmd));
+cl::opt<int64_t> sampleLength("length",
+                              cl::desc("Tokens per sampled sequence, BOS "
+                                       "included (default: --ctx)"),
+                              cl::init(0), cl::sub(evalCmd));
+cl::opt<uint64_t> seed("seed",
+                       cl::desc("Seed of the first sampled sequence; "
+                                "sequence k uses seed + k"),
+                       cl::init(1), cl::sub(evalCmd));
+cl::opt<int64_t> greedySteps("greedy-steps",
+                             cl::desc("Greedy tokens each model generates "
+                                      "from the first chunk's first 8 "
+                                      "tokens (0 = skip)"),
+                             cl::init(64), cl::sub(evalCmd));
+cl::opt<bool> json("json", cl::desc("Print one JSON object instead of a table"),
+                   cl::init(false), cl::sub(evalCmd));
+cl::opt<bool> keepTemps("keep-temps",
+                        cl::desc("Keep the compiled models' temporary "
+                                 "directories (printed on stderr)"),
+                        cl::init(false), cl::sub(evalCmd));
 } // namespace
+
+#ifndef LLMC_DEFAULT_EVAL_TEXT
+#define LLMC_DEFAULT_EVAL_TEXT ""
+#endif
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
@@ -83,9 +143,26 @@ int main(int argc, char **argv) {
     options.compress = compress;
     options.emitAssembly = emitAsm;
     err = llmc::driver::runCompile(compileInput, compileOutput, options);
+  } else if (evalCmd) {
+    llmc::driver::EvalOptions options;
+    options.common = common;
+    options.compress = compress;
+    options.reference = reference;
+    options.textFiles.assign(textFiles.begin(), textFiles.end());
+    options.defaultTextFile = LLMC_DEFAULT_EVAL_TEXT;
+    if (ctx.getNumOccurrences())
+      options.ctx = ctx;
+    options.maxChunks = maxChunks;
+    options.sampled = sampled;
+    options.sampleLength = sampleLength;
+    options.seed = seed;
+    options.greedySteps = greedySteps;
+    options.json = json;
+    options.keepTemps = keepTemps;
+    err = llmc::driver::runEval(evalInput, options, outs());
   } else {
     WithColor::error(errs(), "llmc")
-        << "expected a command: import or compile (see llmc --help)\n";
+        << "expected a command: import, compile or eval (see llmc --help)\n";
     return 2;
   }
   if (err) {
