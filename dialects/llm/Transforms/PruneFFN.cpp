@@ -158,17 +158,20 @@ struct LLMPruneFFNPass
         }
         *values = std::move(*read);
       }
-      int64_t dim = gateW.getCols(), out = downW.getRows();
+      // Gate and up may read different widths (e.g. factors of different
+      // rank after llm-factorize-low-rank).
+      int64_t gateIn = gateW.getCols(), upIn = upW.getCols();
+      int64_t out = downW.getRows();
 
       /// Score of channel j: ||W_gate[j,:]|| * ||W_up[j,:]|| *
       /// ||W_down[:,j]||; a channel contributes act(g_j . x) (u_j . x) d_j.
       std::vector<double> score(hidden);
       for (int64_t j = 0; j < hidden; ++j) {
         double g = 0, u = 0, d = 0;
-        for (int64_t i = 0; i < dim; ++i) {
-          g += double(gate[j * dim + i]) * gate[j * dim + i];
-          u += double(up[j * dim + i]) * up[j * dim + i];
-        }
+        for (int64_t i = 0; i < gateIn; ++i)
+          g += double(gate[j * gateIn + i]) * gate[j * gateIn + i];
+        for (int64_t i = 0; i < upIn; ++i)
+          u += double(up[j * upIn + i]) * up[j * upIn + i];
         for (int64_t r = 0; r < out; ++r)
           d += double(down[r * hidden + j]) * down[r * hidden + j];
         score[j] = std::sqrt(g) * std::sqrt(u) * std::sqrt(d);
@@ -186,10 +189,10 @@ struct LLMPruneFFNPass
 
       setWeightValues(
           getExclusiveWeight(module, symbols, gateW, mlp.gate, ".pruned"),
-          {kept, dim}, gatherRows(gate, dim, keep));
+          {kept, gateIn}, gatherRows(gate, gateIn, keep));
       setWeightValues(
           getExclusiveWeight(module, symbols, upW, mlp.up, ".pruned"),
-          {kept, dim}, gatherRows(up, dim, keep));
+          {kept, upIn}, gatherRows(up, upIn, keep));
       setWeightValues(
           getExclusiveWeight(module, symbols, downW, mlp.down, ".pruned"),
           {out, kept}, gatherColumns(down, out, hidden, keep));

@@ -144,7 +144,10 @@ struct LLMPruneHeadsPass
       weights.push_back(weight);
       values.push_back(std::move(*read));
     }
-    int64_t in = weights[0].getCols(), out = weights[3].getRows();
+    // Inputs may differ (e.g. after llm-factorize-low-rank, each projection
+    // reads its own factor's rank).
+    int64_t qIn = weights[0].getCols(), kIn = weights[1].getCols();
+    int64_t vIn = weights[2].getCols(), out = weights[3].getRows();
     int64_t qWidth = heads * headDim;
 
     /// Importance of group g: ||Wq[G_q,:]||_F * ||Wk[G_kv,:]||_F *
@@ -156,9 +159,9 @@ struct LLMPruneHeadsPass
               qEnd = qBegin + perGroup * headDim;
       int64_t kvBegin = g * headDim, kvEnd = kvBegin + headDim;
       score[g] =
-          std::sqrt(rowsSquaredNorm(values[0], in, qBegin, qEnd)) *
-          std::sqrt(rowsSquaredNorm(values[1], in, kvBegin, kvEnd)) *
-          std::sqrt(rowsSquaredNorm(values[2], in, kvBegin, kvEnd)) *
+          std::sqrt(rowsSquaredNorm(values[0], qIn, qBegin, qEnd)) *
+          std::sqrt(rowsSquaredNorm(values[1], kIn, kvBegin, kvEnd)) *
+          std::sqrt(rowsSquaredNorm(values[2], vIn, kvBegin, kvEnd)) *
           std::sqrt(columnsSquaredNorm(values[3], out, qWidth, qBegin, qEnd));
     }
     /// Remove the lowest scores (the earlier group among equal ones); keep
@@ -187,13 +190,13 @@ struct LLMPruneHeadsPass
 
     setWeightValues(
         getExclusiveWeight(module, symbols, weights[0], block.q, ".pruned"),
-        {newQWidth, in}, gatherRows(values[0], in, qRows));
+        {newQWidth, qIn}, gatherRows(values[0], qIn, qRows));
     setWeightValues(
         getExclusiveWeight(module, symbols, weights[1], block.k, ".pruned"),
-        {newKvWidth, in}, gatherRows(values[1], in, kvRows));
+        {newKvWidth, kIn}, gatherRows(values[1], kIn, kvRows));
     setWeightValues(
         getExclusiveWeight(module, symbols, weights[2], block.v, ".pruned"),
-        {newKvWidth, in}, gatherRows(values[2], in, kvRows));
+        {newKvWidth, vIn}, gatherRows(values[2], vIn, kvRows));
     setWeightValues(
         getExclusiveWeight(module, symbols, weights[3], block.o, ".pruned"),
         {out, newQWidth}, gatherColumns(values[3], out, qWidth, qRows));

@@ -81,3 +81,26 @@ module @shared {
     return %d1 : tensor<1x2xf32>
   }
 }
+
+// -----
+
+// After llm-factorize-low-rank gate and up may read different widths
+// (3 and 2 here); the rows are sliced at those widths.
+// CHECK-LABEL: module @factored
+// CHECK: llm.weight @gate : tensor<2x3xf32> = dense_resource<gate>
+// CHECK: llm.weight @up : tensor<2x2xf32> = dense_resource<up>
+// CHECK: llm.linear %{{.*}}, @gate : tensor<1x3xf32> -> tensor<1x2xf32>
+module @factored {
+  llm.weight @gate.B : tensor<3x2xf32> = dense<1.0> : tensor<3x2xf32>
+  llm.weight @gate : tensor<3x3xf32> = dense<[[1.0, 1.0, 1.0], [0.1, 0.1, 0.1], [2.0, 2.0, 2.0]]> : tensor<3x3xf32>
+  llm.weight @up : tensor<3x2xf32> = dense<1.0> : tensor<3x2xf32>
+  llm.weight @down : tensor<2x3xf32> = dense<1.0> : tensor<2x3xf32>
+  func.func @decode(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
+    %t = llm.linear %x, @gate.B : tensor<1x2xf32> -> tensor<1x3xf32>
+    %g = llm.linear %t, @gate : tensor<1x3xf32> -> tensor<1x3xf32>
+    %u = llm.linear %x, @up : tensor<1x2xf32> -> tensor<1x3xf32>
+    %s = llm.gated_act <silu> %g, %u : tensor<1x3xf32>
+    %d = llm.linear %s, @down : tensor<1x3xf32> -> tensor<1x2xf32>
+    return %d : tensor<1x2xf32>
+  }
+}

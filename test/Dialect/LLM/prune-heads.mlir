@@ -47,3 +47,36 @@ module @gqa {
     return %y : tensor<1x2xf32>
   }
 }
+
+// -----
+
+// After llm-factorize-low-rank each projection reads its own factor's
+// width (q: 3, k: 2, v: 1); the rows are sliced at those widths and the
+// first factors stay as they are.
+// CHECK-LABEL: module @factored
+// CHECK: llm.weight @wq.B : tensor<3x2xf32> = dense<
+// CHECK: llm.weight @wq : tensor<4x3xf32> = dense_resource<wq>
+// CHECK: llm.weight @wk : tensor<2x2xf32> = dense_resource<wk>
+// CHECK: llm.weight @wv.B : tensor<1x2xf32> = dense<
+// CHECK: llm.weight @wv : tensor<2x1xf32> = dense_resource<wv>
+// CHECK: llm.weight @wo : tensor<2x4xf32> = dense_resource<wo>
+// CHECK: llm.linear %{{.*}}, @wq : tensor<1x3xf32> -> tensor<1x4xf32>
+// CHECK: llm.linear %{{.*}}, @wv : tensor<1x1xf32> -> tensor<1x2xf32>
+module @factored {
+  llm.weight @wq.B : tensor<3x2xf32> = dense<1.0> : tensor<3x2xf32>
+  llm.weight @wq : tensor<8x3xf32> = dense<1.0> : tensor<8x3xf32>
+  llm.weight @wk : tensor<4x2xf32> = dense<1.0> : tensor<4x2xf32>
+  llm.weight @wv.B : tensor<1x2xf32> = dense<1.0> : tensor<1x2xf32>
+  llm.weight @wv : tensor<4x1xf32> = dense<1.0> : tensor<4x1xf32>
+  llm.weight @wo : tensor<2x8xf32> = dense<1.0> : tensor<2x8xf32>
+  func.func @decode(%x: tensor<1x2xf32>, %pos: index, %cache: !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 8, element = f32>) -> tensor<1x2xf32> attributes {llm.entry = "decode"} {
+    %t = llm.linear %x, @wq.B : tensor<1x2xf32> -> tensor<1x3xf32>
+    %q = llm.linear %t, @wq : tensor<1x3xf32> -> tensor<1x8xf32>
+    %k = llm.linear %x, @wk : tensor<1x2xf32> -> tensor<1x4xf32>
+    %s = llm.linear %x, @wv.B : tensor<1x2xf32> -> tensor<1x1xf32>
+    %v = llm.linear %s, @wv : tensor<1x1xf32> -> tensor<1x4xf32>
+    %o = llm.attention %q, %k, %v, %cache[0], %pos {head_dim = 2 : i64, heads = 4 : i64, kv_heads = 2 : i64} : tensor<1x8xf32>, tensor<1x4xf32>, tensor<1x4xf32>, !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 8, element = f32> -> tensor<1x8xf32>
+    %y = llm.linear %o, @wo : tensor<1x8xf32> -> tensor<1x2xf32>
+    return %y : tensor<1x2xf32>
+  }
+}
