@@ -42,6 +42,16 @@ static DeviceLayoutSummary readDeviceLayout(ModuleOp module) {
   summary.kvCacheBytes = get("kv_cache_bytes");
   summary.arenaBytes = get("arena_bytes");
   summary.maxSeq = get("max_seq");
+  if (auto observations = module->getAttrOfType<ArrayAttr>("llm.observations"))
+    for (auto entry : observations.getAsRange<DictionaryAttr>()) {
+      auto name = entry.getAs<StringAttr>("name");
+      auto offset = entry.getAs<IntegerAttr>("offset");
+      auto rows = entry.getAs<IntegerAttr>("rows");
+      auto cols = entry.getAs<IntegerAttr>("cols");
+      if (name && offset && rows && cols)
+        summary.observations.push_back(
+            {name.str(), offset.getInt(), rows.getInt(), cols.getInt()});
+    }
   return summary;
 }
 

@@ -91,6 +91,7 @@ HostModel::compile(mlir::ModuleOp module, const TargetSpec &target,
                                    llvm::toString(files.takeError()).c_str());
   if (llvm::Error err = model->open(files->output, files->weights))
     return std::move(err);
+  model->observed = files->layout.observations;
   return model;
 }
 

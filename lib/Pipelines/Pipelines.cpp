@@ -20,6 +20,7 @@ using namespace mlir;
 
 void llmc::buildLowerToLoopsPipeline(OpPassManager &pm,
                                      const LowerToLoopsOptions &options) {
+  pm.addPass(llm::createLLMDropUnusedWeightsPass());
   pm.addPass(llm::createLLMInlineStructurePass());
   ConvertLLMToLoopsPassOptions convert;
   convert.vectorWidth = options.vectorWidth;

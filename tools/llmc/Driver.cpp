@@ -55,14 +55,15 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
   if (llvm::Error err = checkTargetSpec(*target))
     return err;
   // A bad pipeline fails before any work.
-  std::optional<OpPassManager> compress;
-  if (!options.compress.empty()) {
+  const CompressionRequest &request = options.compression;
+  std::string pipelineText = compressionPipelineText(
+      request, request.needsScores() ? "scores.json" : "");
+  if (!pipelineText.empty() || !request.pipeline.empty()) {
     llvm::Expected<OpPassManager> pipeline =
-        parseCompressionPipeline(options.compress);
+        parseCompressionPipeline(pipelineText);
     if (!pipeline)
       return llvm::createStringError("--compress: " +
                                      llvm::toString(pipeline.takeError()));
-    compress = std::move(*pipeline);
   }
   // Refuse early to replace something that is not an llmc artifact.
   if (llvm::sys::fs::exists(outDir)) {
@@ -75,15 +76,6 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
           "to overwrite it",
           outDir.str().c_str());
   }
-
-  std::unique_ptr<MLIRContext> context = createCompilerContext();
-  auto module = loadModule(*context, input, options.common.load);
-  if (!module)
-    return module.takeError();
-  if (compress)
-    if (llvm::Error err =
-            runCompressionPipeline(**module, *compress, options.compress))
-      return err;
 
   // Everything goes into a temporary sibling directory first.
   SmallString<256> tmp(outDir);
@@ -98,6 +90,27 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
       llvm::sys::fs::remove_directories(tmp);
   });
 
+  // Importance scores measured for skipping stay with the artifact.
+  SmallString<256> scoresPath(tmp);
+  llvm::sys::path::append(scoresPath, "scores.json");
+  llvm::Expected<std::string> runText =
+      resolveCompression(input, options.common.load, request, scoresPath);
+  if (!runText)
+    return runText.takeError();
+
+  std::unique_ptr<MLIRContext> context = createCompilerContext();
+  auto module = loadModule(*context, input, options.common.load);
+  if (!module)
+    return module.takeError();
+  if (!runText->empty()) {
+    llvm::Expected<OpPassManager> pipeline = parseCompressionPipeline(*runText);
+    if (!pipeline)
+      return pipeline.takeError();
+    if (llvm::Error err =
+            runCompressionPipeline(**module, *pipeline, pipelineText))
+      return err;
+  }
+
   llvm::Expected<CompiledFiles> files = compileModule(
       **module, *target, tmp, OutputKind::Executable, options.emitAssembly);
   if (!files)
@@ -105,7 +118,7 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
   SmallString<256> manifest(tmp);
   llvm::sys::path::append(manifest, "manifest.json");
   if (llvm::Error err =
-          writeManifest(manifest, input, *target, *files, options.compress))
+          writeManifest(manifest, input, *target, *files, pipelineText))
     return err;
 
   if (llvm::sys::fs::exists(outDir))

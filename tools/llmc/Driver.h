@@ -10,6 +10,8 @@
 
 #include "llmc/Compiler/Compiler.h"
 
+#include "Compression.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
@@ -27,8 +29,8 @@ struct CommonOptions {
 struct CompileOptions {
   CommonOptions common;
   std::string target = "x86_64";
-  /// Textual pass pipeline run on the llm module before lowering.
-  std::string compress;
+  /// --compress and the named compression options.
+  CompressionRequest compression;
   bool emitAssembly = false;
 };
 
@@ -55,6 +57,12 @@ struct EvalOptions {
   bool json = false;
   bool keepTemps = false;
 };
+
+/// Measures sublayer and layer importance scores of a model on
+/// `calibrationText` and writes them as JSON (llm-skip-sublayers' input).
+llvm::Error runScore(llvm::StringRef input, llvm::StringRef output,
+                     const CommonOptions &options,
+                     llvm::StringRef calibrationText);
 
 /// Reads a model file and writes its llm module (text or bytecode by
 /// extension; "-" is stdout).

@@ -21,6 +21,8 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/WithColor.h"
 
@@ -31,6 +33,10 @@ cl::SubCommand importCmd("import", "Import a model file into the llm dialect");
 cl::SubCommand compileCmd("compile",
                           "Compile a model for a device: OUTDIR/llmc-run, "
                           "the weights file and a manifest");
+cl::SubCommand scoreCmd("score",
+                        "Measure the importance of every attention/MLP "
+                        "sublayer and layer on calibration text (for "
+                        "skipping by score)");
 cl::SubCommand evalCmd("eval",
                        "Measure a candidate (MODEL after --compress) against "
                        "a reference on the host: perplexity, KL divergence, "
@@ -52,12 +58,13 @@ cl::opt<std::string> target("target",
 cl::opt<std::string> tokenizer("tokenizer",
                                cl::desc("Tokenizer file (llama2.c models)"),
                                cl::init(""), cl::sub(importCmd),
-                               cl::sub(compileCmd), cl::sub(evalCmd));
+                               cl::sub(compileCmd), cl::sub(evalCmd),
+                               cl::sub(scoreCmd));
 cl::opt<int64_t> maxSeq("max-seq",
                         cl::desc("KV-cache length (default: the model's "
                                  "context length)"),
                         cl::init(0), cl::sub(importCmd), cl::sub(compileCmd),
-                        cl::sub(evalCmd));
+                        cl::sub(evalCmd), cl::sub(scoreCmd));
 cl::opt<std::string>
     compress("compress",
              cl::desc("Pass pipeline run on the llm module before lowering, "
@@ -65,6 +72,55 @@ cl::opt<std::string>
                       "registered pass; see llmc-opt --help)"),
              cl::value_desc("pipeline"), cl::init(""), cl::sub(compileCmd),
              cl::sub(evalCmd));
+// Named compression options (llmc-compress), for compile and eval.
+cl::OptionCategory compressionCategory("Compression options");
+cl::opt<std::string> quantize(
+    "quantize",
+    cl::desc("Quantize weight matrices: int8|int4[:gN|:pc][:asym], q8_0, "
+             "q4_0, q4_k or f16 (e.g. int4:g32)"),
+    cl::value_desc("format"), cl::init(""), cl::sub(compileCmd),
+    cl::sub(evalCmd), cl::cat(compressionCategory));
+cl::opt<std::string> quantizeEmbeddings(
+    "quantize-embeddings",
+    cl::desc("Format of the token embedding and classifier, applied before "
+             "--quantize (e.g. int8:g32 keeps them at 8 bits)"),
+    cl::value_desc("format"), cl::init(""), cl::sub(compileCmd),
+    cl::sub(evalCmd), cl::cat(compressionCategory));
+cl::opt<int64_t> skipAttention("skip-attention",
+                               cl::desc("Attention sublayers to remove"),
+                               cl::init(0), cl::sub(compileCmd),
+                               cl::sub(evalCmd), cl::cat(compressionCategory));
+cl::opt<int64_t> skipMlp("skip-mlp", cl::desc("MLP sublayers to remove"),
+                         cl::init(0), cl::sub(compileCmd), cl::sub(evalCmd),
+                         cl::cat(compressionCategory));
+cl::opt<int64_t> skipLayers("skip-layers",
+                            cl::desc("Whole decoder layers to remove"),
+                            cl::init(0), cl::sub(compileCmd), cl::sub(evalCmd),
+                            cl::cat(compressionCategory));
+cl::opt<std::string> skipBy(
+    "skip-by",
+    cl::desc("Choose what to remove by importance score (measured on "
+             "calibration text unless --scores) or by position (last layers)"),
+    cl::value_desc("score|position"), cl::init("score"), cl::sub(compileCmd),
+    cl::sub(evalCmd), cl::cat(compressionCategory));
+cl::opt<std::string>
+    scoresFile("scores", cl::desc("Importance scores from `llmc score` (JSON)"),
+               cl::value_desc("file"), cl::init(""), cl::sub(compileCmd),
+               cl::sub(evalCmd), cl::cat(compressionCategory));
+cl::opt<std::string> calibration(
+    "calibration",
+    cl::desc("Calibration text for importance scores (default: the bundled "
+             "evaluation stories)"),
+    cl::value_desc("file"), cl::init(""), cl::sub(compileCmd), cl::sub(evalCmd),
+    cl::sub(scoreCmd), cl::cat(compressionCategory));
+
+// llmc score.
+cl::opt<std::string> scoreInput(cl::Positional,
+                                cl::desc("<model file or .mlir/.mlirbc>"),
+                                cl::Required, cl::sub(scoreCmd));
+cl::opt<std::string> scoreOutput("o", cl::desc("Output JSON file (- = stdout)"),
+                                 cl::init("-"), cl::sub(scoreCmd));
+
 cl::opt<bool> emitAsm("emit-asm",
                       cl::desc("Also write the model's assembly "
                                "(OUTDIR/model.s)"),
@@ -133,6 +189,17 @@ int main(int argc, char **argv) {
   llmc::driver::CommonOptions common;
   common.load.tokenizerPath = tokenizer;
   common.load.maxSeq = maxSeq;
+  llmc::driver::CompressionRequest compression;
+  compression.pipeline = compress;
+  compression.named.quantize = quantize;
+  compression.named.quantizeEmbeddings = quantizeEmbeddings;
+  compression.named.skipAttention = skipAttention;
+  compression.named.skipMlp = skipMlp;
+  compression.named.skipLayers = skipLayers;
+  compression.named.skipBy = skipBy;
+  compression.named.scores = scoresFile;
+  compression.calibrationText =
+      calibration.empty() ? std::string(LLMC_DEFAULT_EVAL_TEXT) : calibration;
   Error err = Error::success();
   if (importCmd) {
     err = llmc::driver::runImport(importInput, importOutput, common);
@@ -140,13 +207,26 @@ int main(int argc, char **argv) {
     llmc::driver::CompileOptions options;
     options.common = common;
     options.target = target;
-    options.compress = compress;
+    options.compression = compression;
     options.emitAssembly = emitAsm;
     err = llmc::driver::runCompile(compileInput, compileOutput, options);
+  } else if (scoreCmd) {
+    err = llmc::driver::runScore(scoreInput, scoreOutput, common,
+                                 compression.calibrationText);
   } else if (evalCmd) {
     llmc::driver::EvalOptions options;
     options.common = common;
-    options.compress = compress;
+    // Scores measured for skipping live in a temporary file meanwhile.
+    llvm::SmallString<128> scores;
+    llvm::sys::fs::createTemporaryFile("llmc-scores", "json", scores);
+    llvm::FileRemover removeScores(scores);
+    Expected<std::string> text = llmc::driver::resolveCompression(
+        evalInput, common.load, compression, scores);
+    if (!text) {
+      logAllUnhandledErrors(text.takeError(), WithColor::error(errs(), "llmc"));
+      return 1;
+    }
+    options.compress = *text;
     options.reference = reference;
     options.textFiles.assign(textFiles.begin(), textFiles.end());
     options.defaultTextFile = LLMC_DEFAULT_EVAL_TEXT;
@@ -162,7 +242,8 @@ int main(int argc, char **argv) {
     err = llmc::driver::runEval(evalInput, options, outs());
   } else {
     WithColor::error(errs(), "llmc")
-        << "expected a command: import, compile or eval (see llmc --help)\n";
+        << "expected a command: import, compile, eval or score (see llmc "
+           "--help)\n";
     return 2;
   }
   if (err) {

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <tuple>
 
 using namespace mlir;
 using namespace llmc::llm;
@@ -311,6 +312,109 @@ void packNibbles(const uint8_t *q, char *out) {
     out[j] = static_cast<char>((q[j] & 0xF) | ((q[j + 16] & 0xF) << 4));
 }
 
+/// Symmetric group quantization with a scale search: for candidate
+/// reciprocal scales around the RTN one (largest magnitude to -2^(b-1)),
+/// quantize, refit the scale by least squares (s = <x,q> / <q,q>) and keep
+/// the choice with the smallest squared error. Returns the scale; `q` gets
+/// quants stored as for the format (int4: q + 8 in 0..15; int8: the signed
+/// byte).
+float quantizeSymmetricSearch(const float *x, uint64_t n, int bits,
+                              uint8_t *q) {
+  int lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
+  float amax = 0, max = 0;
+  for (uint64_t i = 0; i < n; ++i)
+    if (std::fabs(x[i]) > amax) {
+      amax = std::fabs(x[i]);
+      max = x[i];
+    }
+  if (amax == 0) {
+    for (uint64_t i = 0; i < n; ++i)
+      q[i] = bits == 4 ? 8 : 0;
+    return 0;
+  }
+  std::vector<int> cand(n), best(n);
+  double bestErr = INFINITY;
+  float bestScale = 0;
+  for (int step = -10; step <= 10; ++step) {
+    float inv = (static_cast<float>(lo) + 0.1f * step) / max;
+    double xq = 0, qq = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      int v = std::clamp(static_cast<int>(std::nearbyint(x[i] * inv)), lo, hi);
+      cand[i] = v;
+      xq += double(x[i]) * v;
+      qq += double(v) * v;
+    }
+    if (qq == 0)
+      continue;
+    float scale = static_cast<float>(xq / qq);
+    double err = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      double d = x[i] - double(scale) * cand[i];
+      err += d * d;
+    }
+    if (err < bestErr) {
+      bestErr = err;
+      bestScale = scale;
+      best = cand;
+    }
+  }
+  for (uint64_t i = 0; i < n; ++i)
+    q[i] = bits == 4 ? static_cast<uint8_t>(best[i] + 8)
+                     : static_cast<uint8_t>(static_cast<int8_t>(best[i]));
+  return bestScale;
+}
+
+/// Asymmetric group quantization with a search over shrunken ranges: for
+/// each candidate range, quantize to 0..2^b-1, refit scale and offset by
+/// least squares (x ~ s q + m) and keep the smallest squared error.
+std::pair<float, float> quantizeAsymmetricSearch(const float *x, uint64_t n,
+                                                 int bits, uint8_t *q) {
+  int levels = (1 << bits) - 1;
+  float lo = *std::min_element(x, x + n), hi = *std::max_element(x, x + n);
+  if (hi == lo) {
+    for (uint64_t i = 0; i < n; ++i)
+      q[i] = 0;
+    return {0.0f, lo};
+  }
+  std::vector<int> cand(n), best(n);
+  double bestErr = INFINITY;
+  std::pair<float, float> bestFit{0.0f, lo};
+  for (int shrinkLo = 0; shrinkLo <= 4; ++shrinkLo)
+    for (int shrinkHi = 0; shrinkHi <= 4; ++shrinkHi) {
+      float a = lo + (hi - lo) * 0.025f * shrinkLo;
+      float b = hi - (hi - lo) * 0.025f * shrinkHi;
+      float inv = levels / (b - a);
+      double sq = 0, sqq = 0, sx = 0, sxq = 0;
+      for (uint64_t i = 0; i < n; ++i) {
+        int v = std::clamp(static_cast<int>(std::nearbyint((x[i] - a) * inv)),
+                           0, levels);
+        cand[i] = v;
+        sq += v;
+        sqq += double(v) * v;
+        sx += x[i];
+        sxq += double(x[i]) * v;
+      }
+      double var = n * sqq - sq * sq;
+      if (var == 0)
+        continue;
+      double s = (n * sxq - sx * sq) / var;
+      double m = (sx - s * sq) / n;
+      double err = 0;
+      for (uint64_t i = 0; i < n; ++i) {
+        double d = x[i] - (s * cand[i] + m);
+        err += d * d;
+      }
+      if (err < bestErr) {
+        bestErr = err;
+        bestFit = {static_cast<float>(s), static_cast<float>(m)};
+        best = cand;
+      }
+    }
+  for (uint64_t i = 0; i < n; ++i)
+    q[i] = static_cast<uint8_t>(best[i]);
+  return bestFit;
+}
+
 void encodeQ4K(const float *x, uint64_t n, std::vector<char> &out) {
   for (uint64_t sb = 0; sb < n / 256; ++sb) {
     const float *v = x + sb * 256;
@@ -418,22 +522,11 @@ std::vector<char> llmc::llm::encodeWeight(FormatAttr format, int64_t rows,
     for (uint64_t g = 0; g < n / group; ++g) {
       const float *v = x + g * group;
       float scale, offset = 0;
-      if (asym) {
-        float lo = *std::min_element(v, v + group);
-        float hi = *std::max_element(v, v + group);
-        scale = (hi - lo) / static_cast<float>((1 << bits) - 1);
-        offset = lo;
-        float inv = scale > 0 ? 1.0f / scale : 0.0f;
-        for (uint64_t j = 0; j < group; ++j)
-          q[j] = static_cast<uint8_t>(
-              std::clamp(static_cast<int>(std::nearbyint((v[j] - lo) * inv)), 0,
-                         (1 << bits) - 1));
-      } else {
-        scale = symmetricScale(v, group, bits);
-        float inv = scale != 0 ? 1.0f / scale : 0.0f;
-        for (uint64_t j = 0; j < group; ++j)
-          q[j] = quantizeSymmetric(v[j], inv, bits);
-      }
+      if (asym)
+        std::tie(scale, offset) =
+            quantizeAsymmetricSearch(v, group, bits, q.data());
+      else
+        scale = quantizeSymmetricSearch(v, group, bits, q.data());
       append(out, scale);
       if (asym)
         append(out, offset);

@@ -54,12 +54,13 @@ UnpackedWeight unpackWeight(FormatAttr format, int64_t rows, int64_t cols,
 void decodeWeight(FormatAttr format, int64_t rows, int64_t cols,
                   llvm::ArrayRef<char> bytes, float *out);
 
-/// Encodes f32 values into `format`'s stored bytes with round-to-nearest
-/// quantization: symmetric scales max|w| / (2^(b-1) - 1) (q4_0 and int4
-/// symmetric use -8..7 with the sign of the largest magnitude, as ggml),
-/// asymmetric scales (max - min) / (2^b - 1) with the minimum as offset;
-/// q4_k chooses per-sub-block scales and offsets and quantizes them to
-/// 6 bits as its format requires.
+/// Encodes f32 values into `format`'s stored bytes. The GGUF formats use
+/// ggml's plain round-to-nearest (q8_0: max|w| / 127; q4_0: the largest
+/// magnitude maps to -8; q4_k: per-sub-block min/max, 6-bit sub-scales) so
+/// they compare with llama.cpp's reference quantizers. llmc's int8/int4
+/// search each group's scale (and offset) for the smallest squared error:
+/// candidate scales around the RTN one, quants by rounding, then a least
+/// squares refit of the scale (and offset) to those quants.
 std::vector<char> encodeWeight(FormatAttr format, int64_t rows, int64_t cols,
                                llvm::ArrayRef<float> values);
 

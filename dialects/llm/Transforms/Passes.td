@@ -61,8 +61,9 @@ def LLMQuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
     twice to keep some tensors at 8 bits, e.g.
     `llm-quantize-weights{format=int8 only=token_embd|output},
      llm-quantize-weights{format=int4 group=32}` (already quantized weights
-    are left alone). Weights whose rows do not split into whole groups stay
-    as they are and are counted in `skipped-shape`.
+    are left alone). A group longer than a row becomes one group per row;
+    weights whose rows do not split into whole groups (or 32-element blocks)
+    stay as they are and are counted in `skipped-shape`.
 
     Before:
     ```mlir
@@ -487,6 +488,20 @@ def LLMFactorizeLowRankPass
               "smaller">,
     Statistic<"numParamsRemoved", "params-removed",
               "Weight entries saved: m n - k (m + n), summed">
+  ];
+}
+
+def LLMDropUnusedWeightsPass
+    : Pass<"llm-drop-unused-weights", "::mlir::ModuleOp"> {
+  let summary = "Erases llm.weight ops that nothing references any more.";
+  let description = [{
+    After skipping layers or sublayers, pruning heads or factorizing a
+    weight, the old weights are no longer referenced. This pass erases them
+    so they are not written to the device weights file. It runs at the start
+    of lowering (`llmc-lower-to-loops`).
+  }];
+  let statistics = [
+    Statistic<"numDropped", "dropped", "Unused weights erased">
   ];
 }
 

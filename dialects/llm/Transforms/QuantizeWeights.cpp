@@ -95,7 +95,12 @@ struct LLMQuantizeWeightsPass
           (!skip.empty() && skipRe.match(name)))
         continue;
       int64_t rows = weight.getRows(), cols = weight.getCols();
-      if (target.getStorageBytes(rows, cols) == 0) {
+      FormatAttr format = target;
+      // A group longer than the row means one group per row.
+      if (format.getGroup() > cols)
+        format = FormatAttr::get(&getContext(), format.getKind(), 0,
+                                 format.getSymmetric());
+      if (format.getStorageBytes(rows, cols) == 0) {
         ++numSkippedShape;
         continue;
       }
@@ -104,8 +109,8 @@ struct LLMQuantizeWeightsPass
         weight.emitOpError() << llvm::toString(values.takeError());
         return signalPassFailure();
       }
-      std::vector<char> bytes = encodeWeight(target, rows, cols, *values);
-      weight.setFormatAttr(target);
+      std::vector<char> bytes = encodeWeight(format, rows, cols, *values);
+      weight.setFormatAttr(format);
       weight.setDataAttr(createByteResource(&getContext(), name, bytes));
       ++numQuantized;
     }

@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mlir {
 class MLIRContext;
@@ -72,12 +73,23 @@ enum class OutputKind {
 
 /// The sizes the compiled model asks the runtime for (the module's
 /// llm.device_layout).
+/// A value the compiled model records in its arena at every step
+/// (llm.observe): `rows` x `cols` f32 at byte `offset` of the arena.
+struct Observation {
+  std::string name;
+  int64_t offset = 0;
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
+
 struct DeviceLayoutSummary {
   uint64_t modelId = 0;
   int64_t weightsBytes = 0;
   int64_t kvCacheBytes = 0;
   int64_t arenaBytes = 0;
   int64_t maxSeq = 0;
+  /// The model's observation points (empty unless it has llm.observe ops).
+  std::vector<Observation> observations;
 };
 
 /// The files compileModule wrote, as paths inside its directory.

@@ -11,6 +11,7 @@
 #ifndef LLMC_EVAL_HOSTMODEL_H
 #define LLMC_EVAL_HOSTMODEL_H
 
+#include "llmc/Compiler/Compiler.h"
 #include "llmc/Target/Target.h"
 #include "llmc/runtime.h"
 
@@ -84,6 +85,12 @@ public:
   llvm::Expected<llvm::MutableArrayRef<float>> forward(int32_t token,
                                                        int64_t pos);
 
+  /// The session's activation arena; after forward(), it holds the values
+  /// of the model's observation points (observations()).
+  const uint8_t *arena() const { return llmc_session_arena(session); }
+  /// The observation points of a model compiled with llm.observe ops.
+  llvm::ArrayRef<Observation> observations() const { return observed; }
+
   /// Forward calls made so far and the seconds they took.
   int64_t forwardCalls() const { return calls; }
   double forwardSeconds() const { return seconds; }
@@ -101,6 +108,7 @@ private:
   llmc_weights_t *weightsFile = nullptr;
   llmc_session_t *session = nullptr;
   llmc_tokenizer_t *tok = nullptr;
+  std::vector<Observation> observed;
   int64_t calls = 0;
   double seconds = 0;
 };
