@@ -40,17 +40,26 @@ static void initializeTargets() {
   (void)once;
 }
 
-llvm::Error llmc::checkTargetSpec(const TargetSpec &target) {
+/// The registered LLVM target of `target`'s triple.
+static llvm::Expected<const llvm::Target *>
+lookupTarget(const TargetSpec &target) {
   initializeTargets();
-  llvm::Triple triple(target.triple);
   std::string error;
   const llvm::Target *llvmTarget =
-      llvm::TargetRegistry::lookupTarget(triple, error);
+      llvm::TargetRegistry::lookupTarget(llvm::Triple(target.triple), error);
   if (!llvmTarget)
     return llvm::createStringError("target %s: %s", target.triple.c_str(),
                                    error.c_str());
+  return llvmTarget;
+}
+
+llvm::Error llmc::checkTargetSpec(const TargetSpec &target) {
+  llvm::Triple triple(target.triple);
+  llvm::Expected<const llvm::Target *> llvmTarget = lookupTarget(target);
+  if (!llvmTarget)
+    return llvmTarget.takeError();
   std::unique_ptr<llvm::MCSubtargetInfo> sti(
-      llvmTarget->createMCSubtargetInfo(triple, "", ""));
+      (*llvmTarget)->createMCSubtargetInfo(triple, "", ""));
   if (!sti)
     return llvm::createStringError("target %s is not supported",
                                    target.triple.c_str());
@@ -74,24 +83,22 @@ llvm::Error llmc::checkTargetSpec(const TargetSpec &target) {
 llvm::Error llmc::emitObjectFile(mlir::ModuleOp module,
                                  const TargetSpec &target, llvm::StringRef path,
                                  bool assembly) {
-  initializeTargets();
   mlir::registerBuiltinDialectTranslation(*module.getContext());
   mlir::registerLLVMDialectTranslation(*module.getContext());
 
   llvm::Triple triple(target.triple);
-  std::string error;
-  const llvm::Target *llvmTarget =
-      llvm::TargetRegistry::lookupTarget(triple, error);
+  llvm::Expected<const llvm::Target *> llvmTarget = lookupTarget(target);
   if (!llvmTarget)
-    return llvm::createStringError("target %s: %s", target.triple.c_str(),
-                                   error.c_str());
+    return llvmTarget.takeError();
   llvm::TargetOptions options;
   // Keep a*b+c as two roundings: every target computes the same logits.
   options.AllowFPOpFusion = llvm::FPOpFusion::Strict;
   options.MCOptions.ABIName = target.abi;
-  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
-      triple, target.cpu, target.features, options, llvm::Reloc::PIC_,
-      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> machine(
+      (*llvmTarget)
+          ->createTargetMachine(triple, target.cpu, target.features, options,
+                                llvm::Reloc::PIC_, std::nullopt,
+                                llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     return llvm::createStringError("cannot create a target machine for %s "
                                    "(cpu '%s', features '%s')",

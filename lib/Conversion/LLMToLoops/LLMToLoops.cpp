@@ -362,10 +362,10 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   uint64_t kvBytes = cacheType.getTotalBytes();
   auto weightsType = MemRefType::get({std::max<int64_t>(weightsSize, 64)}, i8);
   auto kvType = MemRefType::get({std::max<int64_t>(kvBytes, 64)}, i8);
-  auto arenaPlaceholder = MemRefType::get({64}, i8);
+  auto arenaUnplanned = MemRefType::get({64}, i8);
   auto logitsMemRef = MemRefType::get({vocab}, b.getF32Type());
   auto forwardType =
-      b.getFunctionType({weightsType, kvType, arenaPlaceholder, b.getI32Type(),
+      b.getFunctionType({weightsType, kvType, arenaUnplanned, b.getI32Type(),
                          b.getIndexType(), logitsMemRef},
                         {});
   auto forward =
