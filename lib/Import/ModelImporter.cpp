@@ -22,6 +22,9 @@ using namespace mlir;
 using namespace llmc;
 
 namespace {
+/// The longest KV cache llmc compiles for (16M positions).
+constexpr int64_t kMaxSeqLimit = int64_t(1) << 24;
+
 llm::FormatKind toFormatKind(TensorFormat format) {
   switch (format) {
   case TensorFormat::F32:
@@ -132,6 +135,11 @@ OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
   context->loadDialect<llm::LLMDialect, func::FuncDialect>();
   const ModelConfig &config = source.config;
   Location loc = FileLineColLoc::get(context, source.path, 0, 0);
+  if (options.maxSeqLen < 0 || options.maxSeqLen > kMaxSeqLimit) {
+    emitError(loc) << "--max-seq must be between 1 and " << kMaxSeqLimit
+                   << ", got " << options.maxSeqLen;
+    return nullptr;
+  }
   int64_t maxSeq = options.maxSeqLen > 0 ? options.maxSeqLen : config.maxSeqLen;
   if (maxSeq <= 0) {
     emitError(loc) << "the model has no context length; give one "
