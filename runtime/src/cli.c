@@ -350,8 +350,9 @@ typedef struct llmc_cli_printer_t {
   double start_seconds; ///< When the first piece was printed (0: not yet).
 } llmc_cli_printer_t;
 
-/// Prints a piece as llama2.c's safe_printf does: skips empty pieces and
-/// lone bytes that are neither printable nor whitespace.
+/// Prints a piece like llama2.c's safe_printf: skips empty pieces and lone
+/// ASCII control bytes, but passes bytes >= 0x80 so that byte-fallback
+/// pieces reassemble into UTF-8 characters.
 static llmc_status_t llmc_cli_print_piece(void *user_data,
                                           const llmc_generate_event_t *event) {
   llmc_cli_printer_t *printer = user_data;
@@ -362,7 +363,7 @@ static llmc_status_t llmc_cli_print_piece(void *user_data,
     return LLMC_OK;
   if (piece.size == 1) {
     unsigned char byte = (unsigned char)piece.data[0];
-    if (!(isprint(byte) || isspace(byte)))
+    if (!(isprint(byte) || isspace(byte) || byte >= 0x80))
       return LLMC_OK;
   }
   if (fwrite(piece.data, 1, piece.size, printer->out) != piece.size)
