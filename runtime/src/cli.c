@@ -29,6 +29,12 @@ typedef struct llmc_cli_options_t {
   uint64_t seed;
   const char *tokens;     ///< --tokens: ids to evaluate (with --logits-out).
   const char *logits_out; ///< --logits-out: where to write their logits.
+  bool benchmark;         ///< --benchmark: measure prefill and decode.
+  bool json;              ///< --json: benchmark results as JSON.
+  int64_t prompt_tokens;  ///< --prompt-tokens (benchmark).
+  int64_t gen_tokens;     ///< --gen-tokens (benchmark).
+  int64_t threads;        ///< --threads (benchmark; this build runs one).
+  int64_t repeats;        ///< --repeat (benchmark).
   bool seed_given;
   bool info;
   bool help;
@@ -53,6 +59,12 @@ static void llmc_cli_usage(FILE *stream) {
       "positions 0..\n"
       "  --logits-out FILE  write their logits (float32, [tokens][vocab]) "
       "and exit\n"
+      "  --benchmark        time prefill and decode instead of generating:\n"
+      "    --prompt-tokens P  prompt positions (default 64)\n"
+      "    --gen-tokens G     greedy decode steps after them (default 64)\n"
+      "    --threads T        threads (this build: 1)\n"
+      "    --repeat R         runs; the median is reported (default 3)\n"
+      "    --json             print the results as JSON\n"
       "  --info             print the model description and exit\n"
       "  --help             print this message\n");
 }
@@ -112,6 +124,14 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
       options->info = true;
       continue;
     }
+    if (strcmp(arg, "--benchmark") == 0) {
+      options->benchmark = true;
+      continue;
+    }
+    if (strcmp(arg, "--json") == 0) {
+      options->json = true;
+      continue;
+    }
     if (strncmp(arg, "--", 2) != 0) {
       fprintf(err, LLMC_CLI_NAME ": unexpected argument '%s'\n", arg);
       return false;
@@ -126,8 +146,9 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
       value = equals + 1;
     }
     static const char *const kValued[] = {
-        "weights", "prompt", "steps",  "temperature", "topp",
-        "topk",    "seed",   "tokens", "logits-out"};
+        "weights",    "prompt",  "steps",  "temperature", "topp",
+        "topk",       "seed",    "tokens", "logits-out",  "prompt-tokens",
+        "gen-tokens", "threads", "repeat"};
     int which = -1;
     for (int k = 0; k < (int)(sizeof(kValued) / sizeof(kValued[0])); ++k) {
       if (strlen(kValued[k]) == name_length &&
@@ -178,6 +199,22 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
     case 8:
       options->logits_out = value;
       break;
+    case 9:
+      ok = llmc_parse_int(value, 1, INT32_MAX, &integer);
+      options->prompt_tokens = integer;
+      break;
+    case 10:
+      ok = llmc_parse_int(value, 0, INT32_MAX, &integer);
+      options->gen_tokens = integer;
+      break;
+    case 11:
+      ok = llmc_parse_int(value, 1, 4096, &integer);
+      options->threads = integer;
+      break;
+    case 12:
+      ok = llmc_parse_int(value, 1, 1000, &integer);
+      options->repeats = integer;
+      break;
     }
     if (!ok) {
       fprintf(err, LLMC_CLI_NAME ": invalid value '%s' for --%s\n", value,
@@ -189,8 +226,15 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
     fprintf(err, LLMC_CLI_NAME ": --tokens and --logits-out go together\n");
     return false;
   }
+  if (options->benchmark && options->threads > 1) {
+    fprintf(err,
+            LLMC_CLI_NAME ": --threads %lld: this build runs the model "
+                          "on one thread\n",
+            (long long)options->threads);
+    return false;
+  }
   if (!options->help && !options->info && !options->prompt &&
-      !options->logits_out) {
+      !options->logits_out && !options->benchmark) {
     fprintf(err, LLMC_CLI_NAME ": --prompt is required\n");
     return false;
   }
@@ -372,6 +416,72 @@ static llmc_status_t llmc_cli_print_piece(void *user_data,
   return LLMC_OK;
 }
 
+static int llmc_cli_compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/// --benchmark: `repeats` runs of `prompt_tokens` forward calls (the prompt,
+/// token ids 1.. in order) then `gen_tokens` greedy decode steps; prints the
+/// median, min and max tokens/s of each phase.
+static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
+                                        const llmc_model_info_t *info,
+                                        const llmc_cli_options_t *options,
+                                        FILE *out) {
+  int64_t p = options->prompt_tokens, g = options->gen_tokens;
+  if (p + g > info->max_seq_len)
+    return llmc_status_make(LLMC_STATUS_OUT_OF_RANGE,
+                            "--prompt-tokens %lld + --gen-tokens %lld exceed "
+                            "the model's max_seq_len %lld",
+                            (long long)p, (long long)g,
+                            (long long)info->max_seq_len);
+  double prefill[1000], decode[1000];
+  int64_t runs = options->repeats;
+  for (int64_t r = 0; r < runs; ++r) {
+    float *logits = NULL;
+    double start = llmc_cli_now_seconds();
+    for (int64_t pos = 0; pos < p; ++pos) {
+      int32_t token = (int32_t)(1 + pos % (info->vocab_size - 1));
+      LLMC_RETURN_IF_ERROR(llmc_session_forward(session, token, pos, &logits));
+    }
+    double mid = llmc_cli_now_seconds();
+    for (int64_t i = 0; i < g; ++i) {
+      int32_t token = llmc_argmax(logits, (int32_t)info->vocab_size);
+      LLMC_RETURN_IF_ERROR(
+          llmc_session_forward(session, token, p + i, &logits));
+    }
+    double end = llmc_cli_now_seconds();
+    prefill[r] = (double)p / (mid - start);
+    decode[r] = g > 0 ? (double)g / (end - mid) : 0.0;
+  }
+  qsort(prefill, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
+  qsort(decode, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
+  double prefillMedian = prefill[runs / 2], decodeMedian = decode[runs / 2];
+  if (options->json) {
+    fprintf(out,
+            "{\"prompt_tokens\": %lld, \"gen_tokens\": %lld, \"threads\": 1, "
+            "\"repeats\": %lld, \"prefill_tokens_per_second\": %.3f, "
+            "\"prefill_min\": %.3f, \"prefill_max\": %.3f, "
+            "\"decode_tokens_per_second\": %.3f, \"decode_min\": %.3f, "
+            "\"decode_max\": %.3f, \"weights_data_size\": %lld, "
+            "\"kv_cache_bytes\": %lld, \"arena_bytes\": %lld}\n",
+            (long long)p, (long long)g, (long long)runs, prefillMedian,
+            prefill[0], prefill[runs - 1], decodeMedian, decode[0],
+            decode[runs - 1], (long long)info->weights_data_size,
+            (long long)info->kv_cache_bytes, (long long)info->arena_bytes);
+  } else {
+    fprintf(out,
+            "benchmark: %lld prompt tokens, %lld generated, 1 thread, %lld "
+            "runs (prefill runs one token per call in this build)\n"
+            "  prefill tokens/s  %.1f  (min %.1f, max %.1f)\n"
+            "  decode tokens/s   %.1f  (min %.1f, max %.1f)\n",
+            (long long)p, (long long)g, (long long)runs, prefillMedian,
+            prefill[0], prefill[runs - 1], decodeMedian, decode[0],
+            decode[runs - 1]);
+  }
+  return LLMC_OK;
+}
+
 /// Opens everything and generates (or prints --info).
 static int llmc_cli_run(const llmc_compiled_model_t *model,
                         const llmc_cli_options_t *options,
@@ -397,7 +507,9 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
                                                 allocator, &tokenizer);
   if (!status && options->info)
     llmc_cli_print_weights(out, weights, tokenizer);
-  if (!status && options->logits_out) {
+  if (!status && options->benchmark) {
+    status = llmc_cli_benchmark(session, &info, options, out);
+  } else if (!status && options->logits_out) {
     status = llmc_cli_write_logits(session, &info, options, allocator);
   } else if (!status && !options->info) {
     llmc_sampler_params_t params = llmc_sampler_params_default();
@@ -408,7 +520,8 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
     status = llmc_sampler_create((int32_t)info.vocab_size, &params, allocator,
                                  &sampler);
   }
-  if (!status && !options->info && !options->logits_out) {
+  if (!status && !options->info && !options->logits_out &&
+      !options->benchmark) {
     llmc_cli_printer_t printer = {out, 0.0};
     llmc_generate_stats_t stats;
     status = llmc_generate(session, tokenizer, sampler, options->prompt,
@@ -440,6 +553,10 @@ int llmc_run_cli(const llmc_compiled_model_t *model, int argc, char **argv,
   options.temperature = 1.0f;
   options.top_p = 0.9f;
   options.top_k = 0;
+  options.prompt_tokens = 64;
+  options.gen_tokens = 64;
+  options.threads = 1;
+  options.repeats = 3;
   if (!llmc_cli_parse(argc, argv, err, &options)) {
     llmc_cli_usage(err);
     return LLMC_CLI_EXIT_USAGE;
