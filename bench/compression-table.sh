@@ -33,6 +33,7 @@ rows=(
   "1 layer, by position|--skip-layers=1 --skip-by=position"
   "low rank, rank 50% of full|--compress=llm-factorize-low-rank{ratio=0.5}"
   "low rank, rank 25% of full|--compress=llm-factorize-low-rank{ratio=0.25}"
+  "width sliced to 48 of 64|--compress='llm-slice-width{dim=48}'"
 )
 
 echo "| method | weight bytes | mean KLD | p99 KLD | PPL | top-1 % | tokens/s | options of \`llmc eval $MODEL\` |"

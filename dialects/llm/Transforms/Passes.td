@@ -505,4 +505,88 @@ def LLMDropUnusedWeightsPass
   ];
 }
 
+def LLMSliceWidthPass : Pass<"llm-slice-width", "::mlir::ModuleOp"> {
+  let summary = "Slices the model (residual/embedding) width to `dim` "
+                "channels, as a super-transformer is sliced.";
+  let description = [{
+    Structured width slicing of the residual stream, the model dimension a
+    super-transformer (MLFS) slices: `dim` of the current model width's
+    channels are kept, everywhere at once. The pass follows the residual
+    stream from the `llm.embedding` results through `llm.layer` /
+    `llm.residual` (inputs, block arguments, yields, results), `llm.rms_norm`
+    and `llm.add`, and slices every weight that touches it:
+
+    - the columns of the token embedding (and of the classifier; a tied
+      classifier is the same weight, sliced once);
+    - the entries of every `llm.rms_norm` weight on the stream (attention,
+      FFN and output norms);
+    - the input columns of the linears that read the stream (q, k, v, FFN
+      gate and up, the classifier);
+    - the output rows of the linears that write it (attention output, FFN
+      down).
+
+    Every activation type `tensor<T x dim x f32>` of the stream is updated
+    (a stream value a function takes or returns changes its signature).
+    Head dimensions, the FFN width and the KV cache are unchanged: q, k and
+    v widths do not depend on the model width. A weight shared with an op
+    that does not touch the stream gets its own sliced copy
+    (`<name>.sliced`). New weights are f32 `dense_resource` blobs; slice
+    before quantizing.
+
+    This changes the function, not only the storage: each RMSNorm's mean of
+    squares now runs over the kept channels only, and what the removed
+    channels carried is lost; quality drops accordingly (measure it).
+
+    `select=norm` (default) keeps the `dim` channels with the highest
+    weights-only score `||E[:,c]||_2 * sum_g |g_c|`: the L2 norm of column
+    c of the token embedding E times the magnitudes of entry c of every
+    RMSNorm weight g on the stream, summed over layers (attention, FFN and
+    output norms; just the column norm when there is none). Among equal
+    scores the earlier channel is kept; the kept channels stay in their
+    original order. `select=first` keeps channels `0 .. dim-1`, as MLFS's
+    supernet slicing does.
+
+    `dim` must be positive and smaller than the current width; a stream
+    that reaches an op the pass cannot slice (e.g. `llm.rope`,
+    `llm.attention`) is an error.
+
+    Before (width 64):
+    ```mlir
+    %x = llm.embedding %tok, @token_embd.weight : tensor<1xi32> -> tensor<1x64xf32>
+    %a = llm.residual <attention>(%x) : tensor<1x64xf32> {
+    ^bb0(%h: tensor<1x64xf32>):
+      %n = llm.rms_norm %h, @attn_norm {eps = 1.0e-05 : f32} : tensor<1x64xf32>
+      %q = llm.linear %n, @wq : tensor<1x64xf32> -> tensor<1x64xf32>
+      ...
+      %y = llm.linear %o, @wo : tensor<1x64xf32> -> tensor<1x64xf32>
+      llm.yield %y : tensor<1x64xf32>
+    }
+    ```
+    After (`dim=48`):
+    ```mlir
+    %x = llm.embedding %tok, @token_embd.weight : tensor<1xi32> -> tensor<1x48xf32>
+    %a = llm.residual <attention>(%x) : tensor<1x48xf32> {
+    ^bb0(%h: tensor<1x48xf32>):
+      %n = llm.rms_norm %h, @attn_norm {eps = 1.0e-05 : f32} : tensor<1x48xf32>
+      %q = llm.linear %n, @wq : tensor<1x48xf32> -> tensor<1x64xf32>
+      ...
+      %y = llm.linear %o, @wo : tensor<1x64xf32> -> tensor<1x48xf32>
+      llm.yield %y : tensor<1x48xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"dim", "dim", "int64_t", "0",
+           "The new model width (positive, smaller than the current one)">,
+    Option<"select", "select", "std::string", "\"norm\"",
+           "Which channels to keep: 'norm' (highest embedding-column norm "
+           "times RMSNorm weight magnitudes) or 'first' (channels 0..dim-1)">
+  ];
+  let statistics = [
+    Statistic<"numChannels", "channels", "Model-width channels removed">,
+    Statistic<"numWeights", "weights", "Weights sliced">
+  ];
+}
+
 #endif // LLMC_DIALECT_LLM_TRANSFORMS_PASSES_TD

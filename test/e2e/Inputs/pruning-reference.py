@@ -20,8 +20,11 @@ Usage:
 
 METHODs: magnitude --sparsity S [--scope row|layer]; nm --n N --m M;
 ffn (--ratio R | --count C) [--round-to R]; heads --kv-groups K;
-low-rank (--rank K | --ratio R | --energy E); none.
-The token embedding and classifier are never touched, norms neither.
+low-rank (--rank K | --ratio R | --energy E); width --dim N
+[--select norm|first]; none.
+The token embedding and classifier are never touched, norms neither,
+except by width, which slices the model width for real (the RMSNorm means
+then run over the kept channels, which zeroing would not model).
 """
 import argparse
 import importlib.util
@@ -140,6 +143,29 @@ def low_rank(w, a):
         w[n] = (U[:, :k] * S[:k]) @ Vt[:k]
 
 
+def width(w, a):
+    """llm-slice-width: keeps a.dim channels of the residual stream."""
+    emb = w["token_embd.weight"]
+    norms = [t for n, t in w.items() if n.endswith("norm.weight")]
+    if a.select == "first":
+        keep = np.arange(a.dim)
+    else:
+        score = np.sqrt((emb * emb).sum(0))
+        if norms:
+            score = score * np.sum([np.abs(g) for g in norms], axis=0)
+        # Highest first, the earlier channel first among equal scores.
+        keep = np.sort(np.argsort(-score, kind="stable")[:a.dim])
+    readers = ("attn_q.weight", "attn_k.weight", "attn_v.weight",
+               "ffn_gate.weight", "ffn_up.weight")
+    for n, t in list(w.items()):
+        if n.endswith("norm.weight"):
+            w[n] = t[keep]
+        elif n in EXCLUDED or n.endswith(readers):
+            w[n] = t[:, keep]
+        elif n.endswith(("attn_output.weight", "ffn_down.weight")):
+            w[n] = t[keep, :]
+
+
 def logits(a):
     meta, w = ref.load_gguf(a.model)
     w = {n: t.copy() for n, t in w.items()}
@@ -153,6 +179,8 @@ def logits(a):
         heads(w, meta, a)
     elif a.method == "low-rank":
         low_rank(w, a)
+    elif a.method == "width":
+        width(w, a)
     tokens = [int(t) for t in a.tokens.split()]
     ref.forward_all(meta, w, tokens).tofile(a.out)
 
@@ -195,7 +223,7 @@ def main():
     lg.add_argument("--tokens", required=True)
     lg.add_argument("--out", required=True)
     lg.add_argument("method", choices=["none", "magnitude", "nm", "ffn",
-                                       "heads", "low-rank"])
+                                       "heads", "low-rank", "width"])
     lg.add_argument("--sparsity", type=float, default=0.5)
     lg.add_argument("--scope", default="row")
     lg.add_argument("--n", type=int, default=2)
@@ -206,6 +234,8 @@ def main():
     lg.add_argument("--kv-groups", type=int, default=1)
     lg.add_argument("--rank", type=int, default=0)
     lg.add_argument("--energy", type=float, default=0.0)
+    lg.add_argument("--dim", type=int, default=0)
+    lg.add_argument("--select", default="norm")
     sp = sub.add_parser("sparsity")
     sp.add_argument("model")
     sp.add_argument("--group", type=int, default=0)
