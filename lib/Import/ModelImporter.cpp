@@ -53,7 +53,8 @@ public:
     return FlatSymbolRefAttr::get(b.getContext(), name);
   }
   Value linear(Value x, const std::string &weight, int64_t out) {
-    return llm::LinearOp::create(b, loc, rows(out), x, sym(weight));
+    return llm::LinearOp::create(b, loc, rows(out), x, sym(weight),
+                                 /*bias=*/FlatSymbolRefAttr());
   }
   Value rmsNorm(Value x, const std::string &weight) {
     return llm::RMSNormOp::create(b, loc, x.getType(), x, sym(weight),

@@ -76,11 +76,13 @@ void llmc::buildCompressionPipeline(OpPassManager &pm,
     llm::LLMQuantizeWeightsPassOptions quantize;
     quantize.format = options.quantizeEmbeddings;
     quantize.only = embeddings;
+    quantize.biasCorrection = options.biasCorrection;
     pm.addPass(llm::createLLMQuantizeWeightsPass(quantize));
   }
   if (!options.quantize.empty()) {
     llm::LLMQuantizeWeightsPassOptions quantize;
     quantize.format = options.quantize;
+    quantize.biasCorrection = options.biasCorrection;
     pm.addPass(llm::createLLMQuantizeWeightsPass(quantize));
   }
 }
@@ -109,6 +111,11 @@ struct CompressPipelineOptions
       *this, "quantize-embeddings",
       llvm::cl::desc("Format of the token embedding and classifier"),
       llvm::cl::init("")};
+  Option<std::string> biasCorrection{
+      *this, "bias-correction",
+      llvm::cl::desc("Input means (JSON from llmc calibrate) for bias "
+                     "correction of quantized linears"),
+      llvm::cl::init("")};
   Option<std::string> quantize{
       *this, "quantize",
       llvm::cl::desc("Format of the other weight matrices (e.g. int4:g32)"),
@@ -129,6 +136,7 @@ void llmc::registerPipelines() {
         options.scores = o.scores;
         options.quantizeEmbeddings = o.quantizeEmbeddings;
         options.quantize = o.quantize;
+        options.biasCorrection = o.biasCorrection;
         buildCompressionPipeline(pm, options);
       });
   PassPipelineRegistration<>(

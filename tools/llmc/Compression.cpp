@@ -7,6 +7,7 @@
 
 #include "Compression.h"
 
+#include "llmc/Eval/Calibration.h"
 #include "llmc/Eval/HostModel.h"
 #include "llmc/Eval/Importance.h"
 #include "llmc/Eval/TokenSets.h"
@@ -22,7 +23,8 @@ using namespace llmc::driver;
 
 bool CompressionRequest::usesNamedOptions() const {
   return named.skipAttention || named.skipMlp || named.skipLayers ||
-         !named.quantize.empty() || !named.quantizeEmbeddings.empty();
+         !named.quantize.empty() || !named.quantizeEmbeddings.empty() ||
+         !named.biasCorrection.empty();
 }
 
 bool CompressionRequest::needsScores() const {
@@ -32,9 +34,10 @@ bool CompressionRequest::needsScores() const {
 
 std::string
 llmc::driver::compressionPipelineText(const CompressionRequest &request,
-                                      llvm::StringRef scoresPath) {
+                                      llvm::StringRef scoresPath,
+                                      llvm::StringRef meansPath) {
   std::string named;
-  if (request.usesNamedOptions()) {
+  if (request.usesNamedOptions() || request.biasCorrection) {
     const CompressionOptions &o = request.named;
     llvm::raw_string_ostream os(named);
     os << "llmc-compress{";
@@ -55,6 +58,9 @@ llmc::driver::compressionPipelineText(const CompressionRequest &request,
       os << sep << "quantize-embeddings=" << o.quantizeEmbeddings;
     if (!o.quantize.empty())
       os << sep << "quantize=" << o.quantize;
+    std::string means = meansPath.empty() ? o.biasCorrection : meansPath.str();
+    if (!means.empty())
+      os << sep << "bias-correction=" << means;
     os << "}";
   }
   llvm::StringRef user = request.pipeline;
@@ -117,15 +123,64 @@ llvm::Error llmc::driver::measureScoresToFile(mlir::ModuleOp module,
 llvm::Expected<std::string>
 llmc::driver::resolveCompression(llvm::StringRef input, const LoadOptions &load,
                                  const CompressionRequest &request,
-                                 llvm::StringRef scoresPath) {
-  if (!request.needsScores())
+                                 llvm::StringRef scoresPath,
+                                 llvm::StringRef meansPath) {
+  bool needsMeans =
+      request.biasCorrection && request.named.biasCorrection.empty();
+  if (!request.needsScores() && !needsMeans)
     return compressionPipelineText(request, "");
   std::unique_ptr<mlir::MLIRContext> context = createCompilerContext();
   auto module = loadModule(*context, input, load);
   if (!module)
     return module.takeError();
-  if (llvm::Error err = measureScoresToFile(**module, request, scoresPath))
-    return llvm::createStringError("measuring importance scores: " +
-                                   llvm::toString(std::move(err)));
-  return compressionPipelineText(request, scoresPath);
+  if (request.needsScores())
+    if (llvm::Error err = measureScoresToFile(**module, request, scoresPath))
+      return llvm::createStringError("measuring importance scores: " +
+                                     llvm::toString(std::move(err)));
+  if (needsMeans) {
+    if (meansPath.empty())
+      return llvm::createStringError("--bias-correction needs a place for "
+                                     "the measured input means");
+    if (llvm::Error err = measureMeansToFile(**module, request, meansPath))
+      return llvm::createStringError("measuring input means: " +
+                                     llvm::toString(std::move(err)));
+  }
+  return compressionPipelineText(request,
+                                 request.needsScores() ? scoresPath : "",
+                                 needsMeans ? meansPath : "");
+}
+
+llvm::Error llmc::driver::measureMeansToFile(mlir::ModuleOp module,
+                                             const CompressionRequest &request,
+                                             llvm::StringRef path) {
+  llvm::Expected<TargetSpec> host = eval::hostTargetSpec();
+  if (!host)
+    return host.takeError();
+  llvm::Expected<std::string> text =
+      eval::readTextFile(request.calibrationText);
+  if (!text)
+    return text.takeError();
+  mlir::OwningOpRef<mlir::ModuleOp> probe = module.clone();
+  auto model = eval::HostModel::compile(*probe, *host, "calibration model");
+  if (!model)
+    return model.takeError();
+  llvm::Expected<eval::TokenSet> tokens = eval::textTokenSet(
+      **model, request.calibrationText, *text,
+      std::min<int64_t>(128, (*model)->maxSeqLen()), /*maxChunks=*/32);
+  if (!tokens)
+    return tokens.takeError();
+  llvm::Expected<eval::InputMeans> means =
+      eval::measureInputMeans(module, *host, tokens->sequences);
+  if (!means)
+    return means.takeError();
+  int64_t count = 0;
+  for (const auto &sequence : tokens->sequences)
+    count += sequence.size();
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return llvm::createStringError(ec, "cannot write %s: %s",
+                                   path.str().c_str(), ec.message().c_str());
+  eval::writeInputMeansJson(*means, count, os);
+  return llvm::Error::success();
 }

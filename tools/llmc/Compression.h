@@ -27,8 +27,10 @@ struct CompressionRequest {
   std::string pipeline;
   /// The named options (llmc-compress), run after it.
   CompressionOptions named;
-  /// Calibration text for automatic importance scores.
+  /// Calibration text for automatic importance scores and input means.
   std::string calibrationText;
+  /// --bias-correction: measure input means and correct quantized linears.
+  bool biasCorrection = false;
 
   bool usesNamedOptions() const;
   /// Whether the named options skip by score without a scores file, so
@@ -40,7 +42,8 @@ struct CompressionRequest {
 /// `llmc-compress{...}` for the named options, with `scoresPath` as the
 /// scores file when one was measured ("" = the user's).
 std::string compressionPipelineText(const CompressionRequest &request,
-                                    llvm::StringRef scoresPath);
+                                    llvm::StringRef scoresPath,
+                                    llvm::StringRef meansPath = "");
 
 /// Resolves a request for the model `input`: when scores are needed,
 /// imports it, measures them and writes them to `scoresPath`. Returns the
@@ -48,7 +51,14 @@ std::string compressionPipelineText(const CompressionRequest &request,
 llvm::Expected<std::string>
 resolveCompression(llvm::StringRef input, const LoadOptions &load,
                    const CompressionRequest &request,
-                   llvm::StringRef scoresPath);
+                   llvm::StringRef scoresPath, llvm::StringRef meansPath = "");
+
+/// Measures the input means of every linear of `module` on the calibration
+/// text and writes them as JSON to `path` (llm-quantize-weights'
+/// bias-correction input).
+llvm::Error measureMeansToFile(mlir::ModuleOp module,
+                               const CompressionRequest &request,
+                               llvm::StringRef path);
 
 /// Measures importance scores of `module` on the calibration text (on the
 /// host).

@@ -56,8 +56,11 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
     return err;
   // A bad pipeline fails before any work.
   const CompressionRequest &request = options.compression;
+  bool measureMeans =
+      request.biasCorrection && request.named.biasCorrection.empty();
   std::string pipelineText = compressionPipelineText(
-      request, request.needsScores() ? "scores.json" : "");
+      request, request.needsScores() ? "scores.json" : "",
+      measureMeans ? "means.json" : "");
   if (!pipelineText.empty() || !request.pipeline.empty()) {
     llvm::Expected<OpPassManager> pipeline =
         parseCompressionPipeline(pipelineText);
@@ -90,11 +93,14 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
       llvm::sys::fs::remove_directories(tmp);
   });
 
-  // Importance scores measured for skipping stay with the artifact.
+  // Importance scores and input means measured for compression stay with
+  // the artifact.
   SmallString<256> scoresPath(tmp);
   llvm::sys::path::append(scoresPath, "scores.json");
-  llvm::Expected<std::string> runText =
-      resolveCompression(input, options.common.load, request, scoresPath);
+  SmallString<256> meansPath(tmp);
+  llvm::sys::path::append(meansPath, "means.json");
+  llvm::Expected<std::string> runText = resolveCompression(
+      input, options.common.load, request, scoresPath, meansPath);
   if (!runText)
     return runText.takeError();
 

@@ -64,6 +64,12 @@ llvm::Error runScore(llvm::StringRef input, llvm::StringRef output,
                      const CommonOptions &options,
                      llvm::StringRef calibrationText);
 
+/// Measures the mean input of every linear of a model on `calibrationText`
+/// and writes them as JSON (llm-quantize-weights' bias-correction input).
+llvm::Error runCalibrate(llvm::StringRef input, llvm::StringRef output,
+                         const CommonOptions &options,
+                         llvm::StringRef calibrationText);
+
 /// Reads a model file and writes its llm module (text or bytecode by
 /// extension; "-" is stdout).
 llvm::Error runImport(llvm::StringRef input, llvm::StringRef output,

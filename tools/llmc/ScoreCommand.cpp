@@ -61,3 +61,16 @@ llvm::Error llmc::driver::runScore(llvm::StringRef input,
   out.keep();
   return llvm::Error::success();
 }
+
+llvm::Error llmc::driver::runCalibrate(llvm::StringRef input,
+                                       llvm::StringRef output,
+                                       const CommonOptions &options,
+                                       llvm::StringRef calibrationText) {
+  CompressionRequest request;
+  request.calibrationText = calibrationText.str();
+  std::unique_ptr<mlir::MLIRContext> context = createCompilerContext();
+  auto module = loadModule(*context, input, options.load);
+  if (!module)
+    return module.takeError();
+  return measureMeansToFile(**module, request, output);
+}

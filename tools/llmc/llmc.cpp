@@ -37,6 +37,9 @@ cl::SubCommand scoreCmd("score",
                         "Measure the importance of every attention/MLP "
                         "sublayer and layer on calibration text (for "
                         "skipping by score)");
+cl::SubCommand calibrateCmd("calibrate",
+                            "Measure the mean input of every linear on "
+                            "calibration text (for --bias-correction)");
 cl::SubCommand evalCmd("eval",
                        "Measure a candidate (MODEL after --compress) against "
                        "a reference on the host: perplexity, KL divergence, "
@@ -112,7 +115,21 @@ cl::opt<std::string> calibration(
     cl::desc("Calibration text for importance scores (default: the bundled "
              "evaluation stories)"),
     cl::value_desc("file"), cl::init(""), cl::sub(compileCmd), cl::sub(evalCmd),
-    cl::sub(scoreCmd), cl::cat(compressionCategory));
+    cl::sub(scoreCmd), cl::sub(calibrateCmd), cl::cat(compressionCategory));
+
+cl::opt<bool> biasCorrection(
+    "bias-correction",
+    cl::desc("Give quantized linears the bias b += (W - Q(W)) E[x], with "
+             "E[x] measured on the calibration text"),
+    cl::init(false), cl::sub(compileCmd), cl::sub(evalCmd),
+    cl::cat(compressionCategory));
+
+// llmc calibrate.
+cl::opt<std::string> calibrateInput(cl::Positional,
+                                    cl::desc("<model file or .mlir/.mlirbc>"),
+                                    cl::Required, cl::sub(calibrateCmd));
+cl::opt<std::string> calibrateOutput("o", cl::desc("Output JSON file"),
+                                     cl::Required, cl::sub(calibrateCmd));
 
 // llmc score.
 cl::opt<std::string> scoreInput(cl::Positional,
@@ -198,6 +215,7 @@ int main(int argc, char **argv) {
   compression.named.skipLayers = skipLayers;
   compression.named.skipBy = skipBy;
   compression.named.scores = scoresFile;
+  compression.biasCorrection = biasCorrection;
   compression.calibrationText =
       calibration.empty() ? std::string(LLMC_DEFAULT_EVAL_TEXT) : calibration;
   Error err = Error::success();
@@ -210,6 +228,9 @@ int main(int argc, char **argv) {
     options.compression = compression;
     options.emitAssembly = emitAsm;
     err = llmc::driver::runCompile(compileInput, compileOutput, options);
+  } else if (calibrateCmd) {
+    err = llmc::driver::runCalibrate(calibrateInput, calibrateOutput, common,
+                                     compression.calibrationText);
   } else if (scoreCmd) {
     err = llmc::driver::runScore(scoreInput, scoreOutput, common,
                                  compression.calibrationText);
@@ -220,8 +241,11 @@ int main(int argc, char **argv) {
     llvm::SmallString<128> scores;
     llvm::sys::fs::createTemporaryFile("llmc-scores", "json", scores);
     llvm::FileRemover removeScores(scores);
+    llvm::SmallString<128> means;
+    llvm::sys::fs::createTemporaryFile("llmc-means", "json", means);
+    llvm::FileRemover removeMeans(means);
     Expected<std::string> text = llmc::driver::resolveCompression(
-        evalInput, common.load, compression, scores);
+        evalInput, common.load, compression, scores, means);
     if (!text) {
       logAllUnhandledErrors(text.takeError(), WithColor::error(errs(), "llmc"));
       return 1;
@@ -241,9 +265,9 @@ int main(int argc, char **argv) {
     options.keepTemps = keepTemps;
     err = llmc::driver::runEval(evalInput, options, outs());
   } else {
-    WithColor::error(errs(), "llmc")
-        << "expected a command: import, compile, eval or score (see llmc "
-           "--help)\n";
+    WithColor::error(errs(), "llmc") << "expected a command: import, compile, "
+                                        "eval, score or calibrate (see llmc "
+                                        "--help)\n";
     return 2;
   }
   if (err) {

@@ -196,6 +196,16 @@ LogicalResult LinearOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                          << weight->getTensorType() << " does not map " << in
                          << " inputs to " << out << " outputs (expected ["
                          << out << ", " << in << "])";
+  if (FlatSymbolRefAttr biasSym = getBiasAttr()) {
+    auto bias = lookupWeight(*this, biasSym, symbolTable, "bias", 1);
+    if (failed(bias))
+      return failure();
+    if (bias->getTensorType().getDimSize(0) != out)
+      return emitOpError() << "bias " << biasSym << " has "
+                           << bias->getTensorType().getDimSize(0)
+                           << " elements but the result has " << out
+                           << " columns";
+  }
   return success();
 }
 

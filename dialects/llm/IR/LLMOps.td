@@ -140,20 +140,25 @@ def LLM_RMSNormOp : LLM_WeightUserOp<"rms_norm",
 def LLM_LinearOp : LLM_WeightUserOp<"linear", [Pure]> {
   let summary = "Multiplies each row by the transpose of a weight matrix.";
   let description = [{
-    `result[t, n] = sum_k input[t, k] * weight[n, k]` for a `[out, in]`
-    weight in any storage format. This is the op quantization, pruning and
-    low-rank passes rewrite; the classifier is a linear too (tied to the
-    token embedding when it references the same weight).
+    `result[t, n] = sum_k input[t, k] * weight[n, k] (+ bias[n])` for a
+    `[out, in]` weight in any storage format and an optional `[out]` bias
+    (GPT-2-style models have them; bias correction after quantization adds
+    one). This is the op quantization, pruning and low-rank passes rewrite;
+    the classifier is a linear too (tied to the token embedding when it
+    references the same weight).
 
     Example:
     ```mlir
     %q = llm.linear %n, @blk.0.attn_q.weight : tensor<1x64xf32> -> tensor<1x64xf32>
+    %y = llm.linear %n, @w bias @b : tensor<1x64xf32> -> tensor<1x16xf32>
     ```
   }];
-  let arguments = (ins LLM_F32Tensor2D:$input, FlatSymbolRefAttr:$weight);
+  let arguments = (ins LLM_F32Tensor2D:$input, FlatSymbolRefAttr:$weight,
+                       OptionalAttr<FlatSymbolRefAttr>:$bias);
   let results = (outs LLM_F32Tensor2D:$result);
   let assemblyFormat = [{
-    $input `,` $weight attr-dict `:` type($input) `->` type($result)
+    $input `,` $weight (`bias` $bias^)? attr-dict `:` type($input) `->`
+    type($result)
   }];
   let hasVerifier = 1;
 }

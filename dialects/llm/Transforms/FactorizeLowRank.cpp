@@ -183,7 +183,8 @@ struct LLMFactorizeLowRankPass
                                               inputType.getElementType());
       auto first = LinearOp::create(builder, linear.getLoc(), middleType,
                                     linear.getInput(),
-                                    FlatSymbolRefAttr::get(b.getSymNameAttr()));
+                                    FlatSymbolRefAttr::get(b.getSymNameAttr()),
+                                    /*bias=*/FlatSymbolRefAttr());
       linear.getInputMutable().assign(first.getResult());
       linear.setWeightAttr(FlatSymbolRefAttr::get(a.getSymNameAttr()));
     }

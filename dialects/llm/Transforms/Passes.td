@@ -61,7 +61,11 @@ def LLMQuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
     twice to keep some tensors at 8 bits, e.g.
     `llm-quantize-weights{format=int8 only=token_embd|output},
      llm-quantize-weights{format=int4 group=32}` (already quantized weights
-    are left alone). A group longer than a row becomes one group per row;
+    are left alone). With `bias-correction=FILE` (input means from
+    `llmc calibrate`), every `llm.linear` whose weight is quantized gets the
+    expected error of its output as a bias, `b += (W - Q(W)) E[x]`
+    (bias correction, as in data-free quantization, arXiv 1906.04721).
+    A group longer than a row becomes one group per row;
     weights whose rows do not split into whole groups (or 32-element blocks)
     stay as they are and are counted in `skipped-shape`.
 
@@ -88,10 +92,15 @@ def LLMQuantizeWeightsPass : Pass<"llm-quantize-weights", "::mlir::ModuleOp"> {
     Option<"only", "only", "std::string", "\"\"",
            "Regular expression: quantize only weights whose name matches">,
     Option<"skip", "skip", "std::string", "\"\"",
-           "Regular expression: leave weights whose name matches">
+           "Regular expression: leave weights whose name matches">,
+    Option<"biasCorrection", "bias-correction", "std::string", "\"\"",
+           "Input means (JSON from llmc calibrate) for bias correction: each "
+           "linear whose weight is quantized gets b += (W - Q(W)) E[x]">
   ];
   let statistics = [
     Statistic<"numQuantized", "quantized", "Weights quantized">,
+    Statistic<"numCorrected", "bias-corrected",
+              "Linears given a bias-correction term">,
     Statistic<"numSkippedShape", "skipped-shape",
               "Weights left as they are because rows do not split into groups">
   ];
@@ -193,6 +202,19 @@ def LLMSkipLayersPass : Pass<"llm-skip-layers", "::mlir::ModuleOp"> {
     Statistic<"numSlotsRemoved", "kv-slots-removed",
               "KV-cache slots removed">
   ];
+}
+
+def LLMObserveLinearInputsPass
+    : Pass<"llm-observe-linear-inputs", "::mlir::ModuleOp"> {
+  let summary = "Inserts observation points on the input of every "
+                "llm.linear for calibration statistics.";
+  let description = [{
+    Adds `llm.observe %input {name = "linear.<weight>"}` before each
+    `llm.linear`, so a host run can average each linear's input (`E[x]`)
+    over calibration tokens, the statistic bias correction needs. The model
+    computes the same logits.
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
 }
 
 def LLMObserveResidualsPass

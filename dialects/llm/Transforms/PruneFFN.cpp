@@ -125,6 +125,8 @@ struct LLMPruneFFNPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (failed(rejectBiasedLinears(module, "llm-prune-ffn")))
+      return signalPassFailure();
     if (failed(checkOptions(module)))
       return signalPassFailure();
     SmallVector<GatedMLP> mlps;

@@ -243,6 +243,8 @@ struct LLMPruneHeadsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (failed(rejectBiasedLinears(module, "llm-prune-heads")))
+      return signalPassFailure();
     if (kvGroups < 0) {
       module.emitError() << "llm-prune-heads: kv-groups must not be "
                             "negative, got "

@@ -215,6 +215,8 @@ struct LLMSliceWidthPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (failed(rejectBiasedLinears(module, "llm-slice-width")))
+      return signalPassFailure();
     if (dim <= 0) {
       module.emitError() << "llm-slice-width: dim must be positive, got "
                          << static_cast<int64_t>(dim);

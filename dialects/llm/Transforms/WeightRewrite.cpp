@@ -131,3 +131,17 @@ std::vector<float> llmc::llm::gatherColumns(ArrayRef<float> values,
       out.push_back(values[row * cols + col]);
   return out;
 }
+
+LogicalResult llmc::llm::rejectBiasedLinears(ModuleOp module, StringRef pass) {
+  LogicalResult result = success();
+  module.walk([&](LinearOp linear) {
+    if (!linear.getBiasAttr())
+      return WalkResult::advance();
+    linear.emitOpError() << "has a bias, which " << pass
+                         << " cannot slice yet; run it before passes that "
+                            "add biases (bias correction)";
+    result = failure();
+    return WalkResult::interrupt();
+  });
+  return result;
+}

@@ -72,6 +72,12 @@ WeightOp getExclusiveWeight(mlir::ModuleOp module, mlir::SymbolTable &symbols,
 /// `value` as a user would write it in an option (%g), for diagnostics.
 std::string formatOptionValue(double value);
 
+/// Structural rewrites (head, channel and width slicing) do not slice
+/// biases yet: emits an error naming `pass` and fails if any llm.linear has
+/// one.
+mlir::LogicalResult rejectBiasedLinears(mlir::ModuleOp module,
+                                        llvm::StringRef pass);
+
 /// The rows `keep` (in that order) of a rows x cols row-major matrix.
 std::vector<float> gatherRows(llvm::ArrayRef<float> values, int64_t cols,
                               llvm::ArrayRef<int64_t> keep);

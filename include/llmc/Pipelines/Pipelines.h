@@ -49,6 +49,9 @@ struct CompressionOptions {
   /// "int4:g32", "q4_0"); "" leaves them. Formats as llm-quantize-weights'.
   std::string quantizeEmbeddings;
   std::string quantize;
+  /// Input means (JSON from `llmc calibrate`) for bias correction of the
+  /// quantized linears ("" = none).
+  std::string biasCorrection;
 };
 
 /// Structure first (skipping), then weights (quantization). Registered as

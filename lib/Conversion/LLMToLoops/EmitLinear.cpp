@@ -202,11 +202,17 @@ Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
 
 void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   const DeviceWeight &w = ctx.weight(op.getWeightAttr());
+  const DeviceWeight *bias =
+      op.getBiasAttr() ? &ctx.weight(op.getBiasAttr()) : nullptr;
   Value x = ctx.buffer(op.getInput());
   auto shape = op.getResult().getType().getShape();
   ctx.forLoop(0, shape[0], [&](Value t) {
     ctx.forLoop(0, shape[1], [&](Value n) {
       Value y = emitRowDot(ctx, w, x, t, n);
+      if (bias)
+        y = arith::AddFOp::create(
+            ctx.b, ctx.loc, y,
+            ctx.loadWeightElement(*bias, ctx.index(0), n));
       memref::StoreOp::create(ctx.b, ctx.loc, y, out, ValueRange{t, n});
     });
   });
