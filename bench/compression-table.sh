@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 LLMC=$BUILD_DIR/bin/llmc
 MODEL=${1:-models/stories260K/stories260K.gguf}
+# Input means for the pruning rows' bias correction.
+MEANS=$(mktemp --suffix=.json)
+trap 'rm -f "$MEANS"' EXIT
+"$LLMC" calibrate "$MODEL" -o "$MEANS"
 
 rows=(
   "f32 (reference)|"
@@ -25,7 +29,9 @@ rows=(
   "Q4_0 (GGUF) + bias correction|--quantize=q4_0 --bias-correction"
   "Q4_K (GGUF)|--quantize=q4_k"
   "50% magnitude (per row)|--compress=llm-prune-magnitude{sparsity=0.5}"
+  "50% magnitude + bias correction|--compress='llm-prune-magnitude{sparsity=0.5 bias-correction=$MEANS}'"
   "2:4 sparsity|--compress='llm-prune-nm{n=2 m=4}'"
+  "2:4 sparsity + bias correction|--compress='llm-prune-nm{n=2 m=4 bias-correction=$MEANS}'"
   "25% FFN channels|--compress=llm-prune-ffn{ratio=0.25}"
   "2 heads (1 KV group) per layer|--compress=llm-prune-heads{kv-groups=1}"
   "1 attention sublayer, by score|--skip-attention=1"

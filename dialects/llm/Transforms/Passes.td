@@ -284,7 +284,10 @@ def LLMPruneMagnitudePass : Pass<"llm-prune-magnitude", "::mlir::ModuleOp"> {
     Option<"skip", "skip", "std::string", "\"\"",
            "Regular expression: leave weights whose name matches">,
     Option<"includeEmbeddings", "include-embeddings", "bool", "false",
-           "Also prune the token embedding and the classifier">
+           "Also prune the token embedding and the classifier">,
+    Option<"biasCorrection", "bias-correction", "std::string", "\"\"",
+           "Input means (JSON from llmc calibrate): each linear whose weight "
+           "is pruned gets b += (W - W_pruned) E[x]">
   ];
   let statistics = [
     Statistic<"numPruned", "pruned", "Weights pruned">,
@@ -327,7 +330,10 @@ def LLMPruneNMPass : Pass<"llm-prune-nm", "::mlir::ModuleOp"> {
     Option<"skip", "skip", "std::string", "\"\"",
            "Regular expression: leave weights whose name matches">,
     Option<"includeEmbeddings", "include-embeddings", "bool", "false",
-           "Also prune the token embedding and the classifier">
+           "Also prune the token embedding and the classifier">,
+    Option<"biasCorrection", "bias-correction", "std::string", "\"\"",
+           "Input means (JSON from llmc calibrate): each linear whose weight "
+           "is pruned gets b += (W - W_pruned) E[x]">
   ];
   let statistics = [
     Statistic<"numPruned", "pruned", "Weights pruned">,

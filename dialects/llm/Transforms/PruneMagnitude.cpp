@@ -81,6 +81,10 @@ struct LLMPruneMagnitudePass
       excluded = getEmbeddingAndClassifierWeights(module);
 
     WeightDataReader reader;
+    FailureOr<BiasCorrection> correction =
+        BiasCorrection::load(module, "llm-prune-magnitude", biasCorrection);
+    if (failed(correction))
+      return signalPassFailure();
     for (auto weight : module.getOps<WeightOp>()) {
       if (weight.getTensorType().getRank() != 2 ||
           excluded.contains(weight.getSymNameAttr()) ||
@@ -91,6 +95,8 @@ struct LLMPruneMagnitudePass
         weight.emitOpError() << llvm::toString(values.takeError());
         return signalPassFailure();
       }
+      std::vector<float> original =
+          correction->enabled() ? *values : std::vector<float>();
       int64_t rows = weight.getRows(), cols = weight.getCols();
       MutableArrayRef<float> all(*values);
       if (scope == "row") {
@@ -103,9 +109,13 @@ struct LLMPruneMagnitudePass
         zeroSmallest(all, count);
         numZeroed += count;
       }
+      if (correction->enabled())
+        correction->record(weight, rows, cols, original, *values);
       setWeightValues(weight, {rows, cols}, *values);
       ++numPruned;
     }
+    if (failed(correction->apply(module, reader)))
+      return signalPassFailure();
   }
 };
 } // namespace

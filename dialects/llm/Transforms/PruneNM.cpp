@@ -58,6 +58,10 @@ struct LLMPruneNMPass
       excluded = getEmbeddingAndClassifierWeights(module);
 
     WeightDataReader reader;
+    FailureOr<BiasCorrection> correction =
+        BiasCorrection::load(module, "llm-prune-nm", biasCorrection);
+    if (failed(correction))
+      return signalPassFailure();
     SmallVector<int64_t> order(m);
     for (auto weight : module.getOps<WeightOp>()) {
       if (weight.getTensorType().getRank() != 2 ||
@@ -74,15 +78,21 @@ struct LLMPruneNMPass
         weight.emitOpError() << llvm::toString(values.takeError());
         return signalPassFailure();
       }
+      std::vector<float> original =
+          correction->enabled() ? *values : std::vector<float>();
       // Rows are contiguous and a multiple of m long, so the groups of all
       // rows tile the matrix.
       MutableArrayRef<float> all(*values);
       for (int64_t start = 0; start < rows * cols; start += m)
         pruneGroup(all.slice(start, m), n, order);
+      if (correction->enabled())
+        correction->record(weight, rows, cols, original, *values);
       setWeightValues(weight, {rows, cols}, *values);
       ++numPruned;
       numZeroed += rows * cols / m * (m - n);
     }
+    if (failed(correction->apply(module, reader)))
+      return signalPassFailure();
   }
 };
 } // namespace

@@ -88,23 +88,10 @@ struct LLMQuantizeWeightsPass
         return signalPassFailure();
       }
 
-    // Bias correction: the input means of each linear, in the order and
-    // under the names llm-observe-linear-inputs uses.
-    llvm::StringMap<std::vector<double>> means;
-    if (!biasCorrection.empty() && failed(readMeans(module, means)))
+    FailureOr<BiasCorrection> correction =
+        BiasCorrection::load(module, "llm-quantize-weights", biasCorrection);
+    if (failed(correction))
       return signalPassFailure();
-    llvm::DenseMap<StringAttr, SmallVector<std::pair<LinearOp, std::string>>>
-        linearsOf;
-    {
-      llvm::StringMap<int> seen;
-      module.walk([&](LinearOp op) {
-        std::string key = ("linear." + op.getWeight()).str();
-        if (int count = seen[key]++)
-          key += "#" + std::to_string(count);
-        linearsOf[op.getWeightAttr().getAttr()].push_back({op, key});
-      });
-    }
-    SmallVector<std::pair<LinearOp, std::vector<float>>> corrections;
 
     WeightDataReader reader;
     for (auto weight : module.getOps<WeightOp>()) {
@@ -132,98 +119,19 @@ struct LLMQuantizeWeightsPass
         return signalPassFailure();
       }
       std::vector<char> bytes = encodeWeight(format, rows, cols, *values);
-      if (!means.empty()) {
-        // b += (W - Q(W)) E[x] for every linear that reads this weight.
+      if (correction->enabled()) {
         std::vector<float> quantized(values->size());
         decodeWeight(format, rows, cols, bytes, quantized.data());
-        for (auto &[linear, key] : linearsOf.lookup(weight.getSymNameAttr())) {
-          auto it = means.find(key);
-          if (it == means.end() ||
-              it->second.size() != static_cast<size_t>(cols))
-            continue;
-          std::vector<float> delta(rows);
-          for (int64_t r = 0; r < rows; ++r) {
-            double sum = 0;
-            for (int64_t c = 0; c < cols; ++c)
-              sum +=
-                  (double((*values)[r * cols + c]) - quantized[r * cols + c]) *
-                  it->second[c];
-            delta[r] = static_cast<float>(sum);
-          }
-          corrections.push_back({linear, std::move(delta)});
-        }
+        correction->record(weight, rows, cols, *values, quantized);
       }
       weight.setFormatAttr(format);
       weight.setDataAttr(createByteResource(&getContext(), name, bytes));
       ++numQuantized;
     }
-    if (failed(applyCorrections(module, reader, corrections)))
+    FailureOr<int64_t> corrected = correction->apply(module, reader);
+    if (failed(corrected))
       return signalPassFailure();
-  }
-
-  /// Reads `{"means": {"linear.<weight>": [...], ...}}`.
-  LogicalResult readMeans(ModuleOp module,
-                          llvm::StringMap<std::vector<double>> &means) {
-    auto buffer = llvm::MemoryBuffer::getFile(biasCorrection, /*IsText=*/true);
-    if (!buffer)
-      return module.emitError()
-             << "llm-quantize-weights: cannot read bias-correction means '"
-             << biasCorrection << "': " << buffer.getError().message();
-    llvm::Expected<llvm::json::Value> json =
-        llvm::json::parse((*buffer)->getBuffer());
-    if (!json)
-      return module.emitError()
-             << "llm-quantize-weights: '" << biasCorrection
-             << "' is not valid JSON: " << llvm::toString(json.takeError());
-    const llvm::json::Object *root = json->getAsObject();
-    const llvm::json::Object *table = root ? root->getObject("means") : nullptr;
-    if (!table)
-      return module.emitError() << "llm-quantize-weights: '" << biasCorrection
-                                << "' has no \"means\" object";
-    for (const auto &[key, value] : *table) {
-      const llvm::json::Array *array = value.getAsArray();
-      if (!array)
-        return module.emitError()
-               << "llm-quantize-weights: means of '" << StringRef(key)
-               << "' in '" << biasCorrection << "' is not an array";
-      std::vector<double> &out = means[key];
-      for (const llvm::json::Value &v : *array) {
-        std::optional<double> number = v.getAsNumber();
-        if (!number)
-          return module.emitError()
-                 << "llm-quantize-weights: means of '" << StringRef(key)
-                 << "' in '" << biasCorrection << "' has a non-number";
-        out.push_back(*number);
-      }
-    }
-    return success();
-  }
-
-  /// Gives each corrected linear a new f32 bias: its old bias (if any) plus
-  /// the correction.
-  LogicalResult
-  applyCorrections(ModuleOp module, WeightDataReader &reader,
-                   ArrayRef<std::pair<LinearOp, std::vector<float>>> list) {
-    SymbolTable symbols(module);
-    for (const auto &entry : list) {
-      LinearOp linear = entry.first;
-      std::vector<float> bias = entry.second;
-      if (FlatSymbolRefAttr old = linear.getBiasAttr()) {
-        auto oldWeight = symbols.lookup<WeightOp>(old.getValue());
-        llvm::Expected<std::vector<float>> values = reader.getValues(oldWeight);
-        if (!values)
-          return linear.emitOpError() << llvm::toString(values.takeError());
-        for (size_t i = 0; i < bias.size(); ++i)
-          bias[i] += (*values)[i];
-      }
-      auto weight = symbols.lookup<WeightOp>(linear.getWeight());
-      WeightOp created = createWeightAfter(
-          symbols, weight, (linear.getWeight() + ".bias").str(),
-          {static_cast<int64_t>(bias.size())}, bias);
-      linear.setBiasAttr(FlatSymbolRefAttr::get(created.getSymNameAttr()));
-      ++numCorrected;
-    }
-    return success();
+    numCorrected += *corrected;
   }
 };
 } // namespace

@@ -6,6 +6,9 @@
 
 #include "llm/Transforms/WeightRewrite.h"
 
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
 #include "llm/IR/WeightData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -144,4 +147,92 @@ LogicalResult llmc::llm::rejectBiasedLinears(ModuleOp module, StringRef pass) {
     return WalkResult::interrupt();
   });
   return result;
+}
+
+FailureOr<BiasCorrection> BiasCorrection::load(ModuleOp module, StringRef pass,
+                                               StringRef path) {
+  BiasCorrection bc;
+  if (path.empty())
+    return bc;
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return module.emitError() << pass << ": cannot read bias-correction means '"
+                              << path << "': " << buffer.getError().message();
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*buffer)->getBuffer());
+  if (!json)
+    return module.emitError()
+           << pass << ": '" << path
+           << "' is not valid JSON: " << llvm::toString(json.takeError());
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Object *table = root ? root->getObject("means") : nullptr;
+  if (!table)
+    return module.emitError()
+           << pass << ": '" << path << "' has no \"means\" object";
+  for (const auto &[key, value] : *table) {
+    const llvm::json::Array *array = value.getAsArray();
+    if (!array)
+      return module.emitError() << pass << ": means of '" << StringRef(key)
+                                << "' in '" << path << "' is not an array";
+    std::vector<double> &out = bc.means[key];
+    for (const llvm::json::Value &v : *array) {
+      std::optional<double> number = v.getAsNumber();
+      if (!number)
+        return module.emitError() << pass << ": means of '" << StringRef(key)
+                                  << "' in '" << path << "' has a non-number";
+      out.push_back(*number);
+    }
+  }
+  llvm::StringMap<int> seen;
+  module.walk([&](LinearOp op) {
+    std::string key = ("linear." + op.getWeight()).str();
+    if (int count = seen[key]++)
+      key += "#" + std::to_string(count);
+    bc.linearsOf[op.getWeightAttr().getAttr()].push_back({op, key});
+  });
+  return bc;
+}
+
+void BiasCorrection::record(WeightOp weight, int64_t rows, int64_t cols,
+                            ArrayRef<float> before, ArrayRef<float> after) {
+  for (auto &[linear, key] : linearsOf.lookup(weight.getSymNameAttr())) {
+    auto it = means.find(key);
+    if (it == means.end() || it->second.size() != static_cast<size_t>(cols))
+      continue;
+    std::vector<float> delta(rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      double sum = 0;
+      for (int64_t c = 0; c < cols; ++c)
+        sum += (double(before[r * cols + c]) - after[r * cols + c]) *
+               it->second[c];
+      delta[r] = static_cast<float>(sum);
+    }
+    corrections.push_back({linear, std::move(delta)});
+  }
+}
+
+FailureOr<int64_t> BiasCorrection::apply(ModuleOp module,
+                                         WeightDataReader &reader) {
+  SymbolTable symbols(module);
+  int64_t applied = 0;
+  for (const auto &entry : corrections) {
+    LinearOp linear = entry.first;
+    std::vector<float> bias = entry.second;
+    if (FlatSymbolRefAttr old = linear.getBiasAttr()) {
+      auto oldWeight = symbols.lookup<WeightOp>(old.getValue());
+      llvm::Expected<std::vector<float>> values = reader.getValues(oldWeight);
+      if (!values)
+        return linear.emitOpError() << llvm::toString(values.takeError());
+      for (size_t i = 0; i < bias.size(); ++i)
+        bias[i] += (*values)[i];
+    }
+    auto weight = symbols.lookup<WeightOp>(linear.getWeight());
+    WeightOp created =
+        createWeightAfter(symbols, weight, (linear.getWeight() + ".bias").str(),
+                          {static_cast<int64_t>(bias.size())}, bias);
+    linear.setBiasAttr(FlatSymbolRefAttr::get(created.getSymNameAttr()));
+    ++applied;
+  }
+  corrections.clear();
+  return applied;
 }

@@ -12,6 +12,9 @@
 #define LLMC_DIALECT_LLM_TRANSFORMS_WEIGHTREWRITE_H
 
 #include "llm/IR/LLMOps.h"
+#include "llm/IR/WeightData.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
@@ -71,6 +74,33 @@ WeightOp getExclusiveWeight(mlir::ModuleOp module, mlir::SymbolTable &symbols,
 
 /// `value` as a user would write it in an option (%g), for diagnostics.
 std::string formatOptionValue(double value);
+
+/// Bias correction (b += (W - W') E[x]) shared by the passes that change
+/// weight values: reads the input means `llmc calibrate` writes, indexes
+/// each linear by the name llm-observe-linear-inputs gives its input, and
+/// gives corrected linears a new f32 bias (old bias + correction).
+class BiasCorrection {
+public:
+  /// With an empty `path`, a disabled correction. Errors name `pass`.
+  static mlir::FailureOr<BiasCorrection>
+  load(mlir::ModuleOp module, llvm::StringRef pass, llvm::StringRef path);
+
+  bool enabled() const { return !means.empty(); }
+  /// Records the correction of every linear that reads `weight`, whose
+  /// values go from `before` to `after` (rows x cols).
+  void record(WeightOp weight, int64_t rows, int64_t cols,
+              llvm::ArrayRef<float> before, llvm::ArrayRef<float> after);
+  /// Gives the recorded linears their new biases; returns how many.
+  mlir::FailureOr<int64_t> apply(mlir::ModuleOp module,
+                                 WeightDataReader &reader);
+
+private:
+  llvm::StringMap<std::vector<double>> means;
+  llvm::DenseMap<mlir::StringAttr,
+                 llvm::SmallVector<std::pair<LinearOp, std::string>>>
+      linearsOf;
+  llvm::SmallVector<std::pair<LinearOp, std::vector<float>>> corrections;
+};
 
 /// Structural rewrites (head, channel and width slicing) do not slice
 /// biases yet: emits an error naming `pass` and fails if any llm.linear has
