@@ -77,6 +77,27 @@ llmc::driver::compressionPipelineText(const CompressionRequest &request,
   return (user + "," + named).str();
 }
 
+/// The calibration text, tokenized with the model's own tokenizer (from a
+/// plain host build of a clone) and cut into up to 32 chunks of 128 tokens.
+static llvm::Expected<std::vector<std::vector<int32_t>>>
+calibrationSequences(mlir::ModuleOp module, const CompressionRequest &request,
+                     const TargetSpec &host) {
+  llvm::Expected<std::string> text =
+      eval::readTextFile(request.calibrationText);
+  if (!text)
+    return text.takeError();
+  mlir::OwningOpRef<mlir::ModuleOp> probe = module.clone();
+  auto model = eval::HostModel::compile(*probe, host, "calibration model");
+  if (!model)
+    return model.takeError();
+  llvm::Expected<eval::TokenSet> tokens = eval::textTokenSet(
+      **model, request.calibrationText, *text,
+      std::min<int64_t>(128, (*model)->maxSeqLen()), /*maxChunks=*/32);
+  if (!tokens)
+    return tokens.takeError();
+  return std::move(tokens->sequences);
+}
+
 llvm::Expected<eval::ImportanceScores>
 llmc::driver::measureScores(mlir::ModuleOp module,
                             const CompressionRequest &request) {
@@ -87,21 +108,11 @@ llmc::driver::measureScores(mlir::ModuleOp module,
     return llvm::createStringError(
         "skipping by score needs importance scores: give --scores=FILE "
         "(llmc score MODEL -o FILE) or --skip-by=position");
-  llvm::Expected<std::string> text =
-      eval::readTextFile(request.calibrationText);
-  if (!text)
-    return text.takeError();
-  // Tokenize with the model's own tokenizer, from a plain host build.
-  mlir::OwningOpRef<mlir::ModuleOp> probe = module.clone();
-  auto model = eval::HostModel::compile(*probe, *host, "calibration model");
-  if (!model)
-    return model.takeError();
-  llvm::Expected<eval::TokenSet> tokens = eval::textTokenSet(
-      **model, request.calibrationText, *text,
-      std::min<int64_t>(128, (*model)->maxSeqLen()), /*maxChunks=*/32);
+  llvm::Expected<std::vector<std::vector<int32_t>>> tokens =
+      calibrationSequences(module, request, *host);
   if (!tokens)
     return tokens.takeError();
-  return eval::measureImportance(module, *host, tokens->sequences);
+  return eval::measureImportance(module, *host, *tokens);
 }
 
 llvm::Error llmc::driver::measureScoresToFile(mlir::ModuleOp module,
@@ -156,25 +167,16 @@ llvm::Error llmc::driver::measureMeansToFile(mlir::ModuleOp module,
   llvm::Expected<TargetSpec> host = eval::hostTargetSpec();
   if (!host)
     return host.takeError();
-  llvm::Expected<std::string> text =
-      eval::readTextFile(request.calibrationText);
-  if (!text)
-    return text.takeError();
-  mlir::OwningOpRef<mlir::ModuleOp> probe = module.clone();
-  auto model = eval::HostModel::compile(*probe, *host, "calibration model");
-  if (!model)
-    return model.takeError();
-  llvm::Expected<eval::TokenSet> tokens = eval::textTokenSet(
-      **model, request.calibrationText, *text,
-      std::min<int64_t>(128, (*model)->maxSeqLen()), /*maxChunks=*/32);
+  llvm::Expected<std::vector<std::vector<int32_t>>> tokens =
+      calibrationSequences(module, request, *host);
   if (!tokens)
     return tokens.takeError();
   llvm::Expected<eval::InputMeans> means =
-      eval::measureInputMeans(module, *host, tokens->sequences);
+      eval::measureInputMeans(module, *host, *tokens);
   if (!means)
     return means.takeError();
   int64_t count = 0;
-  for (const auto &sequence : tokens->sequences)
+  for (const auto &sequence : *tokens)
     count += sequence.size();
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
