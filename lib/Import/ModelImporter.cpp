@@ -9,6 +9,7 @@
 #include "llmc/Import/Importer.h"
 
 #include "llm/IR/LLMOps.h"
+#include "llm/IR/WeightData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -35,6 +36,10 @@ llm::FormatKind toFormatKind(TensorFormat format) {
     return llm::FormatKind::q8_0;
   case TensorFormat::Q4_0:
     return llm::FormatKind::q4_0;
+  case TensorFormat::Int8:
+    return llm::FormatKind::int8;
+  case TensorFormat::Int4:
+    return llm::FormatKind::int4;
   }
   llvm_unreachable("unknown tensor format");
 }
@@ -65,7 +70,10 @@ public:
         b, loc, x.getType(), x, pos, b.getI64IntegerAttr(heads),
         b.getI64IntegerAttr(config.headDim()),
         b.getF32FloatAttr(config.ropeTheta),
-        llm::RopeStyleAttr::get(b.getContext(), llm::RopeStyle::adjacent));
+        llm::RopeStyleAttr::get(b.getContext(),
+                                config.rope == RopeKind::Halves
+                                    ? llm::RopeStyle::halves
+                                    : llm::RopeStyle::adjacent));
   }
 
   /// Emits `fn` inside the single-block region of a structure op whose
@@ -141,6 +149,16 @@ OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
                    << ", got " << options.maxSeqLen;
     return nullptr;
   }
+  if (config.norm != NormKind::RMS || !config.gatedMLP ||
+      config.activation != ActivationKind::SiLU || config.learnedPositions ||
+      config.rope == RopeKind::None || config.attentionScale != 0.0f) {
+    emitError(loc) << "the " << config.architecture
+                   << " model uses a layer variant (LayerNorm, ungated or "
+                      "non-SiLU feed-forward, learned positions, no RoPE or "
+                      "a custom attention scale) the importer cannot build "
+                      "yet";
+    return nullptr;
+  }
   int64_t maxSeq = options.maxSeqLen > 0 ? options.maxSeqLen : config.maxSeqLen;
   if (maxSeq <= 0) {
     emitError(loc) << "the model has no context length; give one "
@@ -171,13 +189,25 @@ OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
   }
   for (const TensorRef &t : source.tensors) {
     auto type = RankedTensorType::get(t.shape, b.getF32Type());
-    auto data = llm::ExternalDataAttr::get(context, absPath, t.offset, t.size);
-    llm::WeightOp::create(
-        b, loc, b.getStringAttr(t.name), TypeAttr::get(type),
-        t.format == TensorFormat::F32
-            ? llm::FormatAttr()
-            : llm::FormatAttr::get(context, toFormatKind(t.format)),
-        data);
+    Attribute data;
+    if (t.data) {
+      data = llm::createByteResource(context, t.name, *t.data);
+    } else if (!t.file.empty()) {
+      SmallString<256> file(t.file);
+      llvm::sys::fs::make_absolute(file);
+      llvm::sys::path::remove_dots(file, /*remove_dot_dot=*/true);
+      data = llm::ExternalDataAttr::get(context, file, t.offset, t.size);
+    } else {
+      data = llm::ExternalDataAttr::get(context, absPath, t.offset, t.size);
+    }
+    llm::FormatAttr format;
+    if (t.format == TensorFormat::Int8 || t.format == TensorFormat::Int4)
+      format = llm::FormatAttr::get(context, toFormatKind(t.format), t.group,
+                                    /*symmetric=*/!t.asymmetric);
+    else if (t.format != TensorFormat::F32)
+      format = llm::FormatAttr::get(context, toFormatKind(t.format));
+    llm::WeightOp::create(b, loc, b.getStringAttr(t.name), TypeAttr::get(type),
+                          format, data);
   }
 
   auto cacheType =

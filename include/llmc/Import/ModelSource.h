@@ -1,9 +1,11 @@
 //===- ModelSource.h - Neutral description of a model file ------*- C++ -*-===//
 //
-// The model-file readers of llmc: they parse a GGUF file or a llama2.c
-// checkpoint into a ModelSource, a format-neutral description of a
-// Llama-architecture model, without copying weight bytes. The importer turns a
-// ModelSource into MLIR; the readers themselves depend only on LLVM Support.
+// The model-file readers of llmc: they parse a GGUF file, a llama2.c
+// checkpoint, an ONNX graph or a Hugging Face checkpoint into a ModelSource, a
+// format-neutral description of a decoder-only transformer (Llama, Qwen2 and
+// GPT-2 families), without copying weight bytes where the file's layout is
+// already llmc's. The importer turns a ModelSource into MLIR; the GGUF and
+// llama2.c readers depend only on LLVM Support.
 //
 // Conventions shared by every reader:
 //  - Tensor names are the canonical GGUF names of the llama architecture
@@ -12,11 +14,17 @@
 //  - Shapes are logical and outermost first: a matrix is {out, in}, stored
 //    row-major (each of the `out` rows holds `in` contiguous elements). GGUF
 //    lists dimensions innermost first, so its ne[] is reversed here.
-//  - Q and K projections use the interleaved-pair RoPE convention of llama2.c
-//    and ggml's "normal" rope mode (rotate elements 2i and 2i+1 together);
-//    both file formats store them that way.
-//  - Tensor data is referenced by absolute byte offset into the model file;
-//    the caller keeps the file's buffer alive (see readModelFile).
+//  - ModelConfig::rope says how the Q and K projections pair their elements:
+//    GGUF and llama2.c use adjacent pairs (2i, 2i+1); Hugging Face and most
+//    ONNX exports rotate the two halves of each head (i, i + headDim/2). A
+//    reader records the convention of its file instead of permuting weights.
+//  - Tensor data is referenced by absolute byte offset into the model file
+//    (or into TensorRef::file), or owned by the TensorRef when the reader had
+//    to convert it (transpose, split a fused matrix, repack quants); the
+//    caller keeps the file's buffer alive (see readModelFile).
+//  - Fused matrices of the file (GPT-2's c_attn, ONNX's packed QKV) are split
+//    into attn_q/attn_k/attn_v by the reader: the llm dialect sees one linear
+//    per projection.
 //  - Tokenizer pieces use the SentencePiece/GGUF spelling: a word-initial
 //    space is U+2581 ("▁"), control tokens are "<s>", "</s>", bytes are
 //    "<0xXX>". The llama2.c tokenizer reader converts to this spelling.
@@ -44,7 +52,12 @@ namespace llmc {
 ///  - Q8_0: 34 bytes = fp16 scale d, then 32 int8 q; w = d * q.
 ///  - Q4_0: 18 bytes = fp16 scale d, then 16 bytes; byte j holds element j in
 ///    its low nibble and element j + 16 in its high nibble; w = d * (q - 8).
-enum class TensorFormat { F32, F16, Q8_0, Q4_0 };
+///  - Int8, Int4: llmc's group-wise formats, in the byte layout of
+///    `#llm.format<int8|int4, group = TensorRef::group[, asymmetric]>`
+///    (dialects/llm/IR/WeightData.h); used for pre-quantized weights such as
+///    ONNX MatMulNBits. Their size depends on the group, so formatBytes and
+///    formatBlockBytes do not apply to them.
+enum class TensorFormat { F32, F16, Q8_0, Q4_0, Int8, Int4 };
 
 /// Number of elements covered by one block of a block format (1 for F32/F16).
 int64_t formatBlockElements(TensorFormat format);
@@ -53,7 +66,7 @@ int64_t formatBlockElements(TensorFormat format);
 uint64_t formatBlockBytes(TensorFormat format);
 
 /// Lower-case name of \p format as used by ggml ("f32", "f16", "q8_0",
-/// "q4_0").
+/// "q4_0") and llmc ("int8", "int4").
 llvm::StringRef formatName(TensorFormat format);
 
 /// Exact storage size in bytes of \p numElements elements of \p format. For
@@ -78,6 +91,17 @@ struct TensorRef {
   uint64_t offset = 0;
   /// Bytes of the tensor data in the file.
   uint64_t size = 0;
+  /// The file holding the data when it is not the model file itself (ONNX
+  /// external data, a safetensors shard); empty means ModelSource::path.
+  std::string file;
+  /// Bytes the reader produced itself (a transposed or split matrix,
+  /// repacked quants). When set, `offset` and `file` are unused and
+  /// `data->size() == size`.
+  std::shared_ptr<const std::vector<char>> data;
+  /// Int8/Int4 only: elements per quantization group along a row, and
+  /// whether each group has an offset besides its scale.
+  int64_t group = 0;
+  bool asymmetric = false;
 
   /// Product of the shape.
   int64_t numElements() const;
@@ -110,7 +134,36 @@ enum TokenType : uint32_t {
   TokenByte = 6,
 };
 
-/// Hyper-parameters of a Llama-architecture decoder.
+/// Normalization layers of the decoder.
+enum class NormKind {
+  RMS,   ///< x / rms(x) * weight
+  Layer, ///< (x - mean) / std(x) * weight + bias (bias tensor optional)
+};
+
+/// Activation of the feed-forward layer.
+enum class ActivationKind {
+  SiLU,     ///< x * sigmoid(x)
+  GELUTanh, ///< 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (gelu_new)
+  GELUErf,  ///< 0.5 x (1 + erf(x / sqrt 2))
+  ReLU,     ///< max(x, 0)
+};
+
+/// How rotary position embedding pairs the elements of a head.
+enum class RopeKind {
+  Adjacent, ///< (2i, 2i+1): GGUF, llama2.c
+  Halves,   ///< (i, i + headDim/2): Hugging Face, most ONNX exports
+  None,     ///< no rotary embedding (learned or no positions)
+};
+
+/// Hyper-parameters of a decoder-only transformer. The defaults describe a
+/// Llama model; the other fields describe its relatives:
+///  - Llama / Qwen2: RMS norms, gated SiLU feed-forward (ffn_gate, ffn_up,
+///    ffn_down), RoPE; Qwen2 adds attn_q/k/v biases.
+///  - GPT-2: LayerNorm with biases, learned positions (position_embd.weight
+///    {maxSeqLen, dim} added to the token embedding), no RoPE, plain GELU
+///    feed-forward (ffn_up, ffn_down, no ffn_gate), biases on every linear.
+/// Optional tensors (biases) are recognised by name; see
+/// validateModelSource for the full list.
 struct ModelConfig {
   std::string architecture = "llama";
   int64_t dim = 0;        ///< Model (embedding) width.
@@ -123,13 +176,23 @@ struct ModelConfig {
   float rmsNormEps = 1e-5f, ropeTheta = 10000.0f;
   /// The classifier shares the token_embd.weight matrix (no output.weight).
   bool tiedClassifier = false;
+  NormKind norm = NormKind::RMS; ///< rmsNormEps is the epsilon of either kind
+  /// The feed-forward layer is act(ffn_gate x) * (ffn_up x); else act(ffn_up
+  /// x) and there is no ffn_gate tensor.
+  bool gatedMLP = true;
+  ActivationKind activation = ActivationKind::SiLU;
+  RopeKind rope = RopeKind::Adjacent;
+  /// position_embd.weight {maxSeqLen, dim} is added to the token embedding.
+  bool learnedPositions = false;
+  /// Scale of the attention scores; 0 means 1 / sqrt(headDim).
+  float attentionScale = 0.0f;
 
   int64_t headDim() const { return numHeads ? dim / numHeads : 0; }
   int64_t kvDim() const { return headDim() * numKVHeads; }
 };
 
 /// The file format a ModelSource was read from.
-enum class SourceFormat { GGUF, Llama2c };
+enum class SourceFormat { GGUF, Llama2c, ONNX, SafeTensors };
 
 /// Everything the importer needs to know about a model file.
 struct ModelSource {
@@ -177,18 +240,24 @@ llvm::Expected<ModelSource>
 readModelFile(llvm::StringRef path, llvm::StringRef tokenizerPath,
               std::unique_ptr<llvm::MemoryBuffer> &outBuffer);
 
-/// Checks that \p config is a llama configuration llmc can compile: every
+/// Checks that \p config is a decoder configuration llmc can compile: every
 /// size positive and within sane bounds, dim divisible by n_heads, n_heads by
-/// n_kv_heads, an even head dimension, finite epsilon and RoPE theta.
+/// n_kv_heads, an even head dimension when RoPE is used, finite epsilon and
+/// RoPE theta, a finite non-negative attention scale.
 /// Messages start with \p path and use llama2.c's field names.
 llvm::Error validateModelConfig(llvm::StringRef path,
                                 const ModelConfig &config);
 
-/// Checks that \p source.config is a consistent llama configuration and that
+/// Checks that \p source.config is a consistent configuration and that
 /// \p source.tensors are exactly the tensors it implies, each with the
-/// expected shape and a size matching its format. Sets
-/// config.tiedClassifier from the presence of output.weight. Both readers
-/// call this; it is exposed for tools that build a ModelSource themselves.
+/// expected shape and a size matching its format. Required: token_embd,
+/// per block attn_norm, attn_q/k/v/output, ffn_norm, ffn_up, ffn_down (and
+/// ffn_gate iff gatedMLP), output_norm, position_embd iff learnedPositions.
+/// Optional: output.weight (else the classifier is tied), the ".bias" of
+/// every norm (LayerNorm only) and of attn_q/k/v/output and
+/// ffn_gate/up/down (shape {out}), output.bias. Sets config.tiedClassifier
+/// from the presence of output.weight. Every reader calls this; it is
+/// exposed for tools that build a ModelSource themselves.
 llvm::Error validateModelSource(ModelSource &source);
 
 } // namespace llmc

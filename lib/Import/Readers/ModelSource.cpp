@@ -36,8 +36,11 @@ int64_t formatBlockElements(TensorFormat format) {
   case TensorFormat::Q8_0:
   case TensorFormat::Q4_0:
     return 32;
+  case TensorFormat::Int8:
+  case TensorFormat::Int4:
+    break;
   }
-  llvm_unreachable("unknown tensor format");
+  llvm_unreachable("group-wise formats have no fixed block");
 }
 
 uint64_t formatBlockBytes(TensorFormat format) {
@@ -50,8 +53,11 @@ uint64_t formatBlockBytes(TensorFormat format) {
     return 2 + 32;
   case TensorFormat::Q4_0:
     return 2 + 16;
+  case TensorFormat::Int8:
+  case TensorFormat::Int4:
+    break;
   }
-  llvm_unreachable("unknown tensor format");
+  llvm_unreachable("group-wise formats have no fixed block");
 }
 
 StringRef formatName(TensorFormat format) {
@@ -64,6 +70,10 @@ StringRef formatName(TensorFormat format) {
     return "q8_0";
   case TensorFormat::Q4_0:
     return "q4_0";
+  case TensorFormat::Int8:
+    return "int8";
+  case TensorFormat::Int4:
+    return "int4";
   }
   llvm_unreachable("unknown tensor format");
 }
@@ -128,10 +138,11 @@ Error checkRange(StringRef path, StringRef what, int64_t value, int64_t max) {
 } // namespace
 
 Error validateModelConfig(StringRef path, const ModelConfig &c) {
-  if (c.architecture != "llama")
+  if (c.architecture != "llama" && c.architecture != "qwen2" &&
+      c.architecture != "gpt2")
     return detail::makeError(path, "unsupported architecture '" +
                                        c.architecture +
-                                       "' (only 'llama' is supported)");
+                                       "' (expected llama, qwen2 or gpt2)");
   struct Field {
     StringRef name;
     int64_t value, max;
@@ -153,7 +164,7 @@ Error validateModelConfig(StringRef path, const ModelConfig &c) {
     return detail::makeError(path, "n_heads " + Twine(c.numHeads) +
                                        " is not a multiple of n_kv_heads " +
                                        Twine(c.numKVHeads));
-  if (c.headDim() % 2 != 0)
+  if (c.rope != RopeKind::None && c.headDim() % 2 != 0)
     return detail::makeError(path, "head dimension " + Twine(c.headDim()) +
                                        " (dim / n_heads) is odd; RoPE needs "
                                        "pairs");
@@ -164,6 +175,10 @@ Error validateModelConfig(StringRef path, const ModelConfig &c) {
   if (!std::isfinite(c.ropeTheta) || c.ropeTheta <= 0)
     return detail::makeError(path, "RoPE theta " + std::to_string(c.ropeTheta) +
                                        " is not a finite positive number");
+  if (!std::isfinite(c.attentionScale) || c.attentionScale < 0)
+    return detail::makeError(path, "attention scale " +
+                                       std::to_string(c.attentionScale) +
+                                       " is not a finite non-negative number");
   return Error::success();
 }
 
@@ -200,23 +215,39 @@ Error validateModelSource(ModelSource &source) {
       return err;
 
   /// Every tensor the configuration implies, with its shape, in canonical
-  /// order (so that a missing tensor is reported deterministically).
+  /// order (so that a missing tensor is reported deterministically), and
+  /// the optional ones (biases, the untied classifier).
   int64_t kvDim = c.kvDim();
   std::vector<std::pair<std::string, std::vector<int64_t>>> expectedList;
+  StringMap<std::vector<int64_t>> optional;
+  auto norm = [&](const std::string &name) {
+    expectedList.push_back({name + ".weight", {c.dim}});
+    if (c.norm == NormKind::Layer)
+      optional[name + ".bias"] = {c.dim};
+  };
+  auto linear = [&](const std::string &name, int64_t out, int64_t in) {
+    expectedList.push_back({name + ".weight", {out, in}});
+    optional[name + ".bias"] = {out};
+  };
   expectedList.push_back({"token_embd.weight", {c.vocabSize, c.dim}});
+  if (c.learnedPositions)
+    expectedList.push_back({"position_embd.weight", {c.maxSeqLen, c.dim}});
   for (int64_t l = 0; l < c.numLayers; ++l) {
     std::string prefix = "blk." + std::to_string(l) + ".";
-    expectedList.push_back({prefix + "attn_norm.weight", {c.dim}});
-    expectedList.push_back({prefix + "attn_q.weight", {c.dim, c.dim}});
-    expectedList.push_back({prefix + "attn_k.weight", {kvDim, c.dim}});
-    expectedList.push_back({prefix + "attn_v.weight", {kvDim, c.dim}});
-    expectedList.push_back({prefix + "attn_output.weight", {c.dim, c.dim}});
-    expectedList.push_back({prefix + "ffn_norm.weight", {c.dim}});
-    expectedList.push_back({prefix + "ffn_gate.weight", {c.hiddenDim, c.dim}});
-    expectedList.push_back({prefix + "ffn_down.weight", {c.dim, c.hiddenDim}});
-    expectedList.push_back({prefix + "ffn_up.weight", {c.hiddenDim, c.dim}});
+    norm(prefix + "attn_norm");
+    linear(prefix + "attn_q", c.dim, c.dim);
+    linear(prefix + "attn_k", kvDim, c.dim);
+    linear(prefix + "attn_v", kvDim, c.dim);
+    linear(prefix + "attn_output", c.dim, c.dim);
+    norm(prefix + "ffn_norm");
+    if (c.gatedMLP)
+      linear(prefix + "ffn_gate", c.hiddenDim, c.dim);
+    linear(prefix + "ffn_down", c.dim, c.hiddenDim);
+    linear(prefix + "ffn_up", c.hiddenDim, c.dim);
   }
-  expectedList.push_back({"output_norm.weight", {c.dim}});
+  norm("output_norm");
+  optional["output.weight"] = {c.vocabSize, c.dim};
+  optional["output.bias"] = {c.vocabSize};
   StringMap<size_t> expected;
   for (size_t i = 0; i < expectedList.size(); ++i)
     expected[expectedList[i].first] = i;
@@ -232,18 +263,33 @@ Error validateModelSource(ModelSource &source) {
     auto it = expected.find(t.name);
     if (it != expected.end())
       want = expectedList[it->second].second;
-    else if (t.name == outputName)
-      want = {c.vocabSize, c.dim};
+    else if (auto opt = optional.find(t.name); opt != optional.end())
+      want = opt->second;
     else
       return detail::makeError(path, "unexpected tensor '" + t.name +
-                                         "' (not part of a llama model with " +
-                                         Twine(c.numLayers) + " layers)");
+                                         "' (not part of a " + c.architecture +
+                                         " model with " + Twine(c.numLayers) +
+                                         " layers)");
     if (t.shape != want)
       return detail::makeError(path, "tensor '" + t.name + "' has shape " +
                                          shapeString(t.shape) + ", expected " +
                                          shapeString(want) + " (" +
                                          configString(c) + ")");
     int64_t rowLength = t.shape.back();
+    if (t.format == TensorFormat::Int8 || t.format == TensorFormat::Int4) {
+      // The group-wise layouts are sized by the importer's format code.
+      if (t.group <= 0 || rowLength % t.group != 0)
+        return detail::makeError(
+            path, "tensor '" + t.name + "' of format " + formatName(t.format) +
+                      " has rows of " + Twine(rowLength) +
+                      " elements, not a multiple of its group size " +
+                      Twine(t.group));
+      if (t.data && t.data->size() != t.size)
+        return detail::makeError(
+            path, "tensor '" + t.name + "' holds " + Twine(t.data->size()) +
+                      " bytes but claims " + Twine(t.size));
+      continue;
+    }
     if (rowLength % formatBlockElements(t.format) != 0)
       return detail::makeError(
           path, "tensor '" + t.name + "' of format " + formatName(t.format) +
@@ -251,6 +297,10 @@ Error validateModelSource(ModelSource &source) {
                     " elements, not a multiple of the block size " +
                     Twine(formatBlockElements(t.format)));
     uint64_t size = formatBytes(t.format, t.numElements());
+    if (t.data && t.data->size() != t.size)
+      return detail::makeError(path, "tensor '" + t.name + "' holds " +
+                                         Twine(t.data->size()) +
+                                         " bytes but claims " + Twine(t.size));
     if (t.size != size)
       return detail::makeError(
           path, "tensor '" + t.name + "' has " + Twine(t.size) +
