@@ -165,6 +165,8 @@ enum class RopeKind {
 /// Optional tensors (biases) are recognised by name; see
 /// validateModelSource for the full list.
 struct ModelConfig {
+  /// Descriptive name ("llama", "qwen2", "gpt2", or what an ONNX graph was
+  /// recognised as); the fields below, not the name, define the layers.
   std::string architecture = "llama";
   int64_t dim = 0;        ///< Model (embedding) width.
   int64_t hiddenDim = 0;  ///< Width of the SwiGLU feed-forward layer.
