@@ -44,5 +44,13 @@ if config.enable_fuzzers:
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 if config.qemu_aarch64:
     config.available_features.add("qemu-aarch64")
+# Hosts that can run code compiled for x86 AVX512-VNNI (e.g. znver4).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = next((l.split() for l in cpuinfo if l.startswith("flags")), [])
+    if "avx512_vnni" in flags and "avx512vl" in flags:
+        config.available_features.add("host-avx512-vnni")
+except OSError:
+    pass
 if config.qemu_riscv64:
     config.available_features.add("qemu-riscv64")

@@ -4,8 +4,9 @@
 Usage:
   llama-reference.py MODEL.gguf --tokens "1 72 300" --out logits.f32
       writes the logits of every position (float32, [n_tokens, vocab]).
-  llama-reference.py --compare A.f32 B.f32 --vocab V [--atol X]
-      compares two logit files: max abs error and per-position argmax.
+  llama-reference.py --compare A.f32 B.f32 --vocab V [--atol X] [--max-kl K]
+      compares two logit files: max abs error, per-position argmax and (with
+      --max-kl) the mean KL divergence KL(softmax B || softmax A) in nats.
 
 Block formats are dequantized exactly as ggml defines them (Q8_0: w = d*q;
 Q4_0: w = d*(q-8), low nibbles hold elements 0..15 of a block). The forward
@@ -156,6 +157,7 @@ def main():
     ap.add_argument("--compare", nargs=2)
     ap.add_argument("--vocab", type=int)
     ap.add_argument("--atol", type=float, default=1e-3)
+    ap.add_argument("--max-kl", type=float)
     a = ap.parse_args()
     if a.compare:
         x = np.fromfile(a.compare[0], np.float32).reshape(-1, a.vocab)
@@ -168,6 +170,15 @@ def main():
         print("positions %d max-abs-error %.3g argmax-agree %d/%d"
               % (x.shape[0], err, same, x.shape[0]))
         ok = err <= a.atol and same == x.shape[0]
+        if a.max_kl is not None:
+            def log_softmax(v):
+                v = v.astype(np.float64)
+                v = v - v.max(1, keepdims=True)
+                return v - np.log(np.exp(v).sum(1, keepdims=True))
+            lx, ly = log_softmax(x), log_softmax(y)
+            kl = float((np.exp(ly) * (ly - lx)).sum(1).mean())
+            print("mean-kl %.3g" % kl)
+            ok = ok and kl <= a.max_kl
         print("PASS" if ok else "FAIL")
         return 0 if ok else 1
     meta, w = load_gguf(a.model)

@@ -57,7 +57,9 @@ static DeviceLayoutSummary readDeviceLayout(ModuleOp module) {
 
 llvm::Expected<CompiledFiles>
 llmc::compileModule(ModuleOp module, const TargetSpec &target,
-                    llvm::StringRef dir, OutputKind kind, bool emitAssembly) {
+                    llvm::StringRef dir, OutputKind kind,
+                    const CodegenOptions &codegen) {
+  bool emitAssembly = codegen.emitAssembly;
   auto file = [&](llvm::StringRef name) {
     llvm::SmallString<256> path(dir);
     llvm::sys::path::append(path, name);
@@ -75,6 +77,13 @@ llmc::compileModule(ModuleOp module, const TargetSpec &target,
           [&](OpPassManager &pm) {
             LowerToLoopsOptions lowering;
             lowering.emulateF16 = !hasNativeF16Conversion(target);
+            lowering.integerDot = !codegen.referenceKernels;
+            if (target.arch == "x86_64") {
+              if (targetHasFeatures(target, "+avx512vnni,+avx512vl"))
+                lowering.dotInstruction = "avx512-vnni";
+              else if (targetHasFeatures(target, "+avxvnni"))
+                lowering.dotInstruction = "avx-vnni";
+            }
             buildLowerToLoopsPipeline(pm, lowering);
           },
           "lowering to loops"))

@@ -25,6 +25,8 @@ void llmc::buildLowerToLoopsPipeline(OpPassManager &pm,
   ConvertLLMToLoopsPassOptions convert;
   convert.vectorWidth = options.vectorWidth;
   convert.emulateF16 = options.emulateF16;
+  convert.integerDot = options.integerDot;
+  convert.dotInstruction = options.dotInstruction;
   pm.addPass(createConvertLLMToLoopsPass(convert));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

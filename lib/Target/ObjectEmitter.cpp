@@ -80,6 +80,20 @@ llvm::Error llmc::checkTargetSpec(const TargetSpec &target) {
   return llvm::Error::success();
 }
 
+bool llmc::targetHasFeatures(const TargetSpec &target,
+                             llvm::StringRef features) {
+  llvm::Expected<const llvm::Target *> llvmTarget = lookupTarget(target);
+  if (!llvmTarget) {
+    llvm::consumeError(llvmTarget.takeError());
+    return false;
+  }
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      (*llvmTarget)
+          ->createMCSubtargetInfo(llvm::Triple(target.triple), target.cpu,
+                                  target.features));
+  return sti && sti->checkFeatures(features);
+}
+
 llvm::Error llmc::emitObjectFile(mlir::ModuleOp module,
                                  const TargetSpec &target, llvm::StringRef path,
                                  bool assembly) {

@@ -117,8 +117,11 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
       return err;
   }
 
-  llvm::Expected<CompiledFiles> files = compileModule(
-      **module, *target, tmp, OutputKind::Executable, options.emitAssembly);
+  CodegenOptions codegen;
+  codegen.emitAssembly = options.emitAssembly;
+  codegen.referenceKernels = options.referenceKernels;
+  llvm::Expected<CompiledFiles> files =
+      compileModule(**module, *target, tmp, OutputKind::Executable, codegen);
   if (!files)
     return files.takeError();
   SmallString<256> manifest(tmp);

@@ -32,6 +32,8 @@ struct CompileOptions {
   /// --compress and the named compression options.
   CompressionRequest compression;
   bool emitAssembly = false;
+  /// --kernels=reference: see CodegenOptions::referenceKernels.
+  bool referenceKernels = false;
 };
 
 struct EvalOptions {

@@ -143,6 +143,15 @@ cl::opt<bool> emitAsm("emit-asm",
                                "(OUTDIR/model.s)"),
                       cl::init(false), cl::sub(compileCmd));
 
+enum class KernelKind { Fast, Reference };
+cl::opt<KernelKind> kernels(
+    "kernels", cl::desc("Kernels for int8/int4 weights"),
+    cl::values(clEnumValN(KernelKind::Fast, "fast",
+                          "int8 activations, integer dot products (default)"),
+               clEnumValN(KernelKind::Reference, "reference",
+                          "widen the weight quants to f32 (reference path)")),
+    cl::init(KernelKind::Fast), cl::sub(compileCmd));
+
 // llmc eval.
 cl::opt<std::string> evalInput(cl::Positional,
                                cl::desc("<model file or .mlir/.mlirbc>"),
@@ -227,6 +236,7 @@ int main(int argc, char **argv) {
     options.target = target;
     options.compression = compression;
     options.emitAssembly = emitAsm;
+    options.referenceKernels = kernels == KernelKind::Reference;
     err = llmc::driver::runCompile(compileInput, compileOutput, options);
   } else if (calibrateCmd) {
     err = llmc::driver::runCalibrate(calibrateInput, calibrateOutput, common,

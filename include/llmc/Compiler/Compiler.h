@@ -92,6 +92,16 @@ struct DeviceLayoutSummary {
   std::vector<Observation> observations;
 };
 
+/// How compileModule generates code.
+struct CodegenOptions {
+  /// Also write the assembly (model.s).
+  bool emitAssembly = false;
+  /// Widen int8/int4 quants to f32 instead of the integer dot-product
+  /// kernels (convert-llm-to-loops integer-dot=false): the reference path
+  /// the fast kernels are tested against.
+  bool referenceKernels = false;
+};
+
 /// The files compileModule wrote, as paths inside its directory.
 struct CompiledFiles {
   std::string weights;  ///< model.llmw
@@ -104,9 +114,11 @@ struct CompiledFiles {
 /// Lowers an llm module (in place) for `target` and writes into the
 /// existing directory `dir`: the weights file, the object code (and the
 /// assembly if asked) and the linked `output`.
-llvm::Expected<CompiledFiles>
-compileModule(mlir::ModuleOp module, const TargetSpec &target,
-              llvm::StringRef dir, OutputKind kind, bool emitAssembly = false);
+llvm::Expected<CompiledFiles> compileModule(mlir::ModuleOp module,
+                                            const TargetSpec &target,
+                                            llvm::StringRef dir,
+                                            OutputKind kind,
+                                            const CodegenOptions &codegen = {});
 
 /// Links `objectPath` with the runtime for `target` into a static device
 /// executable (`llmc-run`). The linker driver is $LLMC_CLANG or the clang

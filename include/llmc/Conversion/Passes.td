@@ -40,14 +40,24 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-    "::mlir::vector::VectorDialect", "::mlir::func::FuncDialect"
+    "::mlir::vector::VectorDialect", "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect"
   ];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", "16",
            "Number of f32 lanes of the inner-product vectors">,
     Option<"emulateF16", "emulate-f16", "bool", "false",
            "Widen f16 weights with integer arithmetic (targets without an "
-           "f16 conversion instruction)">
+           "f16 conversion instruction)">,
+    Option<"integerDot", "integer-dot", "bool", "true",
+           "int8/int4 linears quantize their input to int8 per 32-element "
+           "block and use exact integer dot products (false: widen the "
+           "weight quants to f32, the reference path)">,
+    Option<"dotInstruction", "dot-instruction", "std::string", "\"generic\"",
+           "Instruction of the integer dot products: generic (portable vector "
+           "code; AArch64 +dotprod selects sdot from it), avx512-vnni "
+           "(vpdpbusd, needs AVX512-VNNI and AVX512VL) or avx-vnni; the "
+           "results are identical">
   ];
   let statistics = [
     Statistic<"arenaBytes", "arena-bytes", "Bytes of the activation arena">,

@@ -22,6 +22,9 @@ struct LowerToLoopsOptions {
   int64_t vectorWidth = 16;
   /// See convert-llm-to-loops' emulate-f16.
   bool emulateF16 = false;
+  /// See convert-llm-to-loops' integer-dot and dot-instruction.
+  bool integerDot = true;
+  std::string dotInstruction = "generic";
 };
 
 /// llm (with structure) -> flat llm -> buffer-level loops (scf, memref,

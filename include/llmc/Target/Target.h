@@ -39,6 +39,10 @@ llvm::Expected<TargetSpec> parseTargetSpec(llvm::StringRef spec);
 /// than calling a libgcc routine the device's libc may lack.
 bool hasNativeF16Conversion(const TargetSpec &target);
 
+/// Whether the target's CPU and features include every feature of
+/// `features` ("+avx512vnni,+avx512vl"); false for an unknown target.
+bool targetHasFeatures(const TargetSpec &target, llvm::StringRef features);
+
 /// Checks that LLVM knows the target's CPU and every feature it names, so a
 /// typo fails before any work is done.
 llvm::Error checkTargetSpec(const TargetSpec &target);

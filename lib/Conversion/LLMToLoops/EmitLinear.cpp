@@ -8,6 +8,8 @@
 
 #include "Emitters.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -144,13 +146,334 @@ Value emitIntegerRowDot(EmitContext &ctx, const DeviceWeight &w, Value x,
   return reduce(ctx, vacc);
 }
 
+//===----------------------------------------------------------------------===//
+// Integer dot products (int8 / int4 weights with int8 activations)
+//===----------------------------------------------------------------------===//
+
+/// Blocks of 32 elements whose integer dot products are combined into one
+/// vector of f32 partial sums (the canonical accumulation width).
+constexpr int64_t kDotBlocks = 8;
+
+/// The input rows of a linear quantized to int8, one scale per 32-element
+/// block: x ~= d * q with d = max|x| / 127 and q = x * (127 / max|x|)
+/// rounded half to even; `sum` holds the exact sum of each block's q (for the
+/// zero-point corrections).
+struct QuantizedRows {
+  Value q;   ///< memref<rows x k x i8>
+  Value d;   ///< memref<rows x k/32 x f32>
+  Value sum; ///< memref<rows x k/32 x i32>
+};
+
+QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type f32 = b.getF32Type();
+  Type i8 = b.getI8Type();
+  Type i32 = b.getI32Type();
+  int64_t blocks = k / 32;
+  QuantizedRows r;
+  r.q = ctx.allocScratch(MemRefType::get({rows, k}, i8));
+  r.d = ctx.allocScratch(MemRefType::get({rows, blocks}, f32));
+  r.sum = ctx.allocScratch(MemRefType::get({rows, blocks}, i32));
+  auto vecType = VectorType::get({32}, f32);
+  ctx.forLoop(0, rows, [&](Value t) {
+    ctx.forLoop(0, blocks, [&](Value blk) {
+      Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+      Value xv = vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
+      Value amax =
+          vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXNUMF,
+                                      math::AbsFOp::create(b, loc, xv));
+      Value d = arith::DivFOp::create(b, loc, amax, ctx.f32(127.0f));
+      Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                             amax, ctx.f32(0.0f));
+      Value inv = arith::SelectOp::create(
+          b, loc, positive,
+          arith::DivFOp::create(b, loc, ctx.f32(127.0f), amax), ctx.f32(0.0f));
+      // Round half to even and convert without a float-to-int instruction:
+      // adding 1.5 * 2^23 rounds v (|v| <= 127) to an integer in the low
+      // mantissa bits, so the float's bits minus those of 1.5 * 2^23 are
+      // round(v). (RISC-V's narrowing float-to-int conversion with a static
+      // rounding mode is also what qemu 7.2 mistranslates.)
+      auto wideType = VectorType::get({32}, i32);
+      Value biased = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, xv, splat(ctx, vecType, inv)),
+          splat(ctx, vecType, ctx.f32(12582912.0f)));
+      Value qi = arith::SubIOp::create(
+          b, loc, arith::BitcastOp::create(b, loc, wideType, biased),
+          arith::ConstantOp::create(
+              b, loc,
+              DenseElementsAttr::get(wideType,
+                                     b.getI32IntegerAttr(0x4B400000))));
+      Value q = arith::TruncIOp::create(b, loc, VectorType::get({32}, i8), qi);
+      vector::StoreOp::create(b, loc, q, r.q, ValueRange{t, col});
+      memref::StoreOp::create(b, loc, d, r.d, ValueRange{t, blk});
+      Value sum =
+          vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, qi);
+      memref::StoreOp::create(b, loc, sum, r.sum, ValueRange{t, blk});
+    });
+  });
+  return r;
+}
+
+/// The 32 quants of weight row `n`, block `blk`, in element order, and how
+/// to read them: `isUnsigned` quants (int4 nibbles, asymmetric int8) are
+/// 0..255, the weight being proportional to (q - zero).
+struct BlockQuants {
+  Value q; ///< vector<32xi8>
+  bool isUnsigned = false;
+  int64_t zero = 0;
+};
+
+BlockQuants loadBlockQuants(EmitContext &ctx, const DeviceWeight &w,
+                            Value quants, Value n, Value blk) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type i8 = b.getI8Type();
+  BlockQuants r;
+  if (w.format.kind == DeviceFormat::Int8) {
+    Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+    r.q = vector::LoadOp::create(b, loc, VectorType::get({32}, i8), quants,
+                                 ValueRange{n, col});
+    r.isUnsigned = w.format.asymmetric;
+    return r;
+  }
+  auto bytes16 = VectorType::get({16}, i8);
+  Value byteCol = arith::MulIOp::create(b, loc, blk, ctx.index(16));
+  Value packed =
+      vector::LoadOp::create(b, loc, bytes16, quants, ValueRange{n, byteCol});
+  auto constant = [&](int8_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(bytes16, b.getI8IntegerAttr(v)));
+  };
+  Value lo = arith::AndIOp::create(b, loc, packed, constant(15));
+  Value hi = arith::ShRUIOp::create(b, loc, packed, constant(4));
+  SmallVector<int64_t> concat;
+  for (int64_t i = 0; i < 32; ++i)
+    concat.push_back(i);
+  r.q = vector::ShuffleOp::create(b, loc, lo, hi, concat);
+  r.isUnsigned = true;
+  r.zero = w.format.asymmetric ? 0 : 8;
+  return r;
+}
+
+/// Integer partial sums of one 32-element block: a vector<8xi32> whose
+/// lanes add up to sum_i (u_i - zero) * x_i, up to a correction `corr *
+/// sum(x)` returned in `correction` (added later, per block). How the
+/// products are grouped into lanes depends on the instruction (x86
+/// vpdpbusd, AArch64 sdot via llvm.vector.partial.reduce.add, plain vector
+/// code elsewhere); the lanes are exact integers, so the block's total does
+/// not.
+Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq, Value xv,
+                     int64_t &correction) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type i8 = b.getI8Type();
+  Type i32 = b.getI32Type();
+  auto bytes32 = VectorType::get({32}, i8);
+  auto lanesType = VectorType::get({kDotBlocks}, i32);
+  Value zeroLanes = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(lanesType, b.getI32IntegerAttr(0)));
+  auto bytes = [&](int8_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(bytes32, b.getI8IntegerAttr(v)));
+  };
+  auto intrinsic = [&](StringRef name, ValueRange args) -> Value {
+    return LLVM::CallIntrinsicOp::create(b, loc, lanesType,
+                                         b.getStringAttr(name), args)
+        .getResult(0);
+  };
+
+  if (!ctx.x86DotIntrinsic.empty()) {
+    // vpdpbusd: unsigned bytes (first operand) times signed bytes.
+    if (wq.isUnsigned) {
+      correction = -wq.zero;
+      return intrinsic(ctx.x86DotIntrinsic, {zeroLanes, wq.q, xv});
+    }
+    // Signed weights: (x + 128) . w - 128 * (1 . w).
+    Value xu = arith::XOrIOp::create(b, loc, xv, bytes(-128));
+    Value dot = intrinsic(ctx.x86DotIntrinsic, {zeroLanes, xu, wq.q});
+    Value wsum = intrinsic(ctx.x86DotIntrinsic, {zeroLanes, bytes(1), wq.q});
+    correction = 0;
+    return arith::SubIOp::create(
+        b, loc, dot,
+        arith::ShLIOp::create(
+            b, loc, wsum,
+            arith::ConstantOp::create(
+                b, loc,
+                DenseElementsAttr::get(lanesType, b.getI32IntegerAttr(7)))));
+  }
+  // Signed bytes on both sides: shift unsigned quants into int8 range
+  // (int4: by its zero point; asymmetric int8: by 128, added back).
+  Value w = wq.q;
+  int64_t shift = 0;
+  if (wq.isUnsigned) {
+    shift = wq.zero ? wq.zero : 128;
+    w = arith::SubIOp::create(b, loc, w, bytes(static_cast<int8_t>(shift)));
+  }
+  correction = shift - wq.zero;
+  auto wide = VectorType::get({32}, i32);
+  Value prod =
+      arith::MulIOp::create(b, loc, arith::ExtSIOp::create(b, loc, wide, w),
+                            arith::ExtSIOp::create(b, loc, wide, xv));
+  return intrinsic("llvm.vector.partial.reduce.add", {zeroLanes, prod});
+}
+
+/// Sums each of kDotBlocks lane vectors into one lane of the result, in
+/// block order: three rounds of adding adjacent lanes of vector pairs.
+Value emitLaneTotals(EmitContext &ctx, SmallVector<Value> vectors) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  SmallVector<int64_t> even, odd;
+  for (int64_t i = 0; i < kDotBlocks; ++i) {
+    even.push_back(2 * i);
+    odd.push_back(2 * i + 1);
+  }
+  while (vectors.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i < vectors.size(); i += 2) {
+      Value a = vectors[i], c = vectors[i + 1];
+      next.push_back(arith::AddIOp::create(
+          b, loc, vector::ShuffleOp::create(b, loc, a, c, even),
+          vector::ShuffleOp::create(b, loc, a, c, odd)));
+    }
+    vectors = std::move(next);
+  }
+  return vectors.front();
+}
+
+/// Inner product of quantized input row `t` with row `n` of an int8/int4
+/// weight. Blocks are taken kDotBlocks at a time: their exact integer dot
+/// products form a vector that is scaled by (weight scale * input scale)
+/// and added to a vector of f32 partial sums with fused multiply-adds, then
+/// the partial sums are reduced in order. The arithmetic does not depend
+/// on the target, so every target computes the same bits.
+Value emitIntegerDotRow(EmitContext &ctx, const DeviceWeight &w,
+                        const QuantizedRows &xq, Value t, Value n) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type f32 = b.getF32Type();
+  Type i8 = b.getI8Type();
+  Type i32 = b.getI32Type();
+  int64_t k = w.cols;
+  int64_t blocks = k / 32;
+  int64_t groups = k / w.format.group;
+  int64_t blocksPerGroup = w.format.group / 32;
+  bool asym = w.format.asymmetric;
+  auto scaleType = MemRefType::get({w.rows, groups}, f32);
+  Value scales = ctx.weightView(w.offset + w.packing.scalesOffset, scaleType);
+  Value mins = asym ? ctx.weightView(w.offset + w.packing.minsOffset, scaleType)
+                    : Value();
+  int64_t quantCols = w.format.kind == DeviceFormat::Int8 ? k : k / 2;
+  Value quants = ctx.weightView(w.offset + w.packing.dataOffset,
+                                MemRefType::get({w.rows, quantCols}, i8));
+  auto vecF = VectorType::get({kDotBlocks}, f32);
+  auto vecI = VectorType::get({kDotBlocks}, i32);
+
+  // Per-block values of blocks [first, first + count) as vectors (zero
+  // beyond count): contiguous loads for a full chunk, element by element
+  // for the tail.
+  auto perBlock = [&](Value first, int64_t count, Type elem,
+                      function_ref<Value(Value blk)> scalar,
+                      Value contiguous = Value(),
+                      Value contiguousRow = Value()) -> Value {
+    auto type = VectorType::get({kDotBlocks}, elem);
+    if (count == kDotBlocks && contiguous)
+      return vector::LoadOp::create(b, loc, type, contiguous,
+                                    ValueRange{contiguousRow, first});
+    Value v = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getZeroAttr(elem)));
+    for (int64_t j = 0; j < count; ++j)
+      v = vector::InsertOp::create(
+          b, loc, scalar(arith::AddIOp::create(b, loc, first, ctx.index(j))), v,
+          j);
+    return v;
+  };
+  auto groupOf = [&](Value blk) -> Value {
+    if (blocksPerGroup == 1)
+      return blk;
+    return arith::DivUIOp::create(b, loc, blk, ctx.index(blocksPerGroup));
+  };
+
+  // Adds blocks [first, first + count) to `acc`.
+  auto chunk = [&](Value first, int64_t count, Value acc) -> Value {
+    SmallVector<Value> lanes;
+    int64_t correction = 0;
+    for (int64_t j = 0; j < count; ++j) {
+      Value blk = arith::AddIOp::create(b, loc, first, ctx.index(j));
+      Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+      Value xv = vector::LoadOp::create(b, loc, VectorType::get({32}, i8), xq.q,
+                                        ValueRange{t, col});
+      lanes.push_back(emitBlockLanes(
+          ctx, loadBlockQuants(ctx, w, quants, n, blk), xv, correction));
+    }
+    while (static_cast<int64_t>(lanes.size()) < kDotBlocks)
+      lanes.push_back(arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(vecI, b.getI32IntegerAttr(0))));
+    Value dots = emitLaneTotals(ctx, lanes);
+    Value sumQ;
+    if (correction || asym)
+      sumQ = perBlock(
+          first, count, i32,
+          [&](Value blk) -> Value {
+            return memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
+          },
+          xq.sum, t);
+    if (correction)
+      dots = arith::AddIOp::create(
+          b, loc, dots,
+          arith::MulIOp::create(
+              b, loc, sumQ,
+              arith::ConstantOp::create(
+                  b, loc,
+                  DenseElementsAttr::get(
+                      vecI,
+                      b.getI32IntegerAttr(static_cast<int32_t>(correction))))));
+    Value dx = perBlock(
+        first, count, f32,
+        [&](Value blk) -> Value {
+          return memref::LoadOp::create(b, loc, xq.d, ValueRange{t, blk});
+        },
+        xq.d, t);
+    auto weightScale = [&](Value table) {
+      return perBlock(
+          first, count, f32,
+          [&](Value blk) -> Value {
+            return memref::LoadOp::create(b, loc, table,
+                                          ValueRange{n, groupOf(blk)});
+          },
+          blocksPerGroup == 1 ? table : Value(), n);
+    };
+    Value scale = arith::MulFOp::create(b, loc, weightScale(scales), dx);
+    acc = math::FmaOp::create(
+        b, loc, arith::SIToFPOp::create(b, loc, vecF, dots), scale, acc);
+    if (asym) {
+      // offset * sum(x) ~= m * d * sum(q)
+      Value sumX = arith::MulFOp::create(
+          b, loc, dx, arith::SIToFPOp::create(b, loc, vecF, sumQ));
+      acc = arith::AddFOp::create(
+          b, loc, acc, arith::MulFOp::create(b, loc, weightScale(mins), sumX));
+    }
+    return acc;
+  };
+
+  int64_t full = blocks / kDotBlocks;
+  Value acc = zeros(ctx, vecF);
+  if (full > 0)
+    acc = accumulate(ctx, acc, 0, full, 1, [&](Value c, Value a) {
+      return chunk(arith::MulIOp::create(b, loc, c, ctx.index(kDotBlocks)),
+                   kDotBlocks, a);
+    });
+  if (int64_t rest = blocks % kDotBlocks)
+    acc = chunk(ctx.index(full * kDotBlocks), rest, acc);
+  return reduce(ctx, acc);
+}
+
 /// Inner product of input row `t` with weight row `n`.
 Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
                  Value n) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
   Type f32 = b.getF32Type();
-  Type i8 = b.getI8Type();
   int64_t k = w.cols;
   switch (w.format.kind) {
   case DeviceFormat::F32:
@@ -206,13 +529,18 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
       op.getBiasAttr() ? &ctx.weight(op.getBiasAttr()) : nullptr;
   Value x = ctx.buffer(op.getInput());
   auto shape = op.getResult().getType().getShape();
+  bool integerDot = ctx.integerDot && (w.format.kind == DeviceFormat::Int8 ||
+                                       w.format.kind == DeviceFormat::Int4);
+  QuantizedRows xq;
+  if (integerDot)
+    xq = quantizeRows(ctx, x, shape[0], w.cols);
   ctx.forLoop(0, shape[0], [&](Value t) {
     ctx.forLoop(0, shape[1], [&](Value n) {
-      Value y = emitRowDot(ctx, w, x, t, n);
+      Value y = integerDot ? emitIntegerDotRow(ctx, w, xq, t, n)
+                           : emitRowDot(ctx, w, x, t, n);
       if (bias)
         y = arith::AddFOp::create(
-            ctx.b, ctx.loc, y,
-            ctx.loadWeightElement(*bias, ctx.index(0), n));
+            ctx.b, ctx.loc, y, ctx.loadWeightElement(*bias, ctx.index(0), n));
       memref::StoreOp::create(ctx.b, ctx.loc, y, out, ValueRange{t, n});
     });
   });

@@ -44,6 +44,13 @@ struct EmitContext {
   /// Widen f16 with integer arithmetic instead of the target's conversion
   /// (for targets without one, e.g. RISC-V without Zfhmin/Zvfhmin).
   bool emulateF16;
+  /// int8/int4 linears quantize their input to int8 per 32-element block and
+  /// use exact integer dot products (else: widen the quants to f32).
+  bool integerDot = true;
+  /// The x86 VNNI intrinsic for the integer dot products
+  /// ("llvm.x86.avx512.vpdpbusd.256" or "llvm.x86.avxvnni.vpdpbusd.256"), or
+  /// empty for portable vector code. Same results either way.
+  std::string x86DotIntrinsic;
   /// Buffers of lowered tensor values.
   llvm::DenseMap<mlir::Value, mlir::Value> buffers;
   /// Device placement of weights, by symbol name.

@@ -10,6 +10,7 @@
 #include "llmc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -357,6 +358,17 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   Type i8 = b.getI8Type();
   Fnv1a id;
   EmitContext ctx(b, loc, vectorWidth, emulateF16);
+  ctx.integerDot = integerDot;
+  if (dotInstruction == "avx512-vnni") {
+    ctx.x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
+  } else if (dotInstruction == "avx-vnni") {
+    ctx.x86DotIntrinsic = "llvm.x86.avxvnni.vpdpbusd.256";
+  } else if (dotInstruction != "generic") {
+    module.emitError() << "dot-instruction must be generic, avx512-vnni or "
+                          "avx-vnni, got '"
+                       << dotInstruction << "'";
+    return signalPassFailure();
+  }
   uint64_t weightsSize = planWeights(module, ctx, id);
   weightBytes = weightsSize;
   uint64_t kvBytes = cacheType.getTotalBytes();

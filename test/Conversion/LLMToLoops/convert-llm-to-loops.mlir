@@ -1,4 +1,7 @@
-// RUN: llmc-opt %s --split-input-file --convert-llm-to-loops | FileCheck %s
+// RUN: llmc-opt %s --split-input-file --convert-llm-to-loops="integer-dot=false" | FileCheck %s
+
+// The reference kernels (integer-dot=false); integer-dot.mlir checks the
+// default integer dot-product kernels of int8/int4 weights.
 
 // A minimal decoder: embedding, norm and a tied classifier. Checks the ABI,
 // the weight layout and the arena plan.
