@@ -534,13 +534,18 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   QuantizedRows xq;
   if (integerDot)
     xq = quantizeRows(ctx, x, shape[0], w.cols);
-  ctx.forLoop(0, shape[0], [&](Value t) {
-    ctx.forLoop(0, shape[1], [&](Value n) {
+  // Output features outermost: each weight row is read from memory once
+  // and used for every input row (token) while it is in cache; the output
+  // features are independent, so they are what threads split.
+  ctx.parallelFor(shape[1], [&](Value n) {
+    Value biasValue;
+    if (bias)
+      biasValue = ctx.loadWeightElement(*bias, ctx.index(0), n);
+    ctx.forLoop(0, shape[0], [&](Value t) {
       Value y = integerDot ? emitIntegerDotRow(ctx, w, xq, t, n)
                            : emitRowDot(ctx, w, x, t, n);
       if (bias)
-        y = arith::AddFOp::create(
-            ctx.b, ctx.loc, y, ctx.loadWeightElement(*bias, ctx.index(0), n));
+        y = arith::AddFOp::create(ctx.b, ctx.loc, y, biasValue);
       memref::StoreOp::create(ctx.b, ctx.loc, y, out, ValueRange{t, n});
     });
   });

@@ -80,6 +80,11 @@ struct EmitContext {
                llvm::function_ref<void(mlir::Value)> body) {
     forLoop(index(lb), index(ub), 1, body);
   }
+  /// Emits a loop over [0, count) whose iterations are independent: each
+  /// writes only its own part of the op's result and reads values defined
+  /// before the loop (buffers, weights, the KV cache). This is where the
+  /// work of an op may be split across threads; today it is a plain loop.
+  void parallelFor(int64_t count, llvm::function_ref<void(mlir::Value)> body);
 };
 
 void emitEmbedding(EmitContext &ctx, llm::EmbeddingOp op, mlir::Value out);

@@ -182,6 +182,10 @@ void EmitContext::forLoop(Value lb, Value ub, int64_t step,
   body(loop.getInductionVar());
 }
 
+void EmitContext::parallelFor(int64_t count, function_ref<void(Value)> body) {
+  forLoop(0, count, body);
+}
+
 //===----------------------------------------------------------------------===//
 // Arena planning
 //===----------------------------------------------------------------------===//

@@ -1,10 +1,14 @@
 // RUN: llmc-opt %s --convert-llm-to-loops | FileCheck %s
 
-// The bias is added to each output after its inner product.
+// The bias of output n is loaded once, before the loop over input rows, and
+// added to each row's inner product.
 // CHECK-LABEL: func.func @llmc_model_forward
+// CHECK: scf.for %[[N:.*]] = %{{.*}} to %c16
+// CHECK: %[[BIAS:.*]] = memref.load %{{.*}}[%{{.*}}, %[[N]]] : memref<1x16xf32>
+// CHECK: scf.for %[[T:.*]] = %{{.*}} to %c1
 // CHECK: %[[DOT:.*]] = vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
-// CHECK: %[[BIAS:.*]] = memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<1x16xf32>
-// CHECK: arith.addf %[[DOT]], %[[BIAS]] : f32
+// CHECK: %[[Y:.*]] = arith.addf %[[DOT]], %[[BIAS]] : f32
+// CHECK: memref.store %[[Y]], %{{.*}}[%[[T]], %[[N]]]
 llm.weight @emb : tensor<16x32xf32>
 llm.weight @b : tensor<16xf32>
 func.func @decode(%tok: tensor<1xi32>, %pos: index,
