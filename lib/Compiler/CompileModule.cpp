@@ -83,6 +83,10 @@ llmc::compileModule(ModuleOp module, const TargetSpec &target,
                 lowering.dotInstruction = "avx512-vnni";
               else if (targetHasFeatures(target, "+avxvnni"))
                 lowering.dotInstruction = "avx-vnni";
+              else if (targetHasFeatures(target, "+avx2"))
+                lowering.dotInstruction = "avx2";
+            } else if (target.arch == "riscv64") {
+              lowering.dotInstruction = "widening";
             }
             buildLowerToLoopsPipeline(pm, lowering);
           },

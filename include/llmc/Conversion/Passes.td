@@ -55,9 +55,11 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
            "weight quants to f32, the reference path)">,
     Option<"dotInstruction", "dot-instruction", "std::string", "\"generic\"",
            "Instruction of the integer dot products: generic (portable vector "
-           "code; AArch64 +dotprod selects sdot from it), avx512-vnni "
-           "(vpdpbusd, needs AVX512-VNNI and AVX512VL) or avx-vnni; the "
-           "results are identical">
+           "code; AArch64 +dotprod selects sdot from it), widening (16-bit "
+           "products accumulated into 32 bits: RISC-V V vwmul/vwmacc), avx2 "
+           "(x86 pmaddubsw + pmaddwd), "
+           "avx512-vnni (vpdpbusd, needs AVX512-VNNI and AVX512VL) or "
+           "avx-vnni; the results are identical">
   ];
   let statistics = [
     Statistic<"arenaBytes", "arena-bytes", "Bytes of the activation arena">,

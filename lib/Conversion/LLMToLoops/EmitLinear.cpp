@@ -221,6 +221,8 @@ QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k) {
 struct BlockQuants {
   Value q; ///< vector<32xi8>
   bool isUnsigned = false;
+  /// 4-bit quants (0..15).
+  bool nibbles = false;
   int64_t zero = 0;
 };
 
@@ -252,6 +254,7 @@ BlockQuants loadBlockQuants(EmitContext &ctx, const DeviceWeight &w,
     concat.push_back(i);
   r.q = vector::ShuffleOp::create(b, loc, lo, hi, concat);
   r.isUnsigned = true;
+  r.nibbles = true;
   r.zero = w.format.asymmetric ? 0 : 8;
   return r;
 }
@@ -302,6 +305,34 @@ Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq, Value xv,
                 b, loc,
                 DenseElementsAttr::get(lanesType, b.getI32IntegerAttr(7)))));
   }
+  if (ctx.avx2Dot) {
+    // pmaddubsw multiplies unsigned by signed bytes and adds pairs into
+    // saturating 16-bit lanes; pmaddwd adds pairs of those into 32 bits.
+    // Exact: int4 quants are <= 15, and for int8 weights (asymmetric ones
+    // shifted by 128) the sign goes onto the inputs (|x| <= 127), so a pair
+    // is at most 2 * 128 * 127 < 2^15.
+    auto words = VectorType::get({16}, b.getI16Type());
+    auto call = [&](StringRef name, Type type, ValueRange args) -> Value {
+      return LLVM::CallIntrinsicOp::create(b, loc, type, b.getStringAttr(name),
+                                           args)
+          .getResult(0);
+    };
+    Value u = wq.q, sx = xv;
+    if (wq.nibbles) {
+      correction = -wq.zero;
+    } else {
+      Value w = wq.q;
+      if (wq.isUnsigned)
+        w = arith::SubIOp::create(b, loc, w, bytes(-128));
+      correction = wq.isUnsigned ? 128 : 0;
+      u = call("llvm.x86.avx2.psign.b", bytes32, {w, w});
+      sx = call("llvm.x86.avx2.psign.b", bytes32, {xv, w});
+    }
+    Value pairs = call("llvm.x86.avx2.pmadd.ub.sw", words, {u, sx});
+    Value ones = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(words, b.getI16IntegerAttr(1)));
+    return call("llvm.x86.avx2.pmadd.wd", lanesType, {pairs, ones});
+  }
   // Signed bytes on both sides: shift unsigned quants into int8 range
   // (int4: by its zero point; asymmetric int8: by 128, added back).
   Value w = wq.q;
@@ -311,6 +342,30 @@ Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq, Value xv,
     w = arith::SubIOp::create(b, loc, w, bytes(static_cast<int8_t>(shift)));
   }
   correction = shift - wq.zero;
+  if (ctx.wideningDot) {
+    // Each half of the block as 16-bit values; the two halves' products
+    // (|w x| <= 128 * 128 fits 16 bits) are summed into 32-bit lanes with
+    // one widening multiply and one widening multiply-accumulate, then the
+    // 16 lanes are folded into 8 by adding the upper half to the lower.
+    auto half16 = VectorType::get({16}, b.getI16Type());
+    auto half32 = VectorType::get({16}, i32);
+    auto widen = [&](Value v, int64_t offset) -> Value {
+      Value part = vector::ExtractStridedSliceOp::create(
+          b, loc, v, ArrayRef<int64_t>{offset}, ArrayRef<int64_t>{16},
+          ArrayRef<int64_t>{1});
+      return arith::ExtSIOp::create(
+          b, loc, half32, arith::ExtSIOp::create(b, loc, half16, part));
+    };
+    Value sum = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, widen(w, 0), widen(xv, 0)),
+        arith::MulIOp::create(b, loc, widen(w, 16), widen(xv, 16)));
+    auto slice = [&](int64_t offset) -> Value {
+      return vector::ExtractStridedSliceOp::create(
+          b, loc, sum, ArrayRef<int64_t>{offset}, ArrayRef<int64_t>{kDotBlocks},
+          ArrayRef<int64_t>{1});
+    };
+    return arith::AddIOp::create(b, loc, slice(0), slice(kDotBlocks));
+  }
   auto wide = VectorType::get({32}, i32);
   Value prod =
       arith::MulIOp::create(b, loc, arith::ExtSIOp::create(b, loc, wide, w),

@@ -51,6 +51,12 @@ struct EmitContext {
   /// ("llvm.x86.avx512.vpdpbusd.256" or "llvm.x86.avxvnni.vpdpbusd.256"), or
   /// empty for portable vector code. Same results either way.
   std::string x86DotIntrinsic;
+  /// Integer dot products as 16-bit products widened into 32-bit
+  /// multiply-accumulates over contiguous halves of each block (RISC-V V:
+  /// vwmul/vwmacc), instead of llvm.vector.partial.reduce.add. Same results.
+  bool wideningDot = false;
+  /// Integer dot products with x86 AVX2 pmaddubsw/pmaddwd. Same results.
+  bool avx2Dot = false;
   /// Buffers of lowered tensor values.
   llvm::DenseMap<mlir::Value, mlir::Value> buffers;
   /// Device placement of weights, by symbol name.

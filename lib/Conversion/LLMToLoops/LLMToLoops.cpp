@@ -367,9 +367,13 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     ctx.x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
   } else if (dotInstruction == "avx-vnni") {
     ctx.x86DotIntrinsic = "llvm.x86.avxvnni.vpdpbusd.256";
+  } else if (dotInstruction == "widening") {
+    ctx.wideningDot = true;
+  } else if (dotInstruction == "avx2") {
+    ctx.avx2Dot = true;
   } else if (dotInstruction != "generic") {
-    module.emitError() << "dot-instruction must be generic, avx512-vnni or "
-                          "avx-vnni, got '"
+    module.emitError() << "dot-instruction must be generic, widening, avx2, "
+                          "avx512-vnni or avx-vnni, got '"
                        << dotInstruction << "'";
     return signalPassFailure();
   }

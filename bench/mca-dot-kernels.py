@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""Static throughput of the integer dot-product inner loops with llvm-mca.
+
+Compiles a random-weight model whose linears have 2048 inputs (8 chunks of
+8 blocks of 32) at each format for each target with --emit-asm, finds the
+chunk loop of the integer dot-product kernel in the assembly (the
+self-looping basic block that holds the target's dot-product instruction;
+one iteration covers 8 blocks = 256 weights of one output row) and runs
+llvm-mca on it. Prints one table row per (target, format): the loop's
+instruction count, dot instructions, and estimated cycles per 32 weights.
+Under qemu only correctness counts; these are the speed estimates for
+boards we do not have (docs/benchmarks.md).
+
+    bench/mca-dot-kernels.py [--llmc build/bin/llmc] [--workdir DIR]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# (label, llmc target, llvm-mca triple, llvm-mca cpu, dot-instruction regex)
+TARGETS = [
+    ("cortex-a76", "aarch64:cortex-a76", "aarch64", "cortex-a76",
+     r"\bsdot\b"),
+    ("spacemit-x60", "riscv64:spacemit-x60", "riscv64", "spacemit-x60",
+     r"\bvwmacc\.vv\b"),
+    ("znver4", "x86_64:znver4", "x86_64", "znver4", r"\bvpdpbusd\b"),
+    ("x86-64-v3", "x86_64", "x86_64", "x86-64-v3", r"\bvpmaddubsw\b"),
+]
+FORMATS = ["q8_0", "q4_0", "int8", "int4"]
+WEIGHTS_PER_ITERATION = 256  # one chunk: 8 blocks of 32
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit("command failed: %s\n%s%s" % (" ".join(cmd), r.stdout,
+                                               r.stderr))
+    return r.stdout
+
+
+def basic_blocks(asm, comment):
+    """(label, [instruction lines]) for every labelled block."""
+    blocks, label, body = [], None, []
+    for line in asm.splitlines():
+        m = re.match(r"^([.\w$]+):", line)
+        if m:
+            if label:
+                blocks.append((label, body))
+            label, body = m.group(1), []
+            continue
+        s = line.split(comment)[0].strip()
+        if label and s and not s.startswith("."):
+            body.append(s)
+    if label:
+        blocks.append((label, body))
+    return blocks
+
+
+def chunk_loop(asm, dot_re, comment):
+    """The chunk loop: the block with the most dot instructions and the
+    blocks after it up to the one that branches back to it (a self-looping
+    block on most targets; RISC-V keeps a short latch block apart)."""
+    blocks = basic_blocks(asm, comment)
+    counts = [sum(1 for ins in body if re.search(dot_re, ins))
+              for _, body in blocks]
+    for first in sorted(range(len(blocks)), key=lambda i: -counts[i]):
+        if not counts[first]:
+            break
+        label = blocks[first][0]
+        body = []
+        for _, extra in blocks[first:first + 4]:
+            body += extra
+            if any(re.search(re.escape(label) + r"\b", ins)
+                   for ins in extra[-2:]):
+                return body, counts[first], "loop"
+    # No loop around it (the chunk loop was restructured, e.g. on RISC-V
+    # where LLVM rotates it into several blocks): the straight-line block
+    # with the most dot instructions, one chunk.
+    first = max(range(len(blocks)), key=lambda i: counts[i])
+    if not counts[first]:
+        return None
+    return blocks[first][1], counts[first], "block"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--llmc", default=os.path.join(ROOT, "build/bin/llmc"))
+    ap.add_argument("--llvm-mca", default="llvm-mca-22")
+    ap.add_argument("--workdir")
+    a = ap.parse_args()
+    work = a.workdir or tempfile.mkdtemp(prefix="llmc-mca-")
+    model = os.path.join(work, "m.gguf")
+    run([sys.executable, os.path.join(ROOT, "utils/make-test-model.py"), "-o",
+         model, "--dim", "2048", "--hidden", "256", "--layers", "1",
+         "--heads", "16", "--kv-heads", "16", "--vocab", "64", "--seq-len",
+         "16", "--type", "f32", "--untied"])
+    print("| target (-mcpu) | format | measured | instructions "
+          "| dot instructions | cycles / iteration | cycles per 32 weights |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for label, target, triple, cpu, dot_re in TARGETS:
+        for fmt in FORMATS:
+            out = os.path.join(work, "%s-%s" % (label, fmt))
+            run([a.llmc, "compile", model, "--target", target, "--quantize",
+                 fmt, "--emit-asm", "-o", out])
+            with open(os.path.join(out, "model.s")) as f:
+                found = chunk_loop(f.read(), dot_re,
+                                   "//" if triple == "aarch64" else "#")
+            if not found:
+                print("| %s | %s | no %s found | | | | |" %
+                      (label, fmt, dot_re))
+                continue
+            body, dots, kind = found
+            iterations = 200
+            report = run([a.llvm_mca, "-mtriple=" + triple, "-mcpu=" + cpu,
+                          "-iterations=%d" % iterations],
+                         input="\n".join(body) + "\n")
+            cycles = int(re.search(r"Total Cycles:\s+(\d+)", report).group(1))
+            per_iter = cycles / iterations
+            print("| %s | %s | %s | %d | %d | %.1f | %.2f |" %
+                  (label, fmt, kind, len(body), dots, per_iter,
+                   per_iter * 32 / WEIGHTS_PER_ITERATION))
+
+
+if __name__ == "__main__":
+    main()
