@@ -154,8 +154,9 @@ LogicalResult llmc::llm::rejectBiasedLinears(ModuleOp module, StringRef pass) {
     if (!linear.getBiasAttr())
       return WalkResult::advance();
     linear.emitOpError() << "has a bias, which " << pass
-                         << " cannot slice yet; run it before passes that "
-                            "add biases (bias correction)";
+                         << " cannot slice yet (a bias of the model, or one "
+                            "bias correction added: run "
+                         << pass << " before it)";
     result = failure();
     return WalkResult::interrupt();
   });

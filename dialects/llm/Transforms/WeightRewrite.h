@@ -106,9 +106,8 @@ private:
   llvm::SmallVector<std::pair<LinearOp, std::vector<float>>> corrections;
 };
 
-/// Structural rewrites (head, channel and width slicing) do not slice
-/// biases yet: emits an error naming `pass` and fails if any llm.linear has
-/// one.
+/// For structural rewrites that do not slice biases (width slicing): emits
+/// an error naming `pass` and fails if any llm.linear has one.
 mlir::LogicalResult rejectBiasedLinears(mlir::ModuleOp module,
                                         llvm::StringRef pass);
 
