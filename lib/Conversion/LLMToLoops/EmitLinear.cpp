@@ -292,18 +292,17 @@ Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq, Value xv,
       correction = -wq.zero;
       return intrinsic(ctx.x86DotIntrinsic, {zeroLanes, wq.q, xv});
     }
-    // Signed weights: (x + 128) . w - 128 * (1 . w).
-    Value xu = arith::XOrIOp::create(b, loc, xv, bytes(-128));
-    Value dot = intrinsic(ctx.x86DotIntrinsic, {zeroLanes, xu, wq.q});
-    Value wsum = intrinsic(ctx.x86DotIntrinsic, {zeroLanes, bytes(1), wq.q});
+    // Signed weights: |w| . (x * sign(w)), exact since |x| <= 127.
+    Value u = LLVM::CallIntrinsicOp::create(
+                  b, loc, bytes32, b.getStringAttr("llvm.x86.avx2.psign.b"),
+                  ValueRange{wq.q, wq.q})
+                  .getResult(0);
+    Value sx = LLVM::CallIntrinsicOp::create(
+                   b, loc, bytes32, b.getStringAttr("llvm.x86.avx2.psign.b"),
+                   ValueRange{xv, wq.q})
+                   .getResult(0);
     correction = 0;
-    return arith::SubIOp::create(
-        b, loc, dot,
-        arith::ShLIOp::create(
-            b, loc, wsum,
-            arith::ConstantOp::create(
-                b, loc,
-                DenseElementsAttr::get(lanesType, b.getI32IntegerAttr(7)))));
+    return intrinsic(ctx.x86DotIntrinsic, {zeroLanes, u, sx});
   }
   if (ctx.avx2Dot) {
     // pmaddubsw multiplies unsigned by signed bytes and adds pairs into

@@ -31,8 +31,9 @@
 // CHECK: math.fma
 // CHECK: vector.reduction <add>, %{{.*}} : vector<8xf32> into f32
 
-// On x86 with VNNI, vpdpbusd takes unsigned bytes first, so signed q8_0 weights are
-// multiplied with the inputs offset by 128 and corrected by 128 * sum(w).
+// On x86 with VNNI, vpdpbusd takes unsigned bytes first, so signed q8_0
+// weights enter as |w| and their signs move onto the inputs (vpsignb).
+// VNNI: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
 // VNNI-NOT: llvm.vector.partial.reduce.add
 // AVXVNNI: llvm.call_intrinsic "llvm.x86.avxvnni.vpdpbusd.256"
