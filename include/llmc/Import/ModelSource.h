@@ -28,6 +28,7 @@
 //  - Tokenizer pieces use the SentencePiece/GGUF spelling: a word-initial
 //    space is U+2581 ("▁"), control tokens are "<s>", "</s>", bytes are
 //    "<0xXX>". The llama2.c tokenizer reader converts to this spelling.
+//    Byte-level BPE vocabularies (TokenizerData::byteLevel) hold raw bytes.
 //  - Every error is an llvm::Error whose message starts with "<path>: " and
 //    says what is wrong and where.
 //

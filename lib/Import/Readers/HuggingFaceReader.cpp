@@ -637,13 +637,18 @@ Expected<ModelSource> HFReader::read() {
     return std::move(err);
   if (Error err = gpt2 ? mapGPT2() : mapLlama(*modelType == "qwen2"))
     return std::move(err);
+  // Report the first unexpected tensor by name (StringMap is unordered).
+  const Entry *unexpected = nullptr;
   for (const auto &entry : tensors)
     if (!used.contains(entry.getKey()) &&
-        !entry.getKey().ends_with("rotary_emb.inv_freq"))
-      return makeError(entry.getValue().shardPath,
-                       "unexpected tensor '" + entry.getValue().info.name +
-                           "' (not part of a " + *modelType + " model with " +
-                           Twine(source.config.numLayers) + " layers)");
+        !entry.getKey().ends_with("rotary_emb.inv_freq") &&
+        (!unexpected || entry.getValue().info.name < unexpected->info.name))
+      unexpected = &entry.getValue();
+  if (unexpected)
+    return makeError(unexpected->shardPath,
+                     "unexpected tensor '" + unexpected->info.name +
+                         "' (not part of a " + *modelType + " model with " +
+                         Twine(source.config.numLayers) + " layers)");
   if (Error err = validateModelSource(source))
     return std::move(err);
   return std::move(source);
