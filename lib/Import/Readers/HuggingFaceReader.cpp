@@ -84,6 +84,19 @@ struct Loaded {
   uint64_t offset = 0;
 };
 
+/// One field of config.json: its key, where it goes and, for an optional
+/// field, the value used when it is absent or null.
+struct IntField {
+  StringRef key;
+  int64_t *field;
+  std::optional<int64_t> fallback;
+};
+struct FloatField {
+  StringRef key;
+  float *field;
+  float fallback;
+};
+
 class HFReader {
 public:
   explicit HFReader(StringRef dir) : dir(dir) {}
@@ -112,6 +125,7 @@ private:
   Expected<float> getFloat(StringRef key, float fallback);
   Expected<bool> getBool(StringRef key, bool fallback);
   int32_t getTokenId(StringRef key);
+  Error readFields(ArrayRef<IntField> ints, ArrayRef<FloatField> floats);
 
   Error readConfig(StringRef modelType);
   Error readShards(StringRef prefix);
@@ -168,36 +182,38 @@ int32_t HFReader::getTokenId(StringRef key) {
   return id && *id >= 0 && *id <= INT32_MAX ? static_cast<int32_t>(*id) : -1;
 }
 
+Error HFReader::readFields(ArrayRef<IntField> ints,
+                           ArrayRef<FloatField> floats) {
+  for (const IntField &f : ints) {
+    Expected<int64_t> value =
+        f.fallback ? getInt(f.key, *f.fallback) : getInt(f.key);
+    if (!value)
+      return value.takeError();
+    *f.field = *value;
+  }
+  for (const FloatField &f : floats) {
+    Expected<float> value = getFloat(f.key, f.fallback);
+    if (!value)
+      return value.takeError();
+    *f.field = *value;
+  }
+  return Error::success();
+}
+
 Error HFReader::readConfig(StringRef modelType) {
   ModelConfig &c = source.config;
   c.architecture = modelType.str();
-  auto set = [](int64_t &field, Expected<int64_t> value) -> Error {
-    if (!value)
-      return value.takeError();
-    field = *value;
-    return Error::success();
-  };
-  auto setF = [](float &field, Expected<float> value) -> Error {
-    if (!value)
-      return value.takeError();
-    field = *value;
-    return Error::success();
-  };
   if (modelType == "gpt2") {
-    if (Error err = set(c.dim, getInt("n_embd")))
+    if (Error err = readFields({{"n_embd", &c.dim, std::nullopt},
+                                {"n_layer", &c.numLayers, std::nullopt},
+                                {"n_head", &c.numHeads, std::nullopt},
+                                {"vocab_size", &c.vocabSize, std::nullopt},
+                                {"n_positions", &c.maxSeqLen, std::nullopt},
+                                {"n_inner", &c.hiddenDim, 0}},
+                               {{"layer_norm_epsilon", &c.rmsNormEps, 1e-5f}}))
       return err;
-    if (Error err = set(c.numLayers, getInt("n_layer")))
-      return err;
-    if (Error err = set(c.numHeads, getInt("n_head")))
-      return err;
-    if (Error err = set(c.vocabSize, getInt("vocab_size")))
-      return err;
-    if (Error err = set(c.maxSeqLen, getInt("n_positions")))
-      return err;
-    if (Error err = set(c.hiddenDim, getInt("n_inner", 4 * c.dim)))
-      return err;
-    if (Error err = setF(c.rmsNormEps, getFloat("layer_norm_epsilon", 1e-5f)))
-      return err;
+    if (c.hiddenDim == 0)
+      c.hiddenDim = 4 * c.dim; // n_inner null: GPT-2's default
     c.numKVHeads = c.numHeads;
     c.norm = NormKind::Layer;
     c.gatedMLP = false;
@@ -232,24 +248,19 @@ Error HFReader::readConfig(StringRef modelType) {
   }
 
   // llama, qwen2
-  if (Error err = set(c.dim, getInt("hidden_size")))
+  if (Error err =
+          readFields({{"hidden_size", &c.dim, std::nullopt},
+                      {"intermediate_size", &c.hiddenDim, std::nullopt},
+                      {"num_hidden_layers", &c.numLayers, std::nullopt},
+                      {"num_attention_heads", &c.numHeads, std::nullopt},
+                      {"num_key_value_heads", &c.numKVHeads, 0},
+                      {"vocab_size", &c.vocabSize, std::nullopt},
+                      {"max_position_embeddings", &c.maxSeqLen, std::nullopt}},
+                     {{"rms_norm_eps", &c.rmsNormEps, 1e-6f},
+                      {"rope_theta", &c.ropeTheta, 10000.0f}}))
     return err;
-  if (Error err = set(c.hiddenDim, getInt("intermediate_size")))
-    return err;
-  if (Error err = set(c.numLayers, getInt("num_hidden_layers")))
-    return err;
-  if (Error err = set(c.numHeads, getInt("num_attention_heads")))
-    return err;
-  if (Error err = set(c.numKVHeads, getInt("num_key_value_heads", c.numHeads)))
-    return err;
-  if (Error err = set(c.vocabSize, getInt("vocab_size")))
-    return err;
-  if (Error err = set(c.maxSeqLen, getInt("max_position_embeddings")))
-    return err;
-  if (Error err = setF(c.rmsNormEps, getFloat("rms_norm_eps", 1e-6f)))
-    return err;
-  if (Error err = setF(c.ropeTheta, getFloat("rope_theta", 10000.0f)))
-    return err;
+  if (c.numKVHeads == 0)
+    c.numKVHeads = c.numHeads; // no grouped-query attention
   Expected<bool> tied = getBool("tie_word_embeddings", false);
   if (!tied)
     return tied.takeError();
