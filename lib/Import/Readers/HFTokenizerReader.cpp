@@ -281,11 +281,12 @@ Expected<TokenizerData> readHFTokenizer(StringRef path, StringRef text,
       continue;
     }
     ids.try_emplace(tok.pieces[i], static_cast<int32_t>(i));
-    if (tok.types[i] != TokenNormal)
-      continue;
+    // The unknown token keeps SentencePiece's type even when it is also an
+    // added special token (as in Llama-2 conversions).
     if (unk && tok.pieces[i] == *unk)
       tok.types[i] = TokenUnknown;
-    else if (byteFallback && isBytePiece(tok.pieces[i]))
+    else if (tok.types[i] == TokenNormal && byteFallback &&
+             isBytePiece(tok.pieces[i]))
       tok.types[i] = TokenByte;
   }
 

@@ -226,7 +226,8 @@ TEST(HFTokenizerTest, SentencePieceFormOfStories260K) {
   ASSERT_TRUE(static_cast<bool>(data)) << llvm::toString(data.takeError());
   EXPECT_FALSE(data->byteLevel);
   EXPECT_TRUE(data->addDummyPrefix);
-  EXPECT_EQ(data->types[0], TokenControl); // <unk> is an added special token
+  EXPECT_EQ(data->types[0], TokenUnknown); // also an added special token
+  EXPECT_EQ(data->types[1], TokenControl); // <s>
   EXPECT_EQ(data->types[3], TokenByte);    // <0x00>
   EXPECT_EQ(data->pieces[261], "\xE2\x96\x81"
                                "a");
