@@ -355,6 +355,8 @@ def LLMPruneFFNPass : Pass<"llm-prune-ffn", "::mlir::ModuleOp"> {
     up weights and the matching columns of the down weight. The result
     types of the gate and up linears and of the activation shrink, so the
     model stores and computes less; layers may end up with different widths.
+    Biases of the gate and up linears (GPT-2, bias correction) lose the same
+    entries; the down bias stays.
 
     `ratio` removes `floor(ratio * hidden)` channels of every layer, `count`
     a fixed number (fewer than the layer has); with `round-to=R` the kept

@@ -108,6 +108,19 @@ WeightOp llmc::llm::getExclusiveWeight(ModuleOp module, SymbolTable &symbols,
   return copy;
 }
 
+WeightOp llmc::llm::getExclusiveBias(ModuleOp module, SymbolTable &symbols,
+                                     WeightOp bias, LinearOp user,
+                                     StringRef suffix) {
+  SmallVector<Operation *> users = getWeightUsers(module, bias);
+  if (users.size() == 1 && users.front() == user.getOperation())
+    return bias;
+  auto copy = cast<WeightOp>(bias->clone());
+  copy.setSymName((bias.getSymName() + suffix).str());
+  symbols.insert(copy, std::next(Block::iterator(bias)));
+  user.setBiasAttr(FlatSymbolRefAttr::get(copy.getSymNameAttr()));
+  return copy;
+}
+
 std::string llmc::llm::formatOptionValue(double value) {
   std::string text;
   llvm::raw_string_ostream(text) << llvm::format("%g", value);

@@ -64,6 +64,10 @@ WeightOp createWeightAfter(mlir::SymbolTable &symbols, WeightOp anchor,
                            llvm::StringRef name, llvm::ArrayRef<int64_t> shape,
                            llvm::ArrayRef<float> values);
 
+/// Like getExclusiveWeight, for the bias `user` reads (its `bias` symbol).
+WeightOp getExclusiveBias(mlir::ModuleOp module, mlir::SymbolTable &symbols,
+                          WeightOp bias, LinearOp user, llvm::StringRef suffix);
+
 /// Returns a weight that only `user` references, so that rewriting it does
 /// not change any other op: `weight` itself when `user` is its only user,
 /// otherwise a copy named `<name><suffix>` placed after it, which `user` now
