@@ -3,7 +3,8 @@
 # LLVM/MLIR 22, clang/lld 22, the AArch64 and RISC-V cross C libraries, qemu
 # user mode, ONNX/protobuf, GoogleTest sources, python3-numpy for the test
 # model generator and the numerical reference, Eigen (SVD of the low-rank
-# factorization pass).
+# factorization pass), python3-regex for the byte-level BPE reference
+# (utils/hf-bpe-reference.py).
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,7 @@ packages=(
   libgcc-12-dev-arm64-cross libgcc-12-dev-riscv64-cross
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev python3 python3-numpy libeigen3-dev
+  python3-regex
 )
 
 missing=()

@@ -34,13 +34,23 @@ static std::string toDeviceSpelling(const std::string &piece) {
   return out;
 }
 
+static_assert(static_cast<uint32_t>(PreTokenizerKind::GPT2) ==
+                      LLMC_PRE_TOKENIZER_GPT2 &&
+                  static_cast<uint32_t>(PreTokenizerKind::Llama3) ==
+                      LLMC_PRE_TOKENIZER_LLAMA3 &&
+                  static_cast<uint32_t>(PreTokenizerKind::Qwen2) ==
+                      LLMC_PRE_TOKENIZER_QWEN2,
+              "PreTokenizerKind numbers llmc_pre_tokenizer_t");
+
 std::vector<char> llmc::serializeTokenizer(const TokenizerData &tokenizer) {
   std::vector<std::string> pieces;
   pieces.reserve(tokenizer.pieces.size());
   uint32_t maxLen = 0;
   bool byteFallback = false;
   for (size_t i = 0; i < tokenizer.pieces.size(); ++i) {
-    pieces.push_back(toDeviceSpelling(tokenizer.pieces[i]));
+    pieces.push_back(tokenizer.byteLevel
+                         ? tokenizer.pieces[i]
+                         : toDeviceSpelling(tokenizer.pieces[i]));
     maxLen = std::max<uint32_t>(maxLen, pieces.back().size());
     if (i < tokenizer.types.size() && tokenizer.types[i] == TokenByte)
       byteFallback = true;
@@ -56,7 +66,10 @@ std::vector<char> llmc::serializeTokenizer(const TokenizerData &tokenizer) {
   header.eos_id = tokenizer.eosId;
   header.flags =
       (tokenizer.addDummyPrefix ? LLMC_TOKENIZER_FLAG_ADD_DUMMY_PREFIX : 0u) |
-      (byteFallback ? LLMC_TOKENIZER_FLAG_BYTE_FALLBACK : 0u);
+      (byteFallback ? LLMC_TOKENIZER_FLAG_BYTE_FALLBACK : 0u) |
+      (tokenizer.byteLevel ? LLMC_TOKENIZER_FLAG_BYTE_LEVEL : 0u);
+  header.pre_tokenizer =
+      tokenizer.byteLevel ? static_cast<uint32_t>(tokenizer.preTokenizer) : 0;
   const char *raw = reinterpret_cast<const char *>(&header);
   out.insert(out.end(), raw, raw + sizeof(header));
   for (size_t i = 0; i < pieces.size(); ++i) {
@@ -65,6 +78,13 @@ std::vector<char> llmc::serializeTokenizer(const TokenizerData &tokenizer) {
                                            : uint32_t(TokenNormal));
     append(out, static_cast<uint32_t>(pieces[i].size()));
     out.insert(out.end(), pieces[i].begin(), pieces[i].end());
+  }
+  if (tokenizer.byteLevel) {
+    append(out, static_cast<uint32_t>(tokenizer.merges.size()));
+    for (auto [left, right] : tokenizer.merges) {
+      append(out, static_cast<uint32_t>(left));
+      append(out, static_cast<uint32_t>(right));
+    }
   }
   return out;
 }

@@ -1,4 +1,5 @@
-/* SentencePiece-BPE tokenizer with llama2.c semantics over an LLMT section. */
+/* SentencePiece-BPE (llama2.c semantics) and byte-level BPE tokenizers over
+ * an LLMT section (format.h). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 
 #include "internal.h"
 #include "llmc/runtime.h"
+#include "pretokenizer.h"
 
 /// One vocabulary entry.
 typedef struct llmc_token_entry_t {
@@ -16,6 +18,13 @@ typedef struct llmc_token_entry_t {
   uint8_t type;       ///< llmc_token_type_t.
   int16_t byte_value; ///< The byte of a "<0xXX>" piece, else -1.
 } llmc_token_entry_t;
+
+/// A byte-level BPE merge, in the table sorted by (left, right).
+typedef struct llmc_merge_entry_t {
+  int32_t left, right; ///< The adjacent pair.
+  int32_t result;      ///< The token of their concatenation.
+  int32_t rank;        ///< Merge priority, lowest first.
+} llmc_merge_entry_t;
 
 /// An entry of the sorted piece index.
 typedef struct llmc_piece_index_entry_t {
@@ -38,8 +47,13 @@ struct llmc_tokenizer_t {
   char *pieces;                    ///< All piece bytes, back to back.
   llmc_piece_index_entry_t *index; ///< Findable pieces sorted by bytes, id.
   int32_t index_size;
-  int32_t byte_tokens[256]; ///< Byte-fallback token of each byte, or -1.
-  char byte_chars[256];     ///< byte_chars[b] == b, for decoded byte pieces.
+  llmc_merge_entry_t *merges; ///< BYTE_LEVEL: [merge_count], by (left, right).
+  int32_t merge_count;
+  uint32_t pre_tokenizer; ///< BYTE_LEVEL: llmc_pre_tokenizer_t.
+  /// Byte-fallback token of each byte (BYTE_LEVEL: its single-byte piece), or
+  /// -1.
+  int32_t byte_tokens[256];
+  char byte_chars[256]; ///< byte_chars[b] == b, for decoded byte pieces.
 };
 
 /*===----------------------------------------------------------------------===*/
@@ -138,6 +152,87 @@ static int llmc_parse_byte_piece(const char *piece, size_t size) {
 /* Creation                                                                   */
 /*===----------------------------------------------------------------------===*/
 
+static int llmc_compare_merges(const void *lhs, const void *rhs) {
+  const llmc_merge_entry_t *a = lhs, *b = rhs;
+  if (a->left != b->left)
+    return a->left < b->left ? -1 : 1;
+  if (a->right != b->right)
+    return a->right < b->right ? -1 : 1;
+  return a->rank < b->rank ? -1 : (a->rank > b->rank ? 1 : 0);
+}
+
+/// Reads the byte-level merge table at section offset `offset` (right after
+/// the records), checks every pair and sorts it for lookup.
+static llmc_status_t llmc_tokenizer_parse_merges(llmc_tokenizer_t *tokenizer,
+                                                 const uint8_t *section,
+                                                 size_t size, size_t offset) {
+  const char *name = tokenizer->name;
+  if (size - offset < 4)
+    return llmc_status_make(LLMC_STATUS_OUT_OF_BOUNDS,
+                            "%s: tokenizer merge count at section offset %zu "
+                            "extends beyond the section size %zu",
+                            name, offset, size);
+  uint32_t count = llmc_load_u32_le(section + offset);
+  offset += 4;
+  if (count > INT32_MAX || (uint64_t)count * 8 > size - offset)
+    return llmc_status_make(LLMC_STATUS_OUT_OF_BOUNDS,
+                            "%s: tokenizer merge table of %" PRIu32
+                            " entries extends beyond the section size %zu",
+                            name, count, size);
+  if (count)
+    LLMC_RETURN_IF_ERROR(llmc_allocator_alloc(
+        tokenizer->allocator, (size_t)count * sizeof(llmc_merge_entry_t),
+        _Alignof(llmc_merge_entry_t), (void **)&tokenizer->merges));
+  for (uint32_t i = 0; i < count; ++i, offset += 8) {
+    uint32_t left = llmc_load_u32_le(section + offset);
+    uint32_t right = llmc_load_u32_le(section + offset + 4);
+    if (left >= (uint32_t)tokenizer->vocab_size ||
+        right >= (uint32_t)tokenizer->vocab_size)
+      return llmc_status_make(LLMC_STATUS_OUT_OF_RANGE,
+                              "%s: tokenizer merge %" PRIu32 " (%" PRIu32
+                              ", %" PRIu32 ") is outside the vocabulary",
+                              name, i, left, right);
+    const llmc_token_entry_t *a = &tokenizer->tokens[left];
+    const llmc_token_entry_t *b = &tokenizer->tokens[right];
+    int32_t result =
+        llmc_tokenizer_find(tokenizer, tokenizer->pieces + a->offset, a->size,
+                            tokenizer->pieces + b->offset, b->size);
+    if (result < 0)
+      return llmc_status_make(LLMC_STATUS_FORMAT_ERROR,
+                              "%s: tokenizer merge %" PRIu32 " (%" PRIu32
+                              ", %" PRIu32
+                              ") does not produce a piece of the vocabulary",
+                              name, i, left, right);
+    llmc_merge_entry_t *merge = &tokenizer->merges[tokenizer->merge_count++];
+    merge->left = (int32_t)left;
+    merge->right = (int32_t)right;
+    merge->result = result;
+    merge->rank = (int32_t)i;
+  }
+  qsort(tokenizer->merges, (size_t)tokenizer->merge_count,
+        sizeof(llmc_merge_entry_t), llmc_compare_merges);
+  return LLMC_OK;
+}
+
+/// The merge of the adjacent tokens (a, b) of lowest rank, or NULL.
+static const llmc_merge_entry_t *
+llmc_tokenizer_find_merge(const llmc_tokenizer_t *tokenizer, int32_t a,
+                          int32_t b) {
+  int32_t lo = 0, hi = tokenizer->merge_count; // first entry >= (a, b)
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    const llmc_merge_entry_t *m = &tokenizer->merges[mid];
+    if (m->left < a || (m->left == a && m->right < b))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < tokenizer->merge_count && tokenizer->merges[lo].left == a &&
+      tokenizer->merges[lo].right == b)
+    return &tokenizer->merges[lo];
+  return NULL;
+}
+
 /// Parses the section into `tokenizer` (already zeroed, allocator set).
 static llmc_status_t llmc_tokenizer_parse(llmc_tokenizer_t *tokenizer,
                                           const uint8_t *section, size_t size,
@@ -161,12 +256,14 @@ static llmc_status_t llmc_tokenizer_parse(llmc_tokenizer_t *tokenizer,
   int32_t bos_id = (int32_t)llmc_load_u32_le(section + 16);
   int32_t eos_id = (int32_t)llmc_load_u32_le(section + 20);
   uint32_t flags = llmc_load_u32_le(section + 24);
-  uint32_t reserved = llmc_load_u32_le(section + 28);
-  if (version != LLMC_TOKENIZER_VERSION)
+  uint32_t pre_tokenizer = llmc_load_u32_le(section + 28);
+  if (version < LLMC_TOKENIZER_MIN_VERSION || version > LLMC_TOKENIZER_VERSION)
     return llmc_status_make(LLMC_STATUS_UNSUPPORTED_VERSION,
                             "%s: tokenizer section version %" PRIu32
-                            " is not supported (this runtime reads version %u)",
-                            name, version, LLMC_TOKENIZER_VERSION);
+                            " is not supported (this runtime reads versions "
+                            "%u to %u)",
+                            name, version, LLMC_TOKENIZER_MIN_VERSION,
+                            LLMC_TOKENIZER_VERSION);
   if (vocab_size == 0 || vocab_size > INT32_MAX)
     return llmc_status_make(LLMC_STATUS_FORMAT_ERROR,
                             "%s: tokenizer vocab_size %" PRIu32 " is invalid",
@@ -190,11 +287,21 @@ static llmc_status_t llmc_tokenizer_parse(llmc_tokenizer_t *tokenizer,
     return llmc_status_make(
         LLMC_STATUS_FORMAT_ERROR,
         "%s: tokenizer flags 0x%" PRIx32 " has unknown bits", name, flags);
-  if (reserved != 0)
+  int byte_level = (flags & LLMC_TOKENIZER_FLAG_BYTE_LEVEL) != 0;
+  if (byte_level && version < 2)
     return llmc_status_make(LLMC_STATUS_FORMAT_ERROR,
-                            "%s: tokenizer reserved field is %" PRIu32
-                            ", expected 0",
-                            name, reserved);
+                            "%s: tokenizer section version %" PRIu32
+                            " cannot have the byte-level flag (version 2+)",
+                            name, version);
+  if (byte_level ? pre_tokenizer > LLMC_PRE_TOKENIZER_QWEN2
+                 : pre_tokenizer != 0)
+    return llmc_status_make(LLMC_STATUS_FORMAT_ERROR,
+                            "%s: tokenizer pre_tokenizer field is %" PRIu32
+                            ", expected %s",
+                            name, pre_tokenizer,
+                            byte_level ? "0 to 3"
+                                       : "0 without the byte-level "
+                                         "flag");
   size_t records_size = size - LLMC_TOKENIZER_HEADER_SIZE;
   if ((uint64_t)vocab_size * LLMC_TOKEN_RECORD_HEADER_SIZE > records_size)
     return llmc_status_make(
@@ -266,8 +373,10 @@ static llmc_status_t llmc_tokenizer_parse(llmc_tokenizer_t *tokenizer,
     entry->type = (uint8_t)type;
     if (length)
       memcpy(tokenizer->pieces + pieces_size, section + offset, length);
-    entry->byte_value =
-        (int16_t)llmc_parse_byte_piece(tokenizer->pieces + pieces_size, length);
+    entry->byte_value = byte_level
+                            ? -1
+                            : (int16_t)llmc_parse_byte_piece(
+                                  tokenizer->pieces + pieces_size, length);
     pieces_size += length;
     offset += length;
     if (type == LLMC_TOKEN_TYPE_UNKNOWN && tokenizer->unk_id < 0)
@@ -283,10 +392,21 @@ static llmc_status_t llmc_tokenizer_parse(llmc_tokenizer_t *tokenizer,
   qsort(tokenizer->index, (size_t)tokenizer->index_size,
         sizeof(llmc_piece_index_entry_t), llmc_compare_index_entries);
 
+  tokenizer->pre_tokenizer = pre_tokenizer;
+  if (byte_level)
+    LLMC_RETURN_IF_ERROR(
+        llmc_tokenizer_parse_merges(tokenizer, section, size, offset));
+
   // Byte fallback: find "<0xXX>" by its text, never by a fixed id offset.
+  // Byte-level BPE starts from the single-byte pieces.
   for (int b = 0; b < 256; ++b) {
     tokenizer->byte_chars[b] = (char)(unsigned char)b;
     tokenizer->byte_tokens[b] = -1;
+    if (byte_level) {
+      tokenizer->byte_tokens[b] =
+          llmc_tokenizer_lookup(tokenizer, &tokenizer->byte_chars[b], 1);
+      continue;
+    }
     if (!(flags & LLMC_TOKENIZER_FLAG_BYTE_FALLBACK))
       continue;
     char piece[8];
@@ -351,6 +471,7 @@ void llmc_tokenizer_release(llmc_tokenizer_t *tokenizer) {
   if (!tokenizer || !llmc_ref_dec(&tokenizer->ref_count))
     return;
   llmc_allocator_t allocator = tokenizer->allocator;
+  llmc_allocator_free(allocator, tokenizer->merges);
   llmc_allocator_free(allocator, tokenizer->index);
   llmc_allocator_free(allocator, tokenizer->pieces);
   llmc_allocator_free(allocator, tokenizer->tokens);
@@ -490,6 +611,66 @@ static llmc_status_t llmc_merge_pairs(const llmc_tokenizer_t *tokenizer,
   return LLMC_OK;
 }
 
+/// Byte-level BPE of one pre-tokenizer chunk: its bytes' tokens, then the
+/// adjacent pair of lowest merge rank (leftmost on ties) is merged until no
+/// pair of the table is adjacent.
+static llmc_status_t llmc_encode_chunk(const llmc_tokenizer_t *tokenizer,
+                                       const char *chunk, size_t size,
+                                       llmc_token_buffer_t *buffer) {
+  size_t start = buffer->count;
+  for (size_t i = 0; i < size; ++i)
+    LLMC_RETURN_IF_ERROR(
+        llmc_encode_code_point(tokenizer, chunk + i, 1, buffer));
+  int32_t *tokens = buffer->tokens + start;
+  size_t count = buffer->count - start;
+  while (count > 1) {
+    const llmc_merge_entry_t *best = NULL;
+    size_t best_at = 0;
+    for (size_t i = 0; i + 1 < count; ++i) {
+      const llmc_merge_entry_t *m =
+          llmc_tokenizer_find_merge(tokenizer, tokens[i], tokens[i + 1]);
+      if (m && (!best || m->rank < best->rank)) {
+        best = m;
+        best_at = i;
+      }
+    }
+    if (!best)
+      break;
+    tokens[best_at] = best->result;
+    memmove(tokens + best_at + 1, tokens + best_at + 2,
+            (count - best_at - 2) * sizeof(int32_t));
+    --count;
+  }
+  buffer->count = start + count;
+  return LLMC_OK;
+}
+
+/// Byte-level BPE of the text: dummy prefix, pre-tokenizer chunks, merges.
+static llmc_status_t llmc_encode_byte_level(const llmc_tokenizer_t *tokenizer,
+                                            const char *text, size_t text_size,
+                                            llmc_token_buffer_t *buffer) {
+  if (text_size == 0)
+    return LLMC_OK;
+  char *copy = NULL;
+  if (tokenizer->flags & LLMC_TOKENIZER_FLAG_ADD_DUMMY_PREFIX) {
+    LLMC_RETURN_IF_ERROR(llmc_allocator_alloc(
+        tokenizer->allocator, text_size + 1, 1, (void **)&copy));
+    copy[0] = ' ';
+    memcpy(copy + 1, text, text_size);
+    text = copy;
+    ++text_size;
+  }
+  llmc_status_t status = LLMC_OK;
+  for (size_t pos = 0; pos < text_size && !status;) {
+    size_t end =
+        llmc_pretokenize_next(tokenizer->pre_tokenizer, text, text_size, pos);
+    status = llmc_encode_chunk(tokenizer, text + pos, end - pos, buffer);
+    pos = end;
+  }
+  llmc_allocator_free(tokenizer->allocator, copy);
+  return status;
+}
+
 llmc_status_t llmc_tokenizer_encode(const llmc_tokenizer_t *tokenizer,
                                     const char *text, size_t text_size,
                                     uint32_t flags, int32_t *tokens,
@@ -501,6 +682,15 @@ llmc_status_t llmc_tokenizer_encode(const llmc_tokenizer_t *tokenizer,
   if ((flags & LLMC_ENCODE_ADD_BOS) && tokenizer->bos_id >= 0)
     LLMC_RETURN_IF_ERROR(llmc_token_buffer_push(&buffer, tokenizer->bos_id));
   size_t text_start = buffer.count;
+
+  if (tokenizer->flags & LLMC_TOKENIZER_FLAG_BYTE_LEVEL) {
+    LLMC_RETURN_IF_ERROR(
+        llmc_encode_byte_level(tokenizer, text, text_size, &buffer));
+    if ((flags & LLMC_ENCODE_ADD_EOS) && tokenizer->eos_id >= 0)
+      LLMC_RETURN_IF_ERROR(llmc_token_buffer_push(&buffer, tokenizer->eos_id));
+    *out_count = buffer.count;
+    return LLMC_OK;
+  }
 
   // The dummy prefix is encoded like a leading space in the text.
   if ((tokenizer->flags & LLMC_TOKENIZER_FLAG_ADD_DUMMY_PREFIX) &&
@@ -541,8 +731,11 @@ llmc_status_t llmc_tokenizer_decode(const llmc_tokenizer_t *tokenizer,
                                     llmc_string_view_t *out_piece) {
   llmc_string_view_t piece;
   LLMC_RETURN_IF_ERROR(llmc_tokenizer_piece(tokenizer, token, &piece));
-  // SentencePiece drops the dummy-prefix space of the first piece after BOS.
-  if (tokenizer->bos_id >= 0 && prev_token == tokenizer->bos_id &&
+  // SentencePiece drops the dummy-prefix space of the first piece after BOS
+  // (byte-level BPE only when it added one).
+  int drop_space = !(tokenizer->flags & LLMC_TOKENIZER_FLAG_BYTE_LEVEL) ||
+                   (tokenizer->flags & LLMC_TOKENIZER_FLAG_ADD_DUMMY_PREFIX);
+  if (drop_space && tokenizer->bos_id >= 0 && prev_token == tokenizer->bos_id &&
       piece.size > 0 && piece.data[0] == ' ') {
     ++piece.data;
     --piece.size;

@@ -29,6 +29,7 @@
 //  - Tokenizer pieces use the SentencePiece/GGUF spelling: a word-initial
 //    space is U+2581 ("▁"), control tokens are "<s>", "</s>", bytes are
 //    "<0xXX>". The llama2.c tokenizer reader converts to this spelling.
+//    Byte-level BPE vocabularies (TokenizerData::byteLevel) hold raw bytes.
 //  - Every error is an llvm::Error whose message starts with "<path>: " and
 //    says what is wrong and where.
 //
@@ -44,6 +45,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace llmc {
@@ -108,7 +110,17 @@ struct TensorRef {
   int64_t numElements() const;
 };
 
-/// A SentencePiece-style (llama) tokenizer vocabulary.
+/// How byte-level BPE splits text before merging (the numbering of
+/// llmc_pre_tokenizer_t in runtime/include/llmc/format.h).
+enum class PreTokenizerKind : uint32_t {
+  None = 0,   ///< the whole text is one chunk
+  GPT2 = 1,   ///< GPT-2's regex
+  Llama3 = 2, ///< Llama-3's regex (digits in groups of up to three)
+  Qwen2 = 3,  ///< Qwen2's regex (single digits)
+};
+
+/// A tokenizer vocabulary: SentencePiece-style BPE (llama; merges by piece
+/// score) or byte-level BPE (GPT-2, Llama-3, Qwen2; merges by rank).
 struct TokenizerData {
   /// Token pieces, indexed by token id.
   std::vector<std::string> pieces;
@@ -123,6 +135,14 @@ struct TokenizerData {
   bool addDummyPrefix = true;
   /// Length in bytes of the longest piece.
   unsigned maxTokenLength = 0;
+  /// Byte-level BPE: pieces hold the raw bytes a token stands for (GPT-2's
+  /// printable byte alphabet already decoded), encoding splits the text with
+  /// preTokenizer and applies `merges`; scores are unused.
+  bool byteLevel = false;
+  PreTokenizerKind preTokenizer = PreTokenizerKind::None;
+  /// Byte-level BPE: the merges as (left, right) token ids, lowest rank
+  /// (merged first) first; the concatenation of the two pieces is a piece.
+  std::vector<std::pair<int32_t, int32_t>> merges;
 };
 
 /// Token type numbers of TokenizerData::types.
@@ -234,9 +254,56 @@ llvm::Expected<TokenizerData> readLlama2cTokenizer(llvm::StringRef path,
                                                    llvm::MemoryBufferRef buffer,
                                                    int64_t vocabSize);
 
-/// Opens \p path and reads it as GGUF if it starts with "GGUF" or ends in
-/// ".gguf", else as a llama2.c checkpoint. For a llama2.c checkpoint the
-/// tokenizer is \p tokenizerPath if non-empty, else "tok<vocab>.bin" or
+/// One tensor entry of a safetensors header.
+struct SafeTensorInfo {
+  std::string name;
+  /// The safetensors dtype name ("F32", "F16", "BF16", "I8", ...).
+  std::string dtype;
+  /// Shape, outermost first (as the file lists it).
+  std::vector<int64_t> shape;
+  /// Absolute byte offset of the data in the file, and its size.
+  uint64_t offset = 0, size = 0;
+};
+
+/// Bytes per element of the safetensors dtype \p dtype, 0 if unknown.
+uint64_t safeTensorsDTypeBytes(llvm::StringRef dtype);
+
+/// Parses the header of a safetensors file (uint64 header length, JSON
+/// header, data) and checks every entry: a known dtype, a shape, and
+/// data_offsets that lie within the file, match dtype x shape and do not
+/// overlap. Entries are returned in data order. \p path is used in messages.
+llvm::Expected<std::vector<SafeTensorInfo>>
+readSafeTensors(llvm::StringRef path, llvm::MemoryBufferRef buffer);
+
+/// Reads a Hugging Face checkpoint directory: config.json (model_type
+/// "llama", "qwen2" or "gpt2"), model.safetensors or the shards listed by
+/// model.safetensors.index.json (tensors F32, F16 or BF16, the last
+/// converted to F32), and tokenizer.json (see readHFTokenizer). Tensors are
+/// renamed to the canonical names; F32/F16 data is referenced in place
+/// through TensorRef::file, converted tensors (BF16, GPT-2's transposed
+/// Conv1D weights and its fused c_attn split into Q/K/V) own their bytes.
+/// Llama and Qwen2 checkpoints rotate halves (RopeKind::Halves).
+llvm::Expected<ModelSource> readHuggingFace(llvm::StringRef dir);
+
+/// Reads a Hugging Face tokenizer.json whose model is BPE, in either form:
+/// the SentencePiece form Llama-2 conversions write (metaspace "▁" spelling,
+/// byte fallback; pieces keep their spelling, the merge ranks become piece
+/// scores, the first merge producing a piece giving it the highest score) or
+/// byte-level BPE (GPT-2, Llama-3, Qwen2; TokenizerData::byteLevel with raw
+/// byte pieces, rank-ordered merges and the pre-tokenizer recognised from its
+/// regex). Added special tokens become control tokens. The vocabulary is
+/// padded with unused pieces up to \p vocabSize (a config's vocab_size may
+/// exceed the tokenizer's). \p bosId and \p eosId come from config.json.
+llvm::Expected<TokenizerData> readHFTokenizer(llvm::StringRef path,
+                                              llvm::StringRef json,
+                                              int64_t vocabSize, int32_t bosId,
+                                              int32_t eosId);
+
+/// Opens \p path and reads it as a Hugging Face checkpoint if it is a
+/// directory (readHuggingFace; \p outBuffer stays empty since every tensor
+/// names its shard file or owns its bytes), as GGUF if it starts with "GGUF"
+/// or ends in ".gguf", else as a llama2.c checkpoint. For a llama2.c checkpoint
+/// the tokenizer is \p tokenizerPath if non-empty, else "tok<vocab>.bin" or
 /// "tokenizer.bin" next to the model if one exists (otherwise the result has
 /// no tokenizer); a GGUF file carries its own, so a \p tokenizerPath is an
 /// error there. On success \p outBuffer holds the (memory-mapped) model

@@ -1,8 +1,9 @@
 //===- ReadModelFile.cpp - Open a model file and pick its reader ----------===//
 //
-// The entry point of the readers for tools: maps the model file, recognizes
-// GGUF by its magic (or ".gguf" extension) and otherwise treats the file as a
-// llama2.c checkpoint, whose tokenizer is a separate file found next to it.
+// The entry point of the readers for tools: a directory is a Hugging Face
+// checkpoint; a file is mapped and recognized as GGUF by its magic (or
+// ".gguf" extension), otherwise treated as a llama2.c checkpoint, whose
+// tokenizer is a separate file found next to it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,6 +47,15 @@ static std::string findLlama2cTokenizer(StringRef modelPath,
 
 Expected<ModelSource> readModelFile(StringRef path, StringRef tokenizerPath,
                                     std::unique_ptr<MemoryBuffer> &outBuffer) {
+  if (sys::fs::is_directory(path)) {
+    if (!tokenizerPath.empty())
+      return makeError(path, "a Hugging Face checkpoint directory carries "
+                             "its own tokenizer.json; the separate tokenizer "
+                             "'" +
+                                 tokenizerPath +
+                                 "' applies only to llama2.c checkpoints");
+    return readHuggingFace(path);
+  }
   Expected<std::unique_ptr<MemoryBuffer>> model = openFile(path);
   if (!model)
     return model.takeError();

@@ -241,7 +241,8 @@ typedef struct llmc_string_view_t {
   size_t size;
 } llmc_string_view_t;
 
-/// A SentencePiece-BPE tokenizer (llama2.c semantics, see format.h).
+/// A BPE tokenizer: SentencePiece-style (llama2.c semantics) or byte-level
+/// (GPT-2, Llama-3, Qwen2 pre-tokenizers); see format.h.
 typedef struct llmc_tokenizer_t llmc_tokenizer_t;
 
 /// Parses and validates an LLMT tokenizer section of `section_size` bytes

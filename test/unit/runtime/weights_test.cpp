@@ -366,11 +366,31 @@ TEST(WeightsTokenizerTest, BosEosOutOfRange) {
 
 TEST(WeightsTokenizerTest, UnknownFlagsAndReserved) {
   std::vector<uint8_t> bytes = ValidFile();
-  llmw_fixture_store_u32(&bytes[TokenizerOffset(bytes) + kTokFlags], 0x4);
+  llmw_fixture_store_u32(&bytes[TokenizerOffset(bytes) + kTokFlags], 0x8);
   EXPECT_EQ(TokenizerStatus(bytes).code, LLMC_STATUS_FORMAT_ERROR);
+  // The v2 pre_tokenizer field (v1's reserved) is zero without byte-level BPE.
   bytes = ValidFile();
   llmw_fixture_store_u32(&bytes[TokenizerOffset(bytes) + kTokReserved], 1);
   EXPECT_EQ(TokenizerStatus(bytes).code, LLMC_STATUS_FORMAT_ERROR);
+}
+
+TEST(WeightsTokenizerTest, ByteLevelFlagNeedsVersion2AndAKnownPreTokenizer) {
+  std::vector<uint8_t> bytes = ValidFile();
+  size_t tok = TokenizerOffset(bytes);
+  llmw_fixture_store_u32(&bytes[tok + kTokFlags],
+                         LLMC_TOKENIZER_FLAG_BYTE_LEVEL);
+  llmw_fixture_store_u32(&bytes[tok + kTokReserved], 7);
+  EXPECT_EQ(TokenizerStatus(bytes).code, LLMC_STATUS_FORMAT_ERROR);
+  llmw_fixture_store_u32(&bytes[tok + kTokReserved], LLMC_PRE_TOKENIZER_GPT2);
+  llmw_fixture_store_u32(&bytes[tok + kTokVersion], 1);
+  EXPECT_EQ(TokenizerStatus(bytes).code, LLMC_STATUS_FORMAT_ERROR);
+}
+
+TEST(WeightsTokenizerTest, Version1IsStillRead) {
+  std::vector<uint8_t> bytes = ValidFile();
+  llmw_fixture_store_u32(&bytes[TokenizerOffset(bytes) + kTokVersion], 1);
+  EXPECT_EQ(TokenizerStatus(bytes).code, LLMC_STATUS_OK)
+      << TokenizerStatus(bytes).message;
 }
 
 TEST(WeightsTokenizerTest, BadTokenTypeAndScore) {
