@@ -106,7 +106,10 @@ public:
                     b, loc, q.getType(), q, k, v, cache, b.getI64IntegerAttr(i),
                     pos, b.getI64IntegerAttr(config.numHeads),
                     b.getI64IntegerAttr(config.numKVHeads),
-                    b.getI64IntegerAttr(config.headDim()));
+                    b.getI64IntegerAttr(config.headDim()),
+                    config.slidingWindow > 0
+                        ? b.getI64IntegerAttr(config.slidingWindow)
+                        : IntegerAttr());
                 return linear(o, p + "attn_output.weight", config.dim);
               },
               llm::SublayerKindAttr::get(b.getContext(),

@@ -197,6 +197,9 @@ def LLM_AttentionOp : LLM_Op<"attention",
     `h` reads KV head `h / (heads / kv_heads)`), with scores scaled by
     `1/sqrt(head_dim)` and a softmax. Rotary embedding is applied before
     (`llm.rope`). The result has one row of `heads * head_dim` per position.
+    With `window = W` (sliding-window attention, as in Mistral or ONNX
+    models whose mask limits the look-back), position `p` attends only to
+    positions `max(0, p - W + 1) ..= p`.
 
     Example:
     ```mlir
@@ -212,7 +215,8 @@ def LLM_AttentionOp : LLM_Op<"attention",
                        I64Attr:$slot, Index:$pos,
                        ConfinedAttr<I64Attr, [IntPositive]>:$heads,
                        ConfinedAttr<I64Attr, [IntPositive]>:$kv_heads,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$head_dim);
+                       ConfinedAttr<I64Attr, [IntPositive]>:$head_dim,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$window);
   let results = (outs LLM_F32Tensor2D:$result);
   let assemblyFormat = [{
     $q `,` $k `,` $v `,` $cache `[` $slot `]` `,` $pos attr-dict `:`
