@@ -1,8 +1,9 @@
 //===- ModelImporter.cpp - ModelSource to the llm dialect -------*- C++ -*-===//
 //
-// Builds the llm module of a Llama-family decoder from a ModelSource:
-// weights by reference into the model file, the tokenizer as a resource
-// blob, and the decode function with explicit layer/sublayer structure.
+// Builds the llm module of a Llama-family decoder (Llama, Qwen2, GPT-2 and
+// any mix of their layer variants) from a ModelSource: weights by reference
+// into the model file, the tokenizer as a resource blob, and the decode
+// function with explicit layer/sublayer structure.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,12 +45,28 @@ llm::FormatKind toFormatKind(TensorFormat format) {
   llvm_unreachable("unknown tensor format");
 }
 
-/// Builds the decode function body, one layer at a time.
+llm::Activation toActivation(ActivationKind kind) {
+  switch (kind) {
+  case ActivationKind::SiLU:
+    return llm::Activation::silu;
+  case ActivationKind::GELUTanh:
+    return llm::Activation::gelu_tanh;
+  case ActivationKind::GELUErf:
+    return llm::Activation::gelu_erf;
+  case ActivationKind::ReLU:
+    return llm::Activation::relu;
+  }
+  llvm_unreachable("unknown activation");
+}
+
+/// Builds the decode function body, one layer at a time. Optional tensors
+/// (biases) are used when the source has them.
 class DecoderBuilder {
 public:
-  DecoderBuilder(OpBuilder &b, Location loc, const ModelConfig &config,
+  DecoderBuilder(OpBuilder &b, Location loc, const ModelSource &source,
                  Value pos, Value cache)
-      : b(b), loc(loc), config(config), pos(pos), cache(cache) {}
+      : b(b), loc(loc), source(source), config(source.config), pos(pos),
+        cache(cache) {}
 
   RankedTensorType rows(int64_t width) {
     return RankedTensorType::get({1, width}, b.getF32Type());
@@ -57,15 +74,29 @@ public:
   FlatSymbolRefAttr sym(const std::string &name) {
     return FlatSymbolRefAttr::get(b.getContext(), name);
   }
-  Value linear(Value x, const std::string &weight, int64_t out) {
-    return llm::LinearOp::create(b, loc, rows(out), x, sym(weight),
-                                 /*bias=*/FlatSymbolRefAttr());
+  /// The symbol of tensor `name` if the source has it, else null.
+  FlatSymbolRefAttr optionalSym(const std::string &name) {
+    return source.find(name) ? sym(name) : FlatSymbolRefAttr();
   }
-  Value rmsNorm(Value x, const std::string &weight) {
-    return llm::RMSNormOp::create(b, loc, x.getType(), x, sym(weight),
-                                  b.getF32FloatAttr(config.rmsNormEps));
+  /// `prefix.weight` applied to `x`, plus `prefix.bias` if there is one.
+  Value linear(Value x, const std::string &prefix, int64_t out) {
+    return llm::LinearOp::create(b, loc, rows(out), x, sym(prefix + ".weight"),
+                                 optionalSym(prefix + ".bias"));
+  }
+  /// The model's norm with weight `prefix.weight` (and, for LayerNorm, the
+  /// bias `prefix.bias` if there is one).
+  Value norm(Value x, const std::string &prefix) {
+    FloatAttr eps = b.getF32FloatAttr(config.rmsNormEps);
+    if (config.norm == NormKind::Layer)
+      return llm::LayerNormOp::create(b, loc, x.getType(), x,
+                                      sym(prefix + ".weight"),
+                                      optionalSym(prefix + ".bias"), eps);
+    return llm::RMSNormOp::create(b, loc, x.getType(), x,
+                                  sym(prefix + ".weight"), eps);
   }
   Value rope(Value x, int64_t heads) {
+    if (config.rope == RopeKind::None)
+      return x;
     return llm::RopeOp::create(
         b, loc, x.getType(), x, pos, b.getI64IntegerAttr(heads),
         b.getI64IntegerAttr(config.headDim()),
@@ -88,45 +119,54 @@ public:
     return op.getResult();
   }
 
+  /// norm, q/k/v (+ RoPE), attention, output projection.
+  Value attention(Value h, const std::string &p, int64_t i) {
+    Value n = norm(h, p + "attn_norm");
+    Value q = linear(n, p + "attn_q", config.dim);
+    Value k = linear(n, p + "attn_k", config.kvDim());
+    Value v = linear(n, p + "attn_v", config.kvDim());
+    q = rope(q, config.numHeads);
+    k = rope(k, config.numKVHeads);
+    FloatAttr scale;
+    if (config.attentionScale != 0.0f)
+      scale = b.getF32FloatAttr(config.attentionScale);
+    Value o = llm::AttentionOp::create(
+        b, loc, q.getType(), q, k, v, cache, b.getI64IntegerAttr(i), pos,
+        b.getI64IntegerAttr(config.numHeads),
+        b.getI64IntegerAttr(config.numKVHeads),
+        b.getI64IntegerAttr(config.headDim()), scale,
+        config.slidingWindow > 0 ? b.getI64IntegerAttr(config.slidingWindow)
+                                 : IntegerAttr());
+    return linear(o, p + "attn_output", config.dim);
+  }
+
+  /// norm, then down(act(gate(x)) * up(x)) or down(act(up(x))).
+  Value mlp(Value h, const std::string &p) {
+    Value n = norm(h, p + "ffn_norm");
+    auto activation = llm::ActivationAttr::get(b.getContext(),
+                                               toActivation(config.activation));
+    Value u = linear(n, p + "ffn_up", config.hiddenDim);
+    Value act;
+    if (config.gatedMLP) {
+      Value g = linear(n, p + "ffn_gate", config.hiddenDim);
+      act = llm::GatedActOp::create(b, loc, g.getType(), activation, g, u);
+    } else {
+      act = llm::ActOp::create(b, loc, u.getType(), activation, u);
+    }
+    return linear(act, p + "ffn_down", config.dim);
+  }
+
   Value layer(Value x, int64_t i) {
     std::string p = "blk." + std::to_string(i) + ".";
     return structure<llm::LayerOp>(
         x,
         [&](Value in) {
           Value a = structure<llm::ResidualOp>(
-              in,
-              [&](Value h) {
-                Value n = rmsNorm(h, p + "attn_norm.weight");
-                Value q = linear(n, p + "attn_q.weight", config.dim);
-                Value k = linear(n, p + "attn_k.weight", config.kvDim());
-                Value v = linear(n, p + "attn_v.weight", config.kvDim());
-                q = rope(q, config.numHeads);
-                k = rope(k, config.numKVHeads);
-                Value o = llm::AttentionOp::create(
-                    b, loc, q.getType(), q, k, v, cache, b.getI64IntegerAttr(i),
-                    pos, b.getI64IntegerAttr(config.numHeads),
-                    b.getI64IntegerAttr(config.numKVHeads),
-                    b.getI64IntegerAttr(config.headDim()),
-                    config.slidingWindow > 0
-                        ? b.getI64IntegerAttr(config.slidingWindow)
-                        : IntegerAttr());
-                return linear(o, p + "attn_output.weight", config.dim);
-              },
+              in, [&](Value h) { return attention(h, p, i); },
               llm::SublayerKindAttr::get(b.getContext(),
                                          llm::SublayerKind::attention));
           return structure<llm::ResidualOp>(
-              a,
-              [&](Value h) {
-                Value n = rmsNorm(h, p + "ffn_norm.weight");
-                Value g = linear(n, p + "ffn_gate.weight", config.hiddenDim);
-                Value u = linear(n, p + "ffn_up.weight", config.hiddenDim);
-                Value act = llm::GatedActOp::create(
-                    b, loc, g.getType(),
-                    llm::ActivationAttr::get(b.getContext(),
-                                             llm::Activation::silu),
-                    g, u);
-                return linear(act, p + "ffn_down.weight", config.dim);
-              },
+              a, [&](Value h) { return mlp(h, p); },
               llm::SublayerKindAttr::get(b.getContext(),
                                          llm::SublayerKind::mlp));
         },
@@ -136,6 +176,7 @@ public:
 private:
   OpBuilder &b;
   Location loc;
+  const ModelSource &source;
   const ModelConfig &config;
   Value pos, cache;
 };
@@ -152,21 +193,28 @@ OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
                    << ", got " << options.maxSeqLen;
     return nullptr;
   }
-  if (config.norm != NormKind::RMS || !config.gatedMLP ||
-      config.activation != ActivationKind::SiLU || config.learnedPositions ||
-      config.rope == RopeKind::None || config.attentionScale != 0.0f) {
-    emitError(loc) << "the " << config.architecture
-                   << " model uses a layer variant (LayerNorm, ungated or "
-                      "non-SiLU feed-forward, learned positions, no RoPE or "
-                      "a custom attention scale) the importer cannot build "
-                      "yet";
-    return nullptr;
-  }
   int64_t maxSeq = options.maxSeqLen > 0 ? options.maxSeqLen : config.maxSeqLen;
   if (maxSeq <= 0) {
     emitError(loc) << "the model has no context length; give one "
                       "(--max-seq)";
     return nullptr;
+  }
+  // Learned positions exist only up to the table's length.
+  if (config.learnedPositions) {
+    const TensorRef *table = source.find("position_embd.weight");
+    if (!table || table->shape.size() != 2) {
+      emitError(loc) << "the " << config.architecture
+                     << " model uses learned positions but has no "
+                        "[positions, dim] position_embd.weight tensor";
+      return nullptr;
+    }
+    if (maxSeq > table->shape[0]) {
+      emitError(loc) << "--max-seq " << maxSeq << " exceeds the "
+                     << table->shape[0]
+                     << " learned positions of the model (position_embd."
+                        "weight)";
+      return nullptr;
+    }
   }
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   OpBuilder b(context);
@@ -227,17 +275,23 @@ OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
   func->setAttr("llm.num_layers", b.getI64IntegerAttr(config.numLayers));
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
-  DecoderBuilder decoder(b, loc, config, body->getArgument(1),
+  DecoderBuilder decoder(b, loc, source, body->getArgument(1),
                          body->getArgument(2));
   Value x = llm::EmbeddingOp::create(b, loc, decoder.rows(config.dim),
                                      body->getArgument(0),
                                      decoder.sym("token_embd.weight"));
+  if (config.learnedPositions)
+    x = llm::PositionEmbeddingOp::create(b, loc, x.getType(), x,
+                                         body->getArgument(1),
+                                         decoder.sym("position_embd.weight"));
   for (int64_t i = 0; i < config.numLayers; ++i)
     x = decoder.layer(x, i);
-  x = decoder.rmsNorm(x, "output_norm.weight");
-  Value logits = decoder.linear(
-      x, config.tiedClassifier ? "token_embd.weight" : "output.weight",
-      config.vocabSize);
+  x = decoder.norm(x, "output_norm");
+  Value logits = llm::LinearOp::create(
+      b, loc, decoder.rows(config.vocabSize), x,
+      decoder.sym(config.tiedClassifier ? "token_embd.weight"
+                                        : "output.weight"),
+      decoder.optionalSym("output.bias"));
   func::ReturnOp::create(b, loc, logits);
 
   if (failed(verify(*module)))

@@ -56,12 +56,21 @@ def LLM_SublayerKindAttr : EnumAttr<LLM_Dialect, LLM_SublayerKind, "sublayer"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
-def LLM_Activation : I32EnumAttr<"Activation", "gate activation", [
+def LLM_Activation : I32EnumAttr<"Activation", "feed-forward activation", [
       I32EnumAttrCase<"silu", 0>,
-      I32EnumAttrCase<"gelu", 1>
+      I32EnumAttrCase<"gelu_erf", 1>,
+      I32EnumAttrCase<"gelu_tanh", 2>,
+      I32EnumAttrCase<"relu", 3>
     ]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::llmc::llm";
+  let description = [{
+    The activation of a feed-forward layer (`llm.act`, `llm.gated_act`):
+    `silu` is `x * sigmoid(x)` (Llama, Qwen2), `gelu_erf` the exact GELU
+    `0.5 x (1 + erf(x / sqrt(2)))`, `gelu_tanh` its tanh approximation
+    `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))` (GPT-2's
+    `gelu_new`), `relu` is `max(x, 0)`.
+  }];
 }
 def LLM_ActivationAttr : EnumAttr<LLM_Dialect, LLM_Activation, "activation"> {
   let assemblyFormat = "`<` $value `>`";

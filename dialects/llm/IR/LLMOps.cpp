@@ -12,6 +12,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace llmc::llm;
 
@@ -150,25 +152,65 @@ EmbeddingOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 }
 
 //===----------------------------------------------------------------------===//
-// RMSNormOp
+// PositionEmbeddingOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult RMSNormOp::verify() {
-  if (!(getEps().convertToFloat() > 0.0f))
-    return emitOpError() << "eps must be positive, got "
-                         << getEps().convertToFloat();
+LogicalResult
+PositionEmbeddingOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto weight = lookupWeight(*this, getTableAttr(), symbolTable, "table", 2);
+  if (failed(weight))
+    return failure();
+  int64_t dim = weight->getTensorType().getDimSize(1);
+  if (getInput().getType().getDimSize(1) != dim)
+    return emitOpError() << "row width " << getInput().getType().getDimSize(1)
+                         << " does not match the table's " << dim;
   return success();
 }
 
-LogicalResult RMSNormOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  auto weight = lookupWeight(*this, getWeightAttr(), symbolTable, "weight", 1);
+//===----------------------------------------------------------------------===//
+// RMSNormOp / LayerNormOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that a norm's epsilon is a positive finite number.
+static LogicalResult verifyEps(Operation *op, APFloat eps) {
+  float value = eps.convertToFloat();
+  if (!(value > 0.0f) || !std::isfinite(value))
+    return op->emitOpError() << "eps must be positive, got " << value;
+  return success();
+}
+
+/// Checks that the rank-1 weight `sym` (in `role`) has one element per
+/// column of `input`.
+static LogicalResult verifyRowVector(Operation *op, FlatSymbolRefAttr sym,
+                                     SymbolTableCollection &symbolTable,
+                                     StringRef role, Value input) {
+  auto weight = lookupWeight(op, sym, symbolTable, role, 1);
   if (failed(weight))
     return failure();
-  int64_t dim = getInput().getType().getDimSize(1);
+  int64_t dim = cast<RankedTensorType>(input.getType()).getDimSize(1);
   if (weight->getTensorType().getDimSize(0) != dim)
-    return emitOpError() << "weight " << getWeightAttr() << " has "
-                         << weight->getTensorType().getDimSize(0)
-                         << " elements but rows have " << dim;
+    return op->emitOpError() << role << " " << sym << " has "
+                             << weight->getTensorType().getDimSize(0)
+                             << " elements but rows have " << dim;
+  return success();
+}
+
+LogicalResult RMSNormOp::verify() { return verifyEps(*this, getEps()); }
+
+LogicalResult RMSNormOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyRowVector(*this, getWeightAttr(), symbolTable, "weight",
+                         getInput());
+}
+
+LogicalResult LayerNormOp::verify() { return verifyEps(*this, getEps()); }
+
+LogicalResult
+LayerNormOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  if (failed(verifyRowVector(*this, getWeightAttr(), symbolTable, "weight",
+                             getInput())))
+    return failure();
+  if (FlatSymbolRefAttr bias = getBiasAttr())
+    return verifyRowVector(*this, bias, symbolTable, "bias", getInput());
   return success();
 }
 
@@ -266,6 +308,12 @@ LogicalResult AttentionOp::verify() {
   if (rows > cache.getMaxSeq())
     return emitOpError() << rows << " rows exceed the cache's max_seq "
                          << cache.getMaxSeq();
+  if (std::optional<APFloat> scale = getScale()) {
+    float value = scale->convertToFloat();
+    if (!(value > 0.0f) || !std::isfinite(value))
+      return emitOpError() << "scale must be a positive finite number, got "
+                           << value;
+  }
   return success();
 }
 

@@ -1,7 +1,8 @@
 //===- LLMOps.td - llm dialect operations ------------------*- tablegen -*-===//
 //
-// Weights, tokenizer, the compute ops of a Llama-family decoder, and the
-// layer/sublayer structure ops that compression passes rewrite.
+// Weights, tokenizer, the compute ops of Llama-family decoders (Llama, Qwen2,
+// GPT-2), and the layer/sublayer structure ops that compression passes
+// rewrite.
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,6 +119,30 @@ def LLM_EmbeddingOp : LLM_WeightUserOp<"embedding", [Pure]> {
   let hasVerifier = 1;
 }
 
+def LLM_PositionEmbeddingOp : LLM_WeightUserOp<"position_embedding",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Adds learned position embeddings to each row.";
+  let description = [{
+    `result[t, :] = input[t, :] + table[pos + t, :]` for a `[positions, dim]`
+    table: the learned absolute positions of GPT-2-style models, added to
+    the token embedding. Positions past the table's last row read that row
+    (the importer never makes the KV cache longer than the table, so a
+    compiled model does not reach them).
+
+    Example:
+    ```mlir
+    %x = llm.embedding %tok, @token_embd.weight : tensor<1xi32> -> tensor<1x64xf32>
+    %xp = llm.position_embedding %x, %pos, @position_embd.weight : tensor<1x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_F32Tensor2D:$input, Index:$pos,
+                       FlatSymbolRefAttr:$table);
+  let results = (outs LLM_F32Tensor2D:$result);
+  let assemblyFormat = [{
+    $input `,` $pos `,` $table attr-dict `:` type($result)
+  }];
+}
+
 def LLM_RMSNormOp : LLM_WeightUserOp<"rms_norm",
     [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "Root-mean-square normalization with a learned scale.";
@@ -134,6 +159,30 @@ def LLM_RMSNormOp : LLM_WeightUserOp<"rms_norm",
                        F32Attr:$eps);
   let results = (outs LLM_F32Tensor2D:$result);
   let assemblyFormat = "$input `,` $weight attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def LLM_LayerNormOp : LLM_WeightUserOp<"layer_norm",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Layer normalization with a learned scale and optional shift.";
+  let description = [{
+    For each row `x` of the input:
+    `y = (x - mean(x)) / sqrt(var(x) + eps) * w (+ b)`, where `var` is the
+    biased variance `mean((x - mean(x))^2)`, `w` a `[dim]` weight and `b`
+    an optional `[dim]` bias (GPT-2 has one on every norm).
+
+    Example:
+    ```mlir
+    %n = llm.layer_norm %x, @blk.0.attn_norm.weight bias @blk.0.attn_norm.bias
+        {eps = 1.0e-05 : f32} : tensor<1x64xf32>
+    ```
+  }];
+  let arguments = (ins LLM_F32Tensor2D:$input, FlatSymbolRefAttr:$weight,
+                       OptionalAttr<FlatSymbolRefAttr>:$bias, F32Attr:$eps);
+  let results = (outs LLM_F32Tensor2D:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? attr-dict `:` type($result)
+  }];
   let hasVerifier = 1;
 }
 
@@ -194,9 +243,13 @@ def LLM_AttentionOp : LLM_Op<"attention",
     stores `k` and `v` rows into slot `slot` of the cache at those positions,
     then each of the `heads` query heads attends, causally, to positions
     `0 ..= pos + t` of its KV head (`kv_heads` divides `heads`; query head
-    `h` reads KV head `h / (heads / kv_heads)`), with scores scaled by
-    `1/sqrt(head_dim)` and a softmax. Rotary embedding is applied before
-    (`llm.rope`). The result has one row of `heads * head_dim` per position.
+    `h` reads KV head `h / (heads / kv_heads)`), with scores scaled and a
+    softmax. The scores `q . k` are divided by `sqrt(head_dim)`, or, when the
+    optional `scale` attribute is given, multiplied by `scale` (models
+    trained with another scale). Rotary embedding, if the model has one, is
+    applied before (`llm.rope`); without it the op attends over plain keys
+    (learned or no positions). The result has one row of
+    `heads * head_dim` per position.
     With `window = W` (sliding-window attention, as in Mistral or ONNX
     models whose mask limits the look-back), position `p` attends only to
     positions `max(0, p - W + 1) ..= p`.
@@ -208,6 +261,11 @@ def LLM_AttentionOp : LLM_Op<"attention",
         : tensor<1x64xf32>, tensor<1x32xf32>, tensor<1x32xf32>,
           !llm.kv_cache<slots = 5, kv_heads = 4, head_dim = 8, max_seq = 512, element = f32>
         -> tensor<1x64xf32>
+    %o2 = llm.attention %q, %k, %v, %cache[1], %pos
+        {heads = 8 : i64, kv_heads = 4 : i64, head_dim = 8 : i64, scale = 0.25 : f32}
+        : tensor<1x64xf32>, tensor<1x32xf32>, tensor<1x32xf32>,
+          !llm.kv_cache<slots = 5, kv_heads = 4, head_dim = 8, max_seq = 512, element = f32>
+        -> tensor<1x64xf32>
     ```
   }];
   let arguments = (ins LLM_F32Tensor2D:$q, LLM_F32Tensor2D:$k,
@@ -216,6 +274,7 @@ def LLM_AttentionOp : LLM_Op<"attention",
                        ConfinedAttr<I64Attr, [IntPositive]>:$heads,
                        ConfinedAttr<I64Attr, [IntPositive]>:$kv_heads,
                        ConfinedAttr<I64Attr, [IntPositive]>:$head_dim,
+                       OptionalAttr<F32Attr>:$scale,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$window);
   let results = (outs LLM_F32Tensor2D:$result);
   let assemblyFormat = [{
@@ -225,12 +284,30 @@ def LLM_AttentionOp : LLM_Op<"attention",
   let hasVerifier = 1;
 }
 
+def LLM_ActOp : LLM_Op<"act", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Elementwise activation: act(input).";
+  let description = [{
+    Elementwise `act(input)` (see `#llm.activation`), the middle of a
+    non-gated MLP `down(act(up(x)))` such as GPT-2's (`gelu_tanh`).
+
+    Example:
+    ```mlir
+    %h = llm.act <gelu_tanh> %u : tensor<1x256xf32>
+    ```
+  }];
+  let arguments = (ins LLM_ActivationAttr:$activation,
+                       LLM_F32Tensor2D:$input);
+  let results = (outs LLM_F32Tensor2D:$result);
+  let assemblyFormat = "$activation $input attr-dict `:` type($result)";
+}
+
 def LLM_GatedActOp : LLM_Op<"gated_act",
     [Pure, AllTypesMatch<["gate", "up", "result"]>]> {
   let summary = "Gated activation: act(gate) * up.";
   let description = [{
-    Elementwise `act(gate) * up`, the middle of a gated MLP (SwiGLU with
-    `silu`, GeGLU with `gelu`).
+    Elementwise `act(gate) * up`, the middle of a gated MLP
+    `down(act(gate(x)) * up(x))` (SwiGLU with `silu`, GeGLU with
+    `gelu_erf` or `gelu_tanh`, ReGLU with `relu`).
 
     Example:
     ```mlir

@@ -346,14 +346,15 @@ def LLMPruneNMPass : Pass<"llm-prune-nm", "::mlir::ModuleOp"> {
 
 def LLMPruneFFNPass : Pass<"llm-prune-ffn", "::mlir::ModuleOp"> {
   let summary = "Removes the least important intermediate channels of every "
-                "gated MLP (structured FFN pruning).";
+                "MLP (structured FFN pruning).";
   let description = [{
     For every gated MLP `down(act(gate(x)) * up(x))` (an `llm.gated_act`
     whose operands come from two `llm.linear` ops and whose result feeds
-    one), removes intermediate channels: rows of the gate and up weights and
-    the matching columns of the down weight. The result types of the gate
-    and up linears and of `llm.gated_act` shrink, so the model stores and
-    computes less; layers may end up with different widths.
+    one) and every plain MLP `down(act(up(x)))` (an `llm.act` between two
+    `llm.linear` ops), removes intermediate channels: rows of the gate and
+    up weights and the matching columns of the down weight. The result
+    types of the gate and up linears and of the activation shrink, so the
+    model stores and computes less; layers may end up with different widths.
 
     `ratio` removes `floor(ratio * hidden)` channels of every layer, `count`
     a fixed number (fewer than the layer has); with `round-to=R` the kept
@@ -362,8 +363,8 @@ def LLMPruneFFNPass : Pass<"llm-prune-ffn", "::mlir::ModuleOp"> {
 
     Channels are ranked by a training-free score computed from the weights
     alone, `s_j = ||W_gate[j,:]|| * ||W_up[j,:]|| * ||W_down[:,j]||`
-    (Euclidean norms; the lowest scores go, the earlier channel first
-    among equal ones): the
+    (Euclidean norms; no gate factor for a plain MLP; the lowest scores go,
+    the earlier channel first among equal ones): the
     magnitude counterpart of the structured-pruning scores of LLM-Pruner
     (arXiv 2305.11627) and FLAP (arXiv 2312.11983). Calibration-based scores
     (activation norms, fluctuation) come later. The new weights are f32

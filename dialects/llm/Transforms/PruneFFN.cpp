@@ -1,9 +1,10 @@
 //===- PruneFFN.cpp - Structured pruning of FFN channels --------*- C++ -*-===//
 //
-// Implements llm-prune-ffn: removes intermediate channels of gated MLPs
-// (rows of W_gate / W_up, columns of W_down) ranked by the weights-only
-// score ||W_gate[j,:]|| * ||W_up[j,:]|| * ||W_down[:,j]||, the magnitude
-// counterpart of LLM-Pruner (arXiv 2305.11627) and FLAP (arXiv 2312.11983).
+// Implements llm-prune-ffn: removes intermediate channels of gated and
+// plain MLPs (rows of W_gate / W_up, columns of W_down) ranked by the
+// weights-only score ||W_gate[j,:]|| * ||W_up[j,:]|| * ||W_down[:,j]||
+// (without the gate factor for a plain MLP), the magnitude counterpart of
+// LLM-Pruner (arXiv 2305.11627) and FLAP (arXiv 2312.11983).
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,10 +26,11 @@ using namespace mlir;
 using namespace llmc::llm;
 
 namespace {
-/// One gated MLP: down(act(gate(x)) * up(x)).
-struct GatedMLP {
-  LinearOp gate, up, down;
-  GatedActOp act;
+/// One MLP: down(act(gate(x)) * up(x)) (llm.gated_act) or down(act(up(x)))
+/// (llm.act, no gate).
+struct MLP {
+  LinearOp gate, up, down; ///< gate is null for a plain MLP.
+  Operation *act = nullptr;
 };
 
 /// Describes where `op` is for diagnostics ("layer 3" or its location).
@@ -42,25 +44,36 @@ std::string describeLayer(Operation *op) {
   return text;
 }
 
-/// Matches the linears around `act`, or emits an error saying what is
-/// missing: the pass cannot slice an MLP whose channels flow elsewhere.
-FailureOr<GatedMLP> matchGatedMLP(GatedActOp act) {
-  GatedMLP mlp;
+/// Matches the linears around `act` (an llm.gated_act or llm.act), or emits
+/// an error saying what is missing: the pass cannot slice an MLP whose
+/// channels flow elsewhere.
+FailureOr<MLP> matchMLP(Operation *act) {
+  MLP mlp;
   mlp.act = act;
-  mlp.gate = act.getGate().getDefiningOp<LinearOp>();
-  mlp.up = act.getUp().getDefiningOp<LinearOp>();
-  if (!mlp.gate || !mlp.up || mlp.gate == mlp.up)
-    return act.emitOpError()
-           << "cannot be pruned by llm-prune-ffn: gate and up must be the "
-              "results of two llm.linear ops";
-  if (!mlp.gate->hasOneUse() || !mlp.up->hasOneUse())
-    return act.emitOpError() << "cannot be pruned by llm-prune-ffn: its gate "
-                                "and up values have other users";
+  if (auto gated = dyn_cast<GatedActOp>(act)) {
+    mlp.gate = gated.getGate().getDefiningOp<LinearOp>();
+    mlp.up = gated.getUp().getDefiningOp<LinearOp>();
+    if (!mlp.gate || !mlp.up || mlp.gate == mlp.up)
+      return act->emitOpError()
+             << "cannot be pruned by llm-prune-ffn: gate and up must be the "
+                "results of two llm.linear ops";
+    if (!mlp.gate->hasOneUse() || !mlp.up->hasOneUse())
+      return act->emitOpError() << "cannot be pruned by llm-prune-ffn: its "
+                                   "gate and up values have other users";
+  } else {
+    mlp.up = cast<ActOp>(act).getInput().getDefiningOp<LinearOp>();
+    if (!mlp.up)
+      return act->emitOpError() << "cannot be pruned by llm-prune-ffn: its "
+                                   "input must be the result of an llm.linear";
+    if (!mlp.up->hasOneUse())
+      return act->emitOpError() << "cannot be pruned by llm-prune-ffn: its "
+                                   "input has other users";
+  }
   if (act->hasOneUse())
     mlp.down = dyn_cast<LinearOp>(*act->getUsers().begin());
   if (!mlp.down)
-    return act.emitOpError() << "cannot be pruned by llm-prune-ffn: its "
-                                "result must feed exactly one llm.linear";
+    return act->emitOpError() << "cannot be pruned by llm-prune-ffn: its "
+                                 "result must feed exactly one llm.linear";
   return mlp;
 }
 
@@ -106,7 +119,7 @@ struct LLMPruneFFNPass
 
   /// How many of `hidden` channels to remove, or an error if the options
   /// would remove all of them.
-  FailureOr<int64_t> channelsToRemove(ModuleOp module, GatedMLP &mlp,
+  FailureOr<int64_t> channelsToRemove(ModuleOp module, MLP &mlp,
                                       int64_t hidden) {
     int64_t removed =
         count > 0 ? static_cast<int64_t>(count)
@@ -129,9 +142,11 @@ struct LLMPruneFFNPass
       return signalPassFailure();
     if (failed(checkOptions(module)))
       return signalPassFailure();
-    SmallVector<GatedMLP> mlps;
-    WalkResult walk = module.walk([&](GatedActOp act) {
-      FailureOr<GatedMLP> mlp = matchGatedMLP(act);
+    SmallVector<MLP> mlps;
+    WalkResult walk = module.walk([&](Operation *act) {
+      if (!isa<GatedActOp, ActOp>(act))
+        return WalkResult::advance();
+      FailureOr<MLP> mlp = matchMLP(act);
       if (failed(mlp))
         return WalkResult::interrupt();
       mlps.push_back(*mlp);
@@ -142,17 +157,20 @@ struct LLMPruneFFNPass
 
     SymbolTable symbols(module);
     WeightDataReader reader;
-    for (GatedMLP &mlp : mlps) {
-      int64_t hidden = mlp.act.getType().getDimSize(1);
+    for (MLP &mlp : mlps) {
+      int64_t hidden =
+          cast<RankedTensorType>(mlp.act->getResult(0).getType()).getDimSize(1);
       FailureOr<int64_t> removed = channelsToRemove(module, mlp, hidden);
       if (failed(removed))
         return signalPassFailure();
-      WeightOp gateW = getWeight(symbols, mlp.gate);
+      WeightOp gateW = mlp.gate ? getWeight(symbols, mlp.gate) : WeightOp();
       WeightOp upW = getWeight(symbols, mlp.up);
       WeightOp downW = getWeight(symbols, mlp.down);
       std::vector<float> gate, up, down;
       for (auto [weight, values] :
            {std::pair{gateW, &gate}, {upW, &up}, {downW, &down}}) {
+        if (!weight)
+          continue;
         llvm::Expected<std::vector<float>> read = reader.getValues(weight);
         if (!read) {
           weight.emitOpError() << llvm::toString(read.takeError());
@@ -162,14 +180,15 @@ struct LLMPruneFFNPass
       }
       // Gate and up may read different widths (e.g. factors of different
       // rank after llm-factorize-low-rank).
-      int64_t gateIn = gateW.getCols(), upIn = upW.getCols();
+      int64_t gateIn = gateW ? gateW.getCols() : 0, upIn = upW.getCols();
       int64_t out = downW.getRows();
 
       /// Score of channel j: ||W_gate[j,:]|| * ||W_up[j,:]|| *
       /// ||W_down[:,j]||; a channel contributes act(g_j . x) (u_j . x) d_j.
+      /// A plain MLP's channel contributes act(u_j . x) d_j: no gate factor.
       std::vector<double> score(hidden);
       for (int64_t j = 0; j < hidden; ++j) {
-        double g = 0, u = 0, d = 0;
+        double g = gateW ? 0 : 1, u = 0, d = 0;
         for (int64_t i = 0; i < gateIn; ++i)
           g += double(gate[j * gateIn + i]) * gate[j * gateIn + i];
         for (int64_t i = 0; i < upIn; ++i)
@@ -189,17 +208,20 @@ struct LLMPruneFFNPass
       llvm::sort(keep);
       auto kept = static_cast<int64_t>(keep.size());
 
-      setWeightValues(
-          getExclusiveWeight(module, symbols, gateW, mlp.gate, ".pruned"),
-          {kept, gateIn}, gatherRows(gate, gateIn, keep));
+      if (gateW)
+        setWeightValues(
+            getExclusiveWeight(module, symbols, gateW, mlp.gate, ".pruned"),
+            {kept, gateIn}, gatherRows(gate, gateIn, keep));
       setWeightValues(
           getExclusiveWeight(module, symbols, upW, mlp.up, ".pruned"),
           {kept, upIn}, gatherRows(up, upIn, keep));
       setWeightValues(
           getExclusiveWeight(module, symbols, downW, mlp.down, ".pruned"),
           {out, kept}, gatherColumns(down, out, hidden, keep));
-      for (Value value : SmallVector<Value>{
-               mlp.gate.getResult(), mlp.up.getResult(), mlp.act.getResult()})
+      SmallVector<Value> resized{mlp.up.getResult(), mlp.act->getResult(0)};
+      if (mlp.gate)
+        resized.push_back(mlp.gate.getResult());
+      for (Value value : resized)
         value.setType(withWidth(value, kept));
       ++numLayers;
       numChannels += *removed;

@@ -20,7 +20,8 @@ struct ImportOptions {
   int64_t maxSeqLen = 0;
 };
 
-/// Builds the llm module of a Llama-family decoder: `llm.weight`s that
+/// Builds the llm module of a decoder described by \p source (Llama, Qwen2,
+/// GPT-2 and mixes of their layer variants): `llm.weight`s that
 /// reference the file's bytes (`#llm.extern`), the tokenizer as a resource,
 /// and a `decode` entry with one `llm.layer` per block. Errors are emitted
 /// as diagnostics on `context`.

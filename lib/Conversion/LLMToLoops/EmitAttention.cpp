@@ -41,7 +41,10 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   Value v = ctx.buffer(op.getV());
   Value att = ctx.allocScratch(MemRefType::get({maxSeq}, f32));
   // llama2.c divides by sqrtf(head_dim); so do we, with the same constant.
-  Value scale = ctx.f32(std::sqrt(static_cast<float>(headDim)));
+  // A model-given scale multiplies instead.
+  std::optional<APFloat> givenScale = op.getScale();
+  Value scale = givenScale ? ctx.f32(givenScale->convertToFloat())
+                           : ctx.f32(std::sqrt(static_cast<float>(headDim)));
   Value zero = ctx.index(0), one = ctx.index(1);
 
   ctx.forLoop(0, rows, [&](Value t) {
@@ -95,7 +98,10 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
                                     arith::MulFOp::create(b, loc, qv, kv));
           scf::YieldOp::create(b, loc, ValueRange{acc});
         }
-        Value score = arith::DivFOp::create(b, loc, dot.getResult(0), scale);
+        Value score =
+            givenScale
+                ? Value(arith::MulFOp::create(b, loc, dot.getResult(0), scale))
+                : Value(arith::DivFOp::create(b, loc, dot.getResult(0), scale));
         memref::StoreOp::create(b, loc, score, att, ValueRange{s});
         Value best = arith::MaximumFOp::create(
             b, loc, scores.getRegionIterArg(0), score);

@@ -1,8 +1,10 @@
 //===- EmitElementwise.cpp - Row-wise llm ops to loops ----------*- C++ -*-===//
 //
-// Emitters for llm.embedding, llm.rms_norm, llm.rope, llm.gated_act and
-// llm.add. The arithmetic follows the reference decoder (llama2.c) operation
-// by operation, so results agree with it up to libm.
+// Emitters for llm.embedding, llm.position_embedding, llm.rms_norm,
+// llm.layer_norm, llm.rope, llm.act, llm.gated_act and llm.add. The
+// arithmetic follows the reference decoders (llama2.c; GPT-2's LayerNorm and
+// GELU as PyTorch defines them) operation by operation, so results agree
+// with them up to libm.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +44,41 @@ void llmc::lowering::emitEmbedding(EmitContext &ctx, llm::EmbeddingOp op,
   });
 }
 
+void llmc::lowering::emitPositionEmbedding(EmitContext &ctx,
+                                           llm::PositionEmbeddingOp op,
+                                           Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  const DeviceWeight &table = ctx.weight(op.getTableAttr());
+  Value in = ctx.buffer(op.getInput());
+  ArrayRef<int64_t> shape = shapeOf(op.getInput());
+  ctx.forLoop(0, shape[0], [&](Value t) {
+    // Row min(pos + t, positions - 1) of the table.
+    Value p = arith::AddIOp::create(b, loc, ctx.pos, t);
+    Value row = arith::MinUIOp::create(b, loc, p, ctx.index(table.rows - 1));
+    ctx.forLoop(0, shape[1], [&](Value d) {
+      Value x = memref::LoadOp::create(b, loc, in, ValueRange{t, d});
+      Value e = ctx.loadWeightElement(table, row, d);
+      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, x, e), out,
+                              ValueRange{t, d});
+    });
+  });
+}
+
+/// Emits `sum_{j < n} f(j)` over the columns of a row, in order.
+static Value emitRowSum(EmitContext &ctx, int64_t n,
+                        function_ref<Value(Value)> f) {
+  OpBuilder &b = ctx.b;
+  auto sum = scf::ForOp::create(b, ctx.loc, ctx.index(0), ctx.index(n),
+                                ctx.index(1), ValueRange{ctx.f32(0.0f)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(sum.getBody());
+  Value acc = arith::AddFOp::create(b, ctx.loc, sum.getRegionIterArg(0),
+                                    f(sum.getInductionVar()));
+  scf::YieldOp::create(b, ctx.loc, ValueRange{acc});
+  return sum.getResult(0);
+}
+
 void llmc::lowering::emitRMSNorm(EmitContext &ctx, llm::RMSNormOp op,
                                  Value out) {
   OpBuilder &b = ctx.b;
@@ -75,6 +112,51 @@ void llmc::lowering::emitRMSNorm(EmitContext &ctx, llm::RMSNormOp op,
       Value w = ctx.loadWeightElement(weight, zeroIdx, d);
       Value y =
           arith::MulFOp::create(b, loc, w, arith::MulFOp::create(b, loc, r, x));
+      memref::StoreOp::create(b, loc, y, out, ValueRange{t, d});
+    });
+  });
+}
+
+void llmc::lowering::emitLayerNorm(EmitContext &ctx, llm::LayerNormOp op,
+                                   Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  const DeviceWeight &weight = ctx.weight(op.getWeightAttr());
+  std::optional<DeviceWeight> bias;
+  if (FlatSymbolRefAttr sym = op.getBiasAttr())
+    bias = ctx.weight(sym);
+  Value in = ctx.buffer(op.getInput());
+  ArrayRef<int64_t> shape = shapeOf(op.getInput());
+  Value zeroIdx = ctx.index(0);
+  Value n = ctx.f32(static_cast<float>(shape[1]));
+  ctx.forLoop(0, shape[0], [&](Value t) {
+    auto load = [&](Value d) -> Value {
+      return memref::LoadOp::create(b, loc, in, ValueRange{t, d});
+    };
+    // mean = sum(x) / dim; var = sum((x - mean)^2) / dim (two passes, as
+    // PyTorch computes it, not E[x^2] - mean^2 which cancels).
+    Value mean =
+        arith::DivFOp::create(b, loc, emitRowSum(ctx, shape[1], load), n);
+    Value ss = emitRowSum(ctx, shape[1], [&](Value d) -> Value {
+      Value c = arith::SubFOp::create(b, loc, load(d), mean);
+      return arith::MulFOp::create(b, loc, c, c);
+    });
+    Value var = arith::DivFOp::create(b, loc, ss, n);
+    // r = 1 / sqrt(var + eps)
+    Value r = arith::DivFOp::create(
+        b, loc, ctx.f32(1.0f),
+        math::SqrtOp::create(
+            b, loc,
+            arith::AddFOp::create(b, loc, var,
+                                  ctx.f32(op.getEps().convertToFloat()))));
+    ctx.forLoop(0, shape[1], [&](Value d) {
+      Value c = arith::SubFOp::create(b, loc, load(d), mean);
+      Value w = ctx.loadWeightElement(weight, zeroIdx, d);
+      Value y =
+          arith::MulFOp::create(b, loc, w, arith::MulFOp::create(b, loc, c, r));
+      if (bias)
+        y = arith::AddFOp::create(b, loc, y,
+                                  ctx.loadWeightElement(*bias, zeroIdx, d));
       memref::StoreOp::create(b, loc, y, out, ValueRange{t, d});
     });
   });
@@ -130,6 +212,62 @@ void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
   });
 }
 
+/// Emits `activation(x)` for a scalar f32 `x`.
+static Value emitActivation(EmitContext &ctx, llm::Activation activation,
+                            Value x) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  switch (activation) {
+  case llm::Activation::silu: {
+    // silu(x) = x * (1 / (1 + exp(-x)))
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+    Value sig = arith::DivFOp::create(
+        b, loc, ctx.f32(1.0f), arith::AddFOp::create(b, loc, ctx.f32(1.0f), e));
+    return arith::MulFOp::create(b, loc, x, sig);
+  }
+  case llm::Activation::gelu_erf: {
+    // gelu(x) = 0.5 x (1 + erf(x / sqrt(2)))
+    Value scaled = arith::MulFOp::create(b, loc, x, ctx.f32(0.70710678f));
+    Value erf = math::ErfOp::create(b, loc, scaled);
+    return arith::MulFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, ctx.f32(0.5f), x),
+        arith::AddFOp::create(b, loc, ctx.f32(1.0f), erf));
+  }
+  case llm::Activation::gelu_tanh: {
+    // gelu_new(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    Value x3 =
+        arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, x), x);
+    Value inner = arith::MulFOp::create(
+        b, loc, ctx.f32(0.7978845608f),
+        arith::AddFOp::create(
+            b, loc, x, arith::MulFOp::create(b, loc, ctx.f32(0.044715f), x3)));
+    Value th = math::TanhOp::create(b, loc, inner);
+    return arith::MulFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, ctx.f32(0.5f), x),
+        arith::AddFOp::create(b, loc, ctx.f32(1.0f), th));
+  }
+  case llm::Activation::relu:
+    // relu(x) = max(x, 0), NaN propagating.
+    return arith::MaximumFOp::create(b, loc, x, ctx.f32(0.0f));
+  }
+  llvm_unreachable("unknown activation");
+}
+
+void llmc::lowering::emitAct(EmitContext &ctx, llm::ActOp op, Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Value in = ctx.buffer(op.getInput());
+  ArrayRef<int64_t> shape = shapeOf(op.getInput());
+  ctx.forLoop(0, shape[0], [&](Value t) {
+    ctx.forLoop(0, shape[1], [&](Value j) {
+      Value x = memref::LoadOp::create(b, loc, in, ValueRange{t, j});
+      memref::StoreOp::create(b, loc,
+                              emitActivation(ctx, op.getActivation(), x), out,
+                              ValueRange{t, j});
+    });
+  });
+}
+
 void llmc::lowering::emitGatedAct(EmitContext &ctx, llm::GatedActOp op,
                                   Value out) {
   OpBuilder &b = ctx.b;
@@ -141,22 +279,7 @@ void llmc::lowering::emitGatedAct(EmitContext &ctx, llm::GatedActOp op,
     ctx.forLoop(0, shape[1], [&](Value j) {
       Value g = memref::LoadOp::create(b, loc, gate, ValueRange{t, j});
       Value u = memref::LoadOp::create(b, loc, up, ValueRange{t, j});
-      Value act;
-      if (op.getActivation() == llm::Activation::silu) {
-        // silu(g) = g * (1 / (1 + exp(-g)))
-        Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, g));
-        Value sig = arith::DivFOp::create(
-            b, loc, ctx.f32(1.0f),
-            arith::AddFOp::create(b, loc, ctx.f32(1.0f), e));
-        act = arith::MulFOp::create(b, loc, g, sig);
-      } else {
-        // gelu(g) = 0.5 g (1 + erf(g / sqrt(2)))
-        Value scaled = arith::MulFOp::create(b, loc, g, ctx.f32(0.70710678f));
-        Value erf = math::ErfOp::create(b, loc, scaled);
-        act = arith::MulFOp::create(
-            b, loc, arith::MulFOp::create(b, loc, ctx.f32(0.5f), g),
-            arith::AddFOp::create(b, loc, ctx.f32(1.0f), erf));
-      }
+      Value act = emitActivation(ctx, op.getActivation(), g);
       Value y = arith::MulFOp::create(b, loc, act, u);
       memref::StoreOp::create(b, loc, y, out, ValueRange{t, j});
     });

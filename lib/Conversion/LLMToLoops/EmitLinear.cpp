@@ -211,8 +211,7 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
       Value y = emitRowDot(ctx, w, x, t, n);
       if (bias)
         y = arith::AddFOp::create(
-            ctx.b, ctx.loc, y,
-            ctx.loadWeightElement(*bias, ctx.index(0), n));
+            ctx.b, ctx.loc, y, ctx.loadWeightElement(*bias, ctx.index(0), n));
       memref::StoreOp::create(ctx.b, ctx.loc, y, out, ValueRange{t, n});
     });
   });

@@ -76,8 +76,12 @@ struct EmitContext {
 };
 
 void emitEmbedding(EmitContext &ctx, llm::EmbeddingOp op, mlir::Value out);
+void emitPositionEmbedding(EmitContext &ctx, llm::PositionEmbeddingOp op,
+                           mlir::Value out);
 void emitRMSNorm(EmitContext &ctx, llm::RMSNormOp op, mlir::Value out);
+void emitLayerNorm(EmitContext &ctx, llm::LayerNormOp op, mlir::Value out);
 void emitRope(EmitContext &ctx, llm::RopeOp op, mlir::Value out);
+void emitAct(EmitContext &ctx, llm::ActOp op, mlir::Value out);
 void emitGatedAct(EmitContext &ctx, llm::GatedActOp op, mlir::Value out);
 void emitAdd(EmitContext &ctx, llm::AddOp op, mlir::Value out);
 void emitLinear(EmitContext &ctx, llm::LinearOp op, mlir::Value out);

@@ -458,8 +458,13 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     bool ok = true;
     llvm::TypeSwitch<Operation *>(&op)
         .Case([&](llm::EmbeddingOp o) { emitEmbedding(ctx, o, out); })
+        .Case([&](llm::PositionEmbeddingOp o) {
+          emitPositionEmbedding(ctx, o, out);
+        })
         .Case([&](llm::RMSNormOp o) { emitRMSNorm(ctx, o, out); })
+        .Case([&](llm::LayerNormOp o) { emitLayerNorm(ctx, o, out); })
         .Case([&](llm::RopeOp o) { emitRope(ctx, o, out); })
+        .Case([&](llm::ActOp o) { emitAct(ctx, o, out); })
         .Case([&](llm::GatedActOp o) { emitGatedAct(ctx, o, out); })
         .Case([&](llm::AddOp o) { emitAdd(ctx, o, out); })
         .Case([&](llm::LinearOp o) { emitLinear(ctx, o, out); })

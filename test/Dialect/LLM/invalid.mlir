@@ -138,6 +138,87 @@ func.func @f(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
 
 // -----
 
+llm.weight @n : tensor<8xf32>
+func.func @f(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  // expected-error@+1 {{eps must be positive, got -1}}
+  %y = llm.layer_norm %x, @n {eps = -1.0 : f32} : tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+llm.weight @n : tensor<4xf32>
+func.func @f(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  // expected-error@+1 {{weight @n has 4 elements but rows have 8}}
+  %y = llm.layer_norm %x, @n {eps = 1.0e-5 : f32} : tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+llm.weight @n : tensor<8xf32>
+llm.weight @b : tensor<6xf32>
+func.func @f(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  // expected-error@+1 {{bias @b has 6 elements but rows have 8}}
+  %y = llm.layer_norm %x, @n bias @b {eps = 1.0e-5 : f32} : tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+llm.weight @n : tensor<8xf32>
+func.func @f(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  // expected-error@+1 {{bias @missing does not name an llm.weight}}
+  %y = llm.layer_norm %x, @n bias @missing {eps = 1.0e-5 : f32} : tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+llm.weight @n : tensor<8xf32>
+func.func @f(%x: tensor<1x8xf32>) -> tensor<1x4xf32> {
+  // expected-error@+1 {{failed to verify that all of {input, result} have same type}}
+  %y = "llm.layer_norm"(%x) {weight = @n, eps = 1.0e-5 : f32} : (tensor<1x8xf32>) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+llm.weight @pos : tensor<32x4xf32>
+func.func @f(%x: tensor<1x8xf32>, %p: index) -> tensor<1x8xf32> {
+  // expected-error@+1 {{row width 8 does not match the table's 4}}
+  %y = llm.position_embedding %x, %p, @pos : tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+llm.weight @pos : tensor<32xf32>
+func.func @f(%x: tensor<1x8xf32>, %p: index) -> tensor<1x8xf32> {
+  // expected-error@+1 {{table @pos must have rank 2, got 'tensor<32xf32>'}}
+  %y = llm.position_embedding %x, %p, @pos : tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  // expected-error@+2 {{expected ::llmc::llm::Activation to be one of: silu, gelu_erf, gelu_tanh, relu}}
+  // expected-error@+1 {{failed to parse LLM_ActivationAttr parameter 'value'}}
+  %y = llm.act <gelu> %x : tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  // expected-error@+1 {{failed to verify that all of {input, result} have same type}}
+  %y = "llm.act"(%x) {activation = #llm.activation<relu>} : (tensor<2x8xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
 llm.weight @w : tensor<8x8xf32>
 func.func @f(%x: tensor<2x8xf32>) -> tensor<1x8xf32> {
   // expected-error@+1 {{input has 2 rows but result has 1}}
@@ -247,6 +328,24 @@ func.func @f(%q: tensor<3x8xf32>, %k: tensor<3x4xf32>, %c: !cache, %p: index) ->
   // expected-error@+1 {{3 rows exceed the cache's max_seq 2}}
   %o = llm.attention %q, %k, %k, %c[0], %p {heads = 4 : i64, kv_heads = 2 : i64, head_dim = 2 : i64} : tensor<3x8xf32>, tensor<3x4xf32>, tensor<3x4xf32>, !cache -> tensor<3x8xf32>
   return %o : tensor<3x8xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 4, element = f32>
+func.func @f(%q: tensor<1x8xf32>, %k: tensor<1x4xf32>, %c: !cache, %p: index) -> tensor<1x8xf32> {
+  // expected-error@+1 {{scale must be a positive finite number, got 0}}
+  %o = llm.attention %q, %k, %k, %c[0], %p {heads = 4 : i64, kv_heads = 2 : i64, head_dim = 2 : i64, scale = 0.0 : f32} : tensor<1x8xf32>, tensor<1x4xf32>, tensor<1x4xf32>, !cache -> tensor<1x8xf32>
+  return %o : tensor<1x8xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 4, element = f32>
+func.func @f(%q: tensor<1x8xf32>, %k: tensor<1x4xf32>, %c: !cache, %p: index) -> tensor<1x8xf32> {
+  // expected-error@+1 {{attribute 'scale' failed to satisfy constraint: 32-bit float attribute}}
+  %o = llm.attention %q, %k, %k, %c[0], %p {heads = 4 : i64, kv_heads = 2 : i64, head_dim = 2 : i64, scale = 2 : i64} : tensor<1x8xf32>, tensor<1x4xf32>, tensor<1x4xf32>, !cache -> tensor<1x8xf32>
+  return %o : tensor<1x8xf32>
 }
 
 // -----

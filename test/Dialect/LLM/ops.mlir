@@ -55,12 +55,54 @@ func.func @compute(%tok: tensor<1xi32>, %pos: index,
   %g = llm.linear %o, @w1 : tensor<1x8xf32> -> tensor<1x32xf32>
   // CHECK: llm.gated_act <silu> %{{.*}}, %{{.*}} : tensor<1x32xf32>
   %h = llm.gated_act <silu> %g, %g : tensor<1x32xf32>
-  // CHECK: llm.gated_act <gelu>
-  %h2 = llm.gated_act <gelu> %h, %g : tensor<1x32xf32>
+  // CHECK: llm.gated_act <gelu_erf>
+  %h2 = llm.gated_act <gelu_erf> %h, %g : tensor<1x32xf32>
   // CHECK: llm.add %[[X]], %[[N]] : tensor<1x8xf32>
   %s = llm.add %x, %n : tensor<1x8xf32>
   %l = llm.linear %s, @emb : tensor<1x8xf32> -> tensor<1x16xf32>
   return %l : tensor<1x16xf32>
+}
+
+// -----
+
+// The GPT-2 layer variants: learned positions, LayerNorm with and without a
+// bias, plain activations, attention without RoPE and with its own scale.
+llm.weight @emb : tensor<16x8xf32>
+llm.weight @pos : tensor<32x8xf32>
+llm.weight @n : tensor<8xf32>
+llm.weight @nb : tensor<8xf32>
+llm.weight @wq : tensor<8x8xf32>
+llm.weight @bq : tensor<8xf32>
+
+// CHECK-LABEL: func.func @gpt2_variants
+func.func @gpt2_variants(%tok: tensor<1xi32>, %pos: index,
+    %cache: !llm.kv_cache<slots = 1, kv_heads = 4, head_dim = 2, max_seq = 16, element = f32>) -> tensor<1x8xf32> {
+  // CHECK: %[[X:.*]] = llm.embedding
+  %x = llm.embedding %tok, @emb : tensor<1xi32> -> tensor<1x8xf32>
+  // CHECK: %[[XP:.*]] = llm.position_embedding %[[X]], %{{.*}}, @pos : tensor<1x8xf32>
+  %xp = llm.position_embedding %x, %pos, @pos : tensor<1x8xf32>
+  // CHECK: %[[N:.*]] = llm.layer_norm %[[XP]], @n bias @nb {eps = 9.99999974E-6 : f32} : tensor<1x8xf32>
+  %n = llm.layer_norm %xp, @n bias @nb {eps = 1.0e-5 : f32} : tensor<1x8xf32>
+  // CHECK: llm.layer_norm %[[N]], @n {eps = 9.99999974E-6 : f32} : tensor<1x8xf32>
+  %n2 = llm.layer_norm %n, @n {eps = 1.0e-5 : f32} : tensor<1x8xf32>
+  // CHECK: %[[Q:.*]] = llm.linear %{{.*}}, @wq bias @bq
+  %q = llm.linear %n2, @wq bias @bq : tensor<1x8xf32> -> tensor<1x8xf32>
+  // CHECK: llm.attention %[[Q]], %[[Q]], %[[Q]], %{{.*}}[0], %{{.*}} {head_dim = 2 : i64, heads = 4 : i64, kv_heads = 4 : i64, scale = 1.250000e-01 : f32}
+  %o = llm.attention %q, %q, %q, %cache[0], %pos {heads = 4 : i64, kv_heads = 4 : i64, head_dim = 2 : i64, scale = 0.125 : f32}
+      : tensor<1x8xf32>, tensor<1x8xf32>, tensor<1x8xf32>, !llm.kv_cache<slots = 1, kv_heads = 4, head_dim = 2, max_seq = 16, element = f32> -> tensor<1x8xf32>
+  // CHECK: %[[A:.*]] = llm.act <gelu_tanh> %{{.*}} : tensor<1x8xf32>
+  %a = llm.act <gelu_tanh> %o : tensor<1x8xf32>
+  // CHECK: %[[B:.*]] = llm.act <relu> %[[A]] : tensor<1x8xf32>
+  %b = llm.act <relu> %a : tensor<1x8xf32>
+  // CHECK: %[[C:.*]] = llm.act <gelu_erf> %[[B]] : tensor<1x8xf32>
+  %c = llm.act <gelu_erf> %b : tensor<1x8xf32>
+  // CHECK: %[[D:.*]] = llm.act <silu> %[[C]] : tensor<1x8xf32>
+  %d = llm.act <silu> %c : tensor<1x8xf32>
+  // CHECK: llm.gated_act <relu> %[[D]], %[[A]] : tensor<1x8xf32>
+  %e = llm.gated_act <relu> %d, %a : tensor<1x8xf32>
+  // CHECK: llm.gated_act <gelu_tanh>
+  %f = llm.gated_act <gelu_tanh> %e, %a : tensor<1x8xf32>
+  return %f : tensor<1x8xf32>
 }
 
 // -----
