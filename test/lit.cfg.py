@@ -40,6 +40,7 @@ tools = ["llmc", "llmc-opt", "llmc-eval-tests", "llmc-import-tests",
          ToolSubst("%mlir-opt", "mlir-opt", unresolved="ignore")]
 if config.enable_fuzzers:
     tools += ["gguf-fuzzer", "llmc-weights-fuzzer"]
+    tools += ["onnx-fuzzer"]
     config.available_features.add("fuzzers")
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 if config.qemu_aarch64:

@@ -16,9 +16,15 @@ namespace llmc {
 namespace onnx_import {
 
 int64_t EvalTensor::size() const {
+  // Saturates (at 2^62) instead of overflowing on absurd shapes.
   int64_t n = 1;
-  for (int64_t d : shape)
+  for (int64_t d : shape) {
+    if (d < 0)
+      return int64_t(1) << 62;
+    if (d != 0 && n > (int64_t(1) << 62) / d)
+      return int64_t(1) << 62;
     n *= d;
+  }
   return n;
 }
 

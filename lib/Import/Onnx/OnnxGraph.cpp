@@ -375,6 +375,29 @@ Expected<std::vector<char>> OnnxGraph::bytes(const onnx::TensorProto &t) const {
     out.assign(t.raw_data().begin(), t.raw_data().end());
     return out;
   }
+  // The typed field must hold exactly the shape's elements (checked before
+  // allocating, so a huge claimed shape cannot exhaust memory).
+  int64_t have;
+  switch (type) {
+  case DT_FLOAT:
+    have = t.float_data_size();
+    break;
+  case DT_DOUBLE:
+    have = t.double_data_size();
+    break;
+  case DT_INT64:
+    have = t.int64_data_size();
+    break;
+  case DT_UINT32:
+  case DT_UINT64:
+    have = t.uint64_data_size();
+    break;
+  default:
+    have = t.int32_data_size();
+    break;
+  }
+  if (have != *n)
+    return mismatch(have);
   out.resize(size);
   auto put = [&](uint64_t i, uint64_t v) {
     for (unsigned b = 0; b < elt; ++b)

@@ -16,6 +16,7 @@
 
 #include "RecognizeDecoder.h"
 
+#include "MatMulNBits.h"
 #include "OnnxEvaluate.h"
 
 #include "llvm/ADT/SmallString.h"
@@ -39,6 +40,8 @@ namespace {
 /// Context length assumed when nothing in the graph bounds positions (no
 /// RoPE cache, no learned positions) and no genai_config.json gives one.
 constexpr int64_t kDefaultContext = 2048;
+/// Longest fixed KV cache whose mask is evaluated position by position.
+constexpr int64_t kMaxProbedCache = 1024;
 
 bool isStd(const onnx::NodeProto &n) {
   return n.domain().empty() || n.domain() == "ai.onnx";
@@ -88,6 +91,13 @@ struct Norm {
   std::string output;   ///< normalized value
   std::string residual; ///< the residual stream after this node
 };
+
+/// Output width of a projection.
+int64_t outputsOf(const Linear &l) {
+  if (l.node && l.node->op_type() == "MatMulNBits")
+    return OnnxGraph::attrInt(*l.node, "N", 0);
+  return l.inOut ? l.weight->dims(1) : l.weight->dims(0);
+}
 
 /// Rotary embedding found on a projection.
 struct Rope {
@@ -189,9 +199,20 @@ Recognizer::constantInput(const onnx::NodeProto &n, int i,
 
 Expected<Linear> Recognizer::matMul(const onnx::NodeProto &n, Linear l) const {
   l.node = &n;
-  if (n.op_type() == "MatMulNBits")
-    return g.nodeError(n, "4-bit MatMulNBits weights are not supported by "
-                          "this reader yet");
+  if (n.op_type() == "MatMulNBits") {
+    // The packed weight is converted by convertMatMulNBits.
+    Expected<const onnx::TensorProto *> c = constantInput(n, 1, "B");
+    if (!c)
+      return c.takeError();
+    l.weight = *c;
+    if (!in(n, 5).empty()) {
+      Expected<const onnx::TensorProto *> b = constantInput(n, 5, "bias");
+      if (!b)
+        return b.takeError();
+      l.bias = *b;
+    }
+    return l;
+  }
   std::string w = skipIdentity(in(n, 1));
   const onnx::NodeProto *t = g.producer(w);
   if (is(t, "Transpose")) {
@@ -447,9 +468,16 @@ Error Recognizer::addMatrix(const std::string &name, const onnx::TensorProto &t,
 
 Error Recognizer::addLinear(const Linear &l, const std::string &name,
                             int64_t out, int64_t inDim) {
-  if (Error err =
-          addMatrix(name + ".weight", *l.weight, l.inOut, out, inDim, *l.node))
+  if (l.node->op_type() == "MatMulNBits") {
+    Expected<TensorRef> t =
+        convertMatMulNBits(g, *l.node, name + ".weight", out, inDim);
+    if (!t)
+      return t.takeError();
+    src.tensors.push_back(std::move(*t));
+  } else if (Error err = addMatrix(name + ".weight", *l.weight, l.inOut, out,
+                                   inDim, *l.node)) {
     return err;
+  }
   if (l.bias)
     return addVector(name + ".bias", *l.bias, out, *l.node);
   return Error::success();
@@ -847,9 +875,11 @@ Error Recognizer::attentionMask(const onnx::NodeProto &attn, int64_t cacheLen) {
     windows.push_back(0);
     return Error::success();
   }
-  if (cacheLen <= 0)
-    return g.nodeError(attn, "a mask over a KV cache of unknown length "
-                             "cannot be analysed");
+  if (cacheLen <= 0 || cacheLen > kMaxProbedCache)
+    return g.nodeError(attn, "a mask over a KV cache of unknown length or "
+                             "longer than " +
+                                 Twine(kMaxProbedCache) +
+                                 " positions cannot be analysed");
   // Allowed keys of the last query of each probe: [p - w + 1, p].
   int64_t window = 0;
   for (int64_t p = 0; p < cacheLen; ++p)
@@ -1293,7 +1323,7 @@ Error Recognizer::mlp(StringRef input, int64_t layer, std::string &delta) {
         return g.nodeError(*g.producer(x), "adds a second bias");
       u->bias = act->bias;
     }
-    c.hiddenDim = u->inOut ? u->weight->dims(1) : u->weight->dims(0);
+    c.hiddenDim = outputsOf(*u);
     if (Error err = addLinear(*u, p + "ffn_up", c.hiddenDim, c.dim))
       return err;
   } else {
@@ -1316,14 +1346,23 @@ Error Recognizer::mlp(StringRef input, int64_t layer, std::string &delta) {
         return g.nodeError(*mul, "a biased gate activation is not supported");
       act = a;
       c.gatedMLP = true;
-      c.hiddenDim = gate->inOut ? gate->weight->dims(1) : gate->weight->dims(0);
+      c.hiddenDim = outputsOf(*gate);
       if (Error err = addLinear(*gate, p + "ffn_gate", c.hiddenDim, c.dim))
         return err;
       if (Error err = addLinear(*u, p + "ffn_up", c.hiddenDim, c.dim))
         return err;
     }
-    if (!act)
+    if (!act) {
+      // Name the operand that is neither a projection nor an activation.
+      for (int i = 0; i < 2; ++i) {
+        const onnx::NodeProto *n = g.producer(skipIdentity(in(*mul, i)));
+        if (n && !isMatMulLike(n) && !is(n, "Add"))
+          return g.nodeError(*n, "unsupported op in the feed-forward layer: "
+                                 "not a recognised activation (Relu, Gelu, "
+                                 "FastGelu, BiasGelu, x*Sigmoid(x))");
+      }
       return unsupported();
+    }
   }
   if (layer > 0 && c.activation != act->kind)
     return g.nodeError(*down, "activation differs from the first layer's");
@@ -1388,8 +1427,7 @@ Error Recognizer::run() {
       if (std::optional<Linear> cls = classifierReading(n->output)) {
         if (Error err = addNorm(*n, "output_norm"))
           return err;
-        int64_t vocab =
-            cls->inOut ? cls->weight->dims(1) : cls->weight->dims(0);
+        int64_t vocab = outputsOf(*cls);
         if (vocab != c.vocabSize)
           return g.nodeError(*cls->node, "shape mismatch: the classifier has " +
                                              Twine(vocab) +
