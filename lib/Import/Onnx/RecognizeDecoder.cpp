@@ -1153,9 +1153,11 @@ Error Recognizer::attention(StringRef input, int64_t layer, std::string &delta,
       return err;
     if (Error err = addLinear(*lv, p + "attn_v", kvDim, c.dim))
       return err;
-    // ORT: a query at position p attends to p - local_window_size ..= p.
+    // ORT attends to the last local_window_size positions, the query's own
+    // included (checked against ONNX Runtime in
+    // e2e/onnx-contrib-llama-vs-ort.test).
     int64_t local = OnnxGraph::attrInt(*attn, "local_window_size", -1);
-    windows.push_back(local >= 0 ? local + 1 : 0);
+    windows.push_back(local > 0 ? local : 0);
   } else if (attn->op_type() == "Attention" && isMs(*attn)) {
     // com.microsoft Attention: input, weights {in, 3 out}, bias, mask_index,
     // past, attention_bias, past_sequence_length.

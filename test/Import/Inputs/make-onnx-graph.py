@@ -17,6 +17,7 @@ heads, hidden 96, vocab 64, 2 layers, 64 positions.
 --nbits makes every layer projection a com.microsoft MatMulNBits (4-bit,
 block 32, asymmetric min/max with packed zero points, as onnxruntime's
 MatMul4BitsQuantizer writes them).
+--local-window N sets GroupQueryAttention's local_window_size.
 --external stores every initializer of 64+ elements in OUT's directory as
 weights.bin (ONNX external data: location, offset, length).
 --corrupt: unsupported-op (Softplus instead of SiLU), missing-initializer
@@ -40,6 +41,8 @@ def main():
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--external", action="store_true")
     p.add_argument("--nbits", action="store_true")
+    p.add_argument("--local-window", type=int, default=-1,
+                   help="GroupQueryAttention local_window_size")
     p.add_argument("--corrupt", choices=["unsupported-op",
                                          "missing-initializer",
                                          "missing-external", "shape-mismatch",
@@ -155,7 +158,8 @@ def main():
                      "cos_cache", "sin_cache"],
                     [f"l{l}.attn"] + present, f"l{l}.gqa",
                     domain="com.microsoft", num_heads=HEADS,
-                    kv_num_heads=KV_HEADS, do_rotary=1, rotary_interleaved=0)
+                    kv_num_heads=KV_HEADS, do_rotary=1, rotary_interleaved=0,
+                    local_window_size=a.local_window)
         delta = linear(attn, f"l{l}.o.w", DIM, DIM, f"l{l}.o")
         n = norm(f"l{l}.ffn_norm", f"l{l}.n2")
         g = linear(n, f"l{l}.gate.w", DIM, HIDDEN, f"l{l}.g")
