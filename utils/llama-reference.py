@@ -1,18 +1,26 @@
 #!/usr/bin/python3
-"""Reference forward pass of a Llama GGUF model in numpy, for tests.
+"""Reference forward pass of a Llama-family GGUF model in numpy, for tests.
 
 Usage:
   llama-reference.py MODEL.gguf --tokens "1 72 300" --out logits.f32
       writes the logits of every position (float32, [n_tokens, vocab]).
+  llama-reference.py MODEL.gguf --tokens "1 72" --greedy N
+      prints the prompt followed by N greedily decoded tokens (the sequence
+      to run through llmc with --logits-out and --compare: its argmax at
+      each position must be the next token).
   llama-reference.py --compare A.f32 B.f32 --vocab V [--atol X]
       compares two logit files: max abs error and per-position argmax.
 
 Block formats are dequantized exactly as ggml defines them (Q8_0: w = d*q;
 Q4_0: w = d*(q-8), low nibbles hold elements 0..15 of a block). The forward
-pass follows llama2.c: RMSNorm, RoPE on adjacent pairs, grouped-query
-attention with a causal KV cache, SwiGLU, tied or separate classifier. It
-computes in float64 so that it is a reference, not another float32
-implementation with its own rounding.
+pass follows llama2.c for general.architecture "llama": RMSNorm, RoPE on
+adjacent pairs, grouped-query attention with a causal KV cache, SwiGLU, tied
+or separate classifier. "qwen2" adds q/k/v biases and rotates the two halves
+of each head; "gpt2" (as Hugging Face's GPT2Model) uses LayerNorm with
+biases, learned positions, no RoPE, biases on every linear, q/k/v split from
+the fused attn_qkv rows, and a GELU (tanh) MLP without gate. It computes in
+float64 so that it is a reference, not another float32 implementation with
+its own rounding.
 """
 import argparse
 import struct
@@ -93,41 +101,85 @@ def load_gguf(path):
     return meta, tensors
 
 
+def split_fused_qkv(w, dim, kv_dim):
+    """attn_qkv rows [q | k | v] -> attn_q/k/v, as llama.cpp's gpt2 has."""
+    for name in list(w):
+        if ".attn_qkv." not in name:
+            continue
+        fused = w.pop(name)
+        parts = np.split(fused, [dim, dim + kv_dim], axis=0)
+        for proj, part in zip(("attn_q", "attn_k", "attn_v"), parts):
+            w[name.replace("attn_qkv", proj)] = part
+
+
 def forward_all(meta, w, tokens):
-    dim = meta["llama.embedding_length"]
-    n_layers = meta["llama.block_count"]
-    n_heads = meta["llama.attention.head_count"]
-    n_kv = meta.get("llama.attention.head_count_kv", n_heads)
-    eps = meta.get("llama.attention.layer_norm_rms_epsilon", 1e-5)
-    theta = meta.get("llama.rope.freq_base", 10000.0)
+    arch = meta.get("general.architecture", "llama")
+    if arch not in ("llama", "qwen2", "gpt2"):
+        raise SystemExit("unsupported architecture %r" % arch)
+    a = arch + "."
+    dim = meta[a + "embedding_length"]
+    n_layers = meta[a + "block_count"]
+    n_heads = meta[a + "attention.head_count"]
+    n_kv = meta.get(a + "attention.head_count_kv", n_heads)
+    gpt2 = arch == "gpt2"
+    eps = meta.get(a + ("attention.layer_norm_epsilon" if gpt2 else
+                        "attention.layer_norm_rms_epsilon"), 1e-5)
+    theta = meta.get(a + "rope.freq_base", 10000.0)
     hd = dim // n_heads
+    split_fused_qkv(w, dim, hd * n_kv)
     emb = w["token_embd.weight"]
     cls = w.get("output.weight", emb)
     keys = [[] for _ in range(n_layers)]
     values = [[] for _ in range(n_layers)]
 
-    def rms(x, g):
-        return g * (x / np.sqrt(np.mean(x * x) + eps))
+    def norm(x, name):
+        g = w[name + ".weight"]
+        if not gpt2:
+            return g * (x / np.sqrt(np.mean(x * x) + eps))
+        c = x - np.mean(x)
+        y = g * (c / np.sqrt(np.mean(c * c) + eps))
+        return y + w.get(name + ".bias", 0.0)
+
+    def linear(x, name):
+        return w[name + ".weight"] @ x + w.get(name + ".bias", 0.0)
 
     def rope(x, heads, pos):
+        if gpt2:
+            return x
         x = x.reshape(heads, hd).copy()
         i = np.arange(0, hd, 2)
         ang = pos * (1.0 / theta ** (i / hd))
         c, s = np.cos(ang), np.sin(ang)
-        a, b = x[:, 0::2].copy(), x[:, 1::2].copy()
-        x[:, 0::2] = a * c - b * s
-        x[:, 1::2] = a * s + b * c
+        if arch == "qwen2":  # (i, i + hd/2)
+            a_idx, b_idx = slice(0, hd // 2), slice(hd // 2, hd)
+        else:  # (2i, 2i + 1)
+            a_idx, b_idx = slice(0, hd, 2), slice(1, hd, 2)
+        a, b = x[:, a_idx].copy(), x[:, b_idx].copy()
+        x[:, a_idx] = a * c - b * s
+        x[:, b_idx] = a * s + b * c
         return x.reshape(-1)
+
+    def mlp(h, p):
+        if gpt2:
+            u = linear(h, p + "ffn_up")
+            act = 0.5 * u * (1 + np.tanh(np.sqrt(2 / np.pi) *
+                                         (u + 0.044715 * u ** 3)))
+            return linear(act, p + "ffn_down")
+        gate = linear(h, p + "ffn_gate")
+        up = linear(h, p + "ffn_up")
+        return linear(gate / (1 + np.exp(-gate)) * up, p + "ffn_down")
 
     out = []
     for pos, tok in enumerate(tokens):
         x = emb[tok].copy()
+        if gpt2:
+            x += w["position_embd.weight"][pos]
         for l in range(n_layers):
             p = "blk.%d." % l
-            h = rms(x, w[p + "attn_norm.weight"])
-            q = rope(w[p + "attn_q.weight"] @ h, n_heads, pos)
-            k = rope(w[p + "attn_k.weight"] @ h, n_kv, pos)
-            v = w[p + "attn_v.weight"] @ h
+            h = norm(x, p + "attn_norm")
+            q = rope(linear(h, p + "attn_q"), n_heads, pos)
+            k = rope(linear(h, p + "attn_k"), n_kv, pos)
+            v = linear(h, p + "attn_v")
             keys[l].append(k.reshape(n_kv, hd))
             values[l].append(v.reshape(n_kv, hd))
             K, V = np.stack(keys[l]), np.stack(values[l])
@@ -138,14 +190,20 @@ def forward_all(meta, w, tokens):
                 s = np.exp(s - s.max())
                 s /= s.sum()
                 o[hh * hd:(hh + 1) * hd] = s @ V[:, g, :]
-            x = x + w[p + "attn_output.weight"] @ o
-            h = rms(x, w[p + "ffn_norm.weight"])
-            gate = w[p + "ffn_gate.weight"] @ h
-            up = w[p + "ffn_up.weight"] @ h
-            x = x + w[p + "ffn_down.weight"] @ (gate / (1 + np.exp(-gate)) * up)
-        x = rms(x, w["output_norm.weight"])
-        out.append(cls @ x)
+            x = x + linear(o, p + "attn_output")
+            x = x + mlp(norm(x, p + "ffn_norm"), p)
+        x = norm(x, "output_norm")
+        out.append(cls @ x + w.get("output.bias", 0.0))
     return np.array(out, np.float32)
+
+
+def greedy(meta, w, tokens, steps):
+    """The prompt followed by `steps` argmax continuations (float64)."""
+    seq = list(tokens)
+    for _ in range(steps):
+        logits = forward_all(meta, dict(w), seq)
+        seq.append(int(np.argmax(logits[-1])))
+    return seq
 
 
 def main():
@@ -156,6 +214,8 @@ def main():
     ap.add_argument("--compare", nargs=2)
     ap.add_argument("--vocab", type=int)
     ap.add_argument("--atol", type=float, default=1e-3)
+    ap.add_argument("--greedy", type=int, metavar="N",
+                    help="print the tokens followed by N greedy ones")
     a = ap.parse_args()
     if a.compare:
         x = np.fromfile(a.compare[0], np.float32).reshape(-1, a.vocab)
@@ -172,6 +232,9 @@ def main():
         return 0 if ok else 1
     meta, w = load_gguf(a.model)
     tokens = [int(t) for t in a.tokens.split()]
+    if a.greedy is not None:
+        print(" ".join(str(t) for t in greedy(meta, w, tokens, a.greedy)))
+        return 0
     forward_all(meta, w, tokens).tofile(a.out)
     return 0
 

@@ -1,10 +1,21 @@
 #!/usr/bin/python3
-"""Write a Llama-architecture test model with random weights.
+"""Write a Llama-family test model with random weights.
 
-Produces a GGUF v3 file (architecture "llama", full tokenizer metadata) or a
-llama2.c legacy checkpoint plus its tokenizer file, with any dimensions, a
-seeded random initialisation, tensor types f32/f16/q8_0/q4_0 (GGUF only), a
-tied or untied classifier, and deliberately corrupt variants for reader tests.
+Produces a GGUF v3 file (architecture "llama", "qwen2" or "gpt2" with
+--arch, full tokenizer metadata) or a llama2.c legacy checkpoint plus its
+tokenizer file, with any dimensions, a seeded random initialisation, tensor
+types f32/f16/q8_0/q4_0 (GGUF only), a tied or untied classifier, and
+deliberately corrupt variants for reader tests.
+
+The architectures follow llama.cpp's GGUF conventions:
+  llama  RMSNorm, SwiGLU, RoPE on adjacent pairs.
+  qwen2  llama plus attn_q/k/v biases, RoPE on the two halves of each head.
+  gpt2   LayerNorm with biases, learned positions (position_embd.weight), no
+         RoPE, GELU (tanh) MLP without gate, biases on every linear, q/k/v
+         fused into blk.N.attn_qkv (rows q, k, v). Its vocabulary is the
+         SentencePiece-style one of the other architectures (so that the
+         model compiles to a runnable artifact) unless --bpe-vocab asks for
+         a "gpt2" (byte-level BPE) vocabulary as llama.cpp writes it.
 
 Tensors are generated and written one at a time, so a TinyLlama-1.1B shaped
 file (several GB) never has to fit in memory:
@@ -14,7 +25,8 @@ file (several GB) never has to fit in memory:
 
 Weights are derived from (seed, tensor name), so a GGUF and a llama2.c file
 written with the same seed and f32 type hold identical weights. Matrices are
-N(0, 1/in), norm weights 1 + N(0, 0.1^2).
+N(0, 1/in), norm weights 1 + N(0, 0.1^2), biases N(0, 0.1^2); rank-1 tensors
+are always f32.
 
 Needs the standard library and numpy (Debian: /usr/bin/python3 with
 python3-numpy).
@@ -70,6 +82,7 @@ class Config:
         self.seq_len = args.seq_len
         self.eps = args.norm_eps
         self.theta = args.rope_theta
+        self.arch = args.arch
         if self.dim % self.heads or self.heads % self.kv_heads:
             sys.exit("error: dim must divide by heads, heads by kv-heads")
         self.head_dim = self.dim // self.heads
@@ -98,9 +111,56 @@ def llama_tensors(cfg, tied):
     return out
 
 
+def qwen2_tensors(cfg, tied):
+    """llama's tensors plus the q/k/v biases."""
+    out = []
+    for name, shape in llama_tensors(cfg, tied):
+        out.append((name, shape))
+        for proj in ("attn_q", "attn_k", "attn_v"):
+            if name.endswith("." + proj + ".weight"):
+                out.append((name[:-len("weight")] + "bias", (shape[0],)))
+    return out
+
+
+def gpt2_tensors(cfg, tied):
+    """(name, logical shape) of a GPT-2 model in llama.cpp's GGUF naming."""
+    out = [("token_embd.weight", (cfg.vocab, cfg.dim)),
+           ("position_embd.weight", (cfg.seq_len, cfg.dim)),
+           ("output_norm.weight", (cfg.dim,)),
+           ("output_norm.bias", (cfg.dim,))]
+    if not tied:
+        out.append(("output.weight", (cfg.vocab, cfg.dim)))
+    qkv = cfg.dim + 2 * cfg.kv_dim
+    for layer in range(cfg.layers):
+        p = "blk.%d." % layer
+        out += [
+            (p + "attn_norm.weight", (cfg.dim,)),
+            (p + "attn_norm.bias", (cfg.dim,)),
+            (p + "attn_qkv.weight", (qkv, cfg.dim)),
+            (p + "attn_qkv.bias", (qkv,)),
+            (p + "attn_output.weight", (cfg.dim, cfg.dim)),
+            (p + "attn_output.bias", (cfg.dim,)),
+            (p + "ffn_norm.weight", (cfg.dim,)),
+            (p + "ffn_norm.bias", (cfg.dim,)),
+            (p + "ffn_up.weight", (cfg.hidden, cfg.dim)),
+            (p + "ffn_up.bias", (cfg.hidden,)),
+            (p + "ffn_down.weight", (cfg.dim, cfg.hidden)),
+            (p + "ffn_down.bias", (cfg.dim,)),
+        ]
+    return out
+
+
+def model_tensors(cfg, tied):
+    return {"llama": llama_tensors, "qwen2": qwen2_tensors,
+            "gpt2": gpt2_tensors}[cfg.arch](cfg, tied)
+
+
 def random_weights(seed, name, shape):
     """Deterministic f32 weights for one tensor, from (seed, name)."""
     rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    if name.endswith(".bias"):
+        return (0.1 * rng.standard_normal(shape, dtype=np.float32)
+                ).astype(np.float32)
     if len(shape) == 1:
         return (1.0 + 0.1 * rng.standard_normal(shape, dtype=np.float32)
                 ).astype(np.float32)
@@ -274,7 +334,7 @@ def write_gguf(path, cfg, args, pieces, scores, types):
     tied = not args.untied
     corrupt = args.corrupt
     align = args.alignment
-    tensors = llama_tensors(cfg, tied)
+    tensors = model_tensors(cfg, tied)
     if corrupt == "missing-tensor":
         tensors = [t for t in tensors if t[0] != "blk.0.ffn_norm.weight"]
 
@@ -302,31 +362,51 @@ def write_gguf(path, cfg, args, pieces, scores, types):
     if corrupt == "offset-past-eof":
         infos[-1][3] = (offset + 1024 * align)
 
+    a = cfg.arch
     kv = [
-        ("general.architecture", GGUF_STRING, "llama"),
+        ("general.architecture", GGUF_STRING, a),
         ("general.name", GGUF_STRING, args.name),
         ("general.alignment", GGUF_U32, align),
         ("general.file_type", GGUF_U32, FILE_TYPES[args.type]),
-        ("llama.context_length", GGUF_U32, cfg.seq_len),
-        ("llama.embedding_length", GGUF_U32, cfg.dim),
-        ("llama.feed_forward_length", GGUF_U32, cfg.hidden),
-        ("llama.block_count", GGUF_U32, cfg.layers),
-        ("llama.attention.head_count", GGUF_U32, cfg.heads),
-        ("llama.attention.head_count_kv", GGUF_U32, cfg.kv_heads),
-        ("llama.attention.layer_norm_rms_epsilon", GGUF_F32, cfg.eps),
-        ("llama.rope.freq_base", GGUF_F32, cfg.theta),
-        ("llama.rope.dimension_count", GGUF_U32, cfg.head_dim),
-        ("llama.vocab_size", GGUF_U32, cfg.vocab),
-        ("tokenizer.ggml.model", GGUF_STRING, "llama"),
-        ("tokenizer.ggml.tokens", GGUF_ARRAY, (GGUF_STRING, pieces)),
-        ("tokenizer.ggml.scores", GGUF_ARRAY, (GGUF_F32, scores)),
-        ("tokenizer.ggml.token_type", GGUF_ARRAY, (GGUF_I32, types)),
-        ("tokenizer.ggml.bos_token_id", GGUF_U32, 1),
-        ("tokenizer.ggml.eos_token_id", GGUF_U32, 2),
-        ("tokenizer.ggml.unknown_token_id", GGUF_U32, 0),
-        ("tokenizer.ggml.add_bos_token", GGUF_BOOL, True),
-        ("tokenizer.ggml.add_space_prefix", GGUF_BOOL, True),
+        (a + ".context_length", GGUF_U32, cfg.seq_len),
+        (a + ".embedding_length", GGUF_U32, cfg.dim),
+        (a + ".feed_forward_length", GGUF_U32, cfg.hidden),
+        (a + ".block_count", GGUF_U32, cfg.layers),
+        (a + ".attention.head_count", GGUF_U32, cfg.heads),
+        (a + ".attention.head_count_kv", GGUF_U32, cfg.kv_heads),
+        (a + ".vocab_size", GGUF_U32, cfg.vocab),
     ]
+    if a == "gpt2":
+        kv.append((a + ".attention.layer_norm_epsilon", GGUF_F32, cfg.eps))
+    else:
+        kv += [
+            (a + ".attention.layer_norm_rms_epsilon", GGUF_F32, cfg.eps),
+            (a + ".rope.freq_base", GGUF_F32, cfg.theta),
+            (a + ".rope.dimension_count", GGUF_U32, cfg.head_dim),
+        ]
+    if args.bpe_vocab:
+        # GPT-2's byte-level BPE: pieces and merges, no scores.
+        kv += [
+            ("tokenizer.ggml.model", GGUF_STRING, "gpt2"),
+            ("tokenizer.ggml.tokens", GGUF_ARRAY, (GGUF_STRING, pieces)),
+            ("tokenizer.ggml.token_type", GGUF_ARRAY, (GGUF_I32, types)),
+            ("tokenizer.ggml.merges", GGUF_ARRAY,
+             (GGUF_STRING, ["e t", "a o"])),
+            ("tokenizer.ggml.bos_token_id", GGUF_U32, 1),
+            ("tokenizer.ggml.eos_token_id", GGUF_U32, 1),
+        ]
+    else:
+        kv += [
+            ("tokenizer.ggml.model", GGUF_STRING, "llama"),
+            ("tokenizer.ggml.tokens", GGUF_ARRAY, (GGUF_STRING, pieces)),
+            ("tokenizer.ggml.scores", GGUF_ARRAY, (GGUF_F32, scores)),
+            ("tokenizer.ggml.token_type", GGUF_ARRAY, (GGUF_I32, types)),
+            ("tokenizer.ggml.bos_token_id", GGUF_U32, 1),
+            ("tokenizer.ggml.eos_token_id", GGUF_U32, 2),
+            ("tokenizer.ggml.unknown_token_id", GGUF_U32, 0),
+            ("tokenizer.ggml.add_bos_token", GGUF_BOOL, True),
+            ("tokenizer.ggml.add_space_prefix", GGUF_BOOL, True),
+        ]
     meta = bytearray()
     for key, vtype, value in kv:
         entry = gguf_string(key) + struct.pack("<I", vtype)
@@ -412,6 +492,9 @@ def main():
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-o", "--output", required=True)
+    ap.add_argument("--arch", choices=["llama", "qwen2", "gpt2"],
+                    default="llama",
+                    help="model architecture (qwen2 and gpt2: GGUF only)")
     ap.add_argument("--format", choices=["gguf", "llama2c"],
                     help="default: from the extension (.gguf or other)")
     ap.add_argument("--dim", type=int, default=64)
@@ -430,6 +513,9 @@ def main():
                     help="storage of token_embd.weight (default: --type)")
     ap.add_argument("--untied", action="store_true",
                     help="write a separate classifier (output.weight)")
+    ap.add_argument("--bpe-vocab", action="store_true",
+                    help="write a \"gpt2\" byte-level BPE vocabulary "
+                         "(GGUF)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--alignment", type=int, default=32)
     ap.add_argument("--name", default="llmc-test")
@@ -451,6 +537,8 @@ def main():
         ap.error("--corrupt %s does not apply to %s" % (args.corrupt, fmt))
     if fmt == "llama2c" and (args.type != "f32" or args.embd_type):
         ap.error("llama2.c checkpoints are f32 only")
+    if fmt == "llama2c" and args.arch != "llama":
+        ap.error("llama2.c checkpoints are llama models only")
     cfg = Config(args)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     if args.tokenizer:

@@ -355,6 +355,8 @@ def LLMPruneFFNPass : Pass<"llm-prune-ffn", "::mlir::ModuleOp"> {
     up weights and the matching columns of the down weight. The result
     types of the gate and up linears and of the activation shrink, so the
     model stores and computes less; layers may end up with different widths.
+    Biases of the gate and up linears (GPT-2, bias correction) lose the same
+    entries; the down bias stays.
 
     `ratio` removes `floor(ratio * hidden)` channels of every layer, `count`
     a fixed number (fewer than the layer has); with `round-to=R` the kept
@@ -415,7 +417,9 @@ def LLMPruneHeadsPass : Pass<"llm-prune-heads", "::mlir::ModuleOp"> {
     rotary pairs of the kept heads stay intact) and the matching columns
     out of the output weight, then updates `heads` / `kv_heads` of
     `llm.attention` and `llm.rope`, the result types, and the KV-cache type
-    of the functions' signatures: the cache shrinks with the weights.
+    of the functions' signatures: the cache shrinks with the weights. Biases
+    of q, k and v (Qwen2, GPT-2, bias correction) lose the same entries; the
+    output bias stays. Attention without `llm.rope` is pruned the same way.
 
     The importance of group g is computed from the weights alone,
     `||Wq[G_q,:]||_F * ||Wk[G_kv,:]||_F * ||Wv[G_kv,:]||_F * ||Wo[:,G_q]||_F`

@@ -138,8 +138,6 @@ struct LLMPruneFFNPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (failed(rejectBiasedLinears(module, "llm-prune-ffn")))
-      return signalPassFailure();
     if (failed(checkOptions(module)))
       return signalPassFailure();
     SmallVector<MLP> mlps;
@@ -218,6 +216,22 @@ struct LLMPruneFFNPass
       setWeightValues(
           getExclusiveWeight(module, symbols, downW, mlp.down, ".pruned"),
           {out, kept}, gatherColumns(down, out, hidden, keep));
+      /// Biases of gate and up lose the same entries; down's bias (one per
+      /// model channel) stays.
+      for (LinearOp linear : {mlp.gate, mlp.up}) {
+        if (!linear || !linear.getBiasAttr())
+          continue;
+        WeightOp bias =
+            symbols.lookup<WeightOp>(linear.getBiasAttr().getValue());
+        llvm::Expected<std::vector<float>> values = reader.getValues(bias);
+        if (!values) {
+          bias.emitOpError() << llvm::toString(values.takeError());
+          return signalPassFailure();
+        }
+        setWeightValues(
+            getExclusiveBias(module, symbols, bias, linear, ".pruned"), {kept},
+            gatherRows(*values, 1, keep));
+      }
       SmallVector<Value> resized{mlp.up.getResult(), mlp.act->getResult(0)};
       if (mlp.gate)
         resized.push_back(mlp.gate.getResult());

@@ -144,6 +144,21 @@ struct LLMPruneHeadsPass
       weights.push_back(weight);
       values.push_back(std::move(*read));
     }
+    // And the q/k/v biases (Qwen2, GPT-2, bias correction), if any; the
+    // output bias is per model channel and stays.
+    SmallVector<std::optional<std::vector<float>>, 3> biases;
+    for (LinearOp linear : {block.q, block.k, block.v}) {
+      biases.emplace_back();
+      if (!linear.getBiasAttr())
+        continue;
+      auto bias = symbols.lookup<WeightOp>(linear.getBiasAttr().getValue());
+      llvm::Expected<std::vector<float>> read = reader.getValues(bias);
+      if (!read) {
+        bias.emitOpError() << llvm::toString(read.takeError());
+        return failure();
+      }
+      biases.back() = std::move(*read);
+    }
     // Inputs may differ (e.g. after llm-factorize-low-rank, each projection
     // reads its own factor's rank).
     int64_t qIn = weights[0].getCols(), kIn = weights[1].getCols();
@@ -200,6 +215,16 @@ struct LLMPruneHeadsPass
     setWeightValues(
         getExclusiveWeight(module, symbols, weights[3], block.o, ".pruned"),
         {out, newQWidth}, gatherColumns(values[3], out, qWidth, qRows));
+    for (auto [linear, bias, rows] : {std::tuple{block.q, &biases[0], &qRows},
+                                      {block.k, &biases[1], &kvRows},
+                                      {block.v, &biases[2], &kvRows}}) {
+      if (!*bias)
+        continue;
+      auto weight = symbols.lookup<WeightOp>(linear.getBiasAttr().getValue());
+      setWeightValues(
+          getExclusiveBias(module, symbols, weight, linear, ".pruned"),
+          {static_cast<int64_t>(rows->size())}, gatherRows(**bias, 1, *rows));
+    }
 
     block.q.getResult().setType(withWidth(block.q.getResult(), newQWidth));
     block.k.getResult().setType(withWidth(block.k.getResult(), newKvWidth));
@@ -243,8 +268,6 @@ struct LLMPruneHeadsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (failed(rejectBiasedLinears(module, "llm-prune-heads")))
-      return signalPassFailure();
     if (kvGroups < 0) {
       module.emitError() << "llm-prune-heads: kv-groups must not be "
                             "negative, got "

@@ -108,6 +108,19 @@ WeightOp llmc::llm::getExclusiveWeight(ModuleOp module, SymbolTable &symbols,
   return copy;
 }
 
+WeightOp llmc::llm::getExclusiveBias(ModuleOp module, SymbolTable &symbols,
+                                     WeightOp bias, LinearOp user,
+                                     StringRef suffix) {
+  SmallVector<Operation *> users = getWeightUsers(module, bias);
+  if (users.size() == 1 && users.front() == user.getOperation())
+    return bias;
+  auto copy = cast<WeightOp>(bias->clone());
+  copy.setSymName((bias.getSymName() + suffix).str());
+  symbols.insert(copy, std::next(Block::iterator(bias)));
+  user.setBiasAttr(FlatSymbolRefAttr::get(copy.getSymNameAttr()));
+  return copy;
+}
+
 std::string llmc::llm::formatOptionValue(double value) {
   std::string text;
   llvm::raw_string_ostream(text) << llvm::format("%g", value);
@@ -141,8 +154,9 @@ LogicalResult llmc::llm::rejectBiasedLinears(ModuleOp module, StringRef pass) {
     if (!linear.getBiasAttr())
       return WalkResult::advance();
     linear.emitOpError() << "has a bias, which " << pass
-                         << " cannot slice yet; run it before passes that "
-                            "add biases (bias correction)";
+                         << " cannot slice yet (a bias of the model, or one "
+                            "bias correction added: run "
+                         << pass << " before it)";
     result = failure();
     return WalkResult::interrupt();
   });

@@ -64,6 +64,10 @@ WeightOp createWeightAfter(mlir::SymbolTable &symbols, WeightOp anchor,
                            llvm::StringRef name, llvm::ArrayRef<int64_t> shape,
                            llvm::ArrayRef<float> values);
 
+/// Like getExclusiveWeight, for the bias `user` reads (its `bias` symbol).
+WeightOp getExclusiveBias(mlir::ModuleOp module, mlir::SymbolTable &symbols,
+                          WeightOp bias, LinearOp user, llvm::StringRef suffix);
+
 /// Returns a weight that only `user` references, so that rewriting it does
 /// not change any other op: `weight` itself when `user` is its only user,
 /// otherwise a copy named `<name><suffix>` placed after it, which `user` now
@@ -102,9 +106,8 @@ private:
   llvm::SmallVector<std::pair<LinearOp, std::vector<float>>> corrections;
 };
 
-/// Structural rewrites (head, channel and width slicing) do not slice
-/// biases yet: emits an error naming `pass` and fails if any llm.linear has
-/// one.
+/// For structural rewrites that do not slice biases (width slicing): emits
+/// an error naming `pass` and fails if any llm.linear has one.
 mlir::LogicalResult rejectBiasedLinears(mlir::ModuleOp module,
                                         llvm::StringRef pass);
 

@@ -15,9 +15,10 @@
 //    row-major (each of the `out` rows holds `in` contiguous elements). GGUF
 //    lists dimensions innermost first, so its ne[] is reversed here.
 //  - ModelConfig::rope says how the Q and K projections pair their elements:
-//    GGUF and llama2.c use adjacent pairs (2i, 2i+1); Hugging Face and most
-//    ONNX exports rotate the two halves of each head (i, i + headDim/2). A
-//    reader records the convention of its file instead of permuting weights.
+//    llama GGUF files and llama2.c use adjacent pairs (2i, 2i+1); Hugging
+//    Face, qwen2 GGUF files and most ONNX exports rotate the two halves of
+//    each head (i, i + headDim/2). A reader records the convention of its
+//    file instead of permuting weights.
 //  - Tensor data is referenced by absolute byte offset into the model file
 //    (or into TensorRef::file), or owned by the TensorRef when the reader had
 //    to convert it (transpose, split a fused matrix, repack quants); the
@@ -150,8 +151,8 @@ enum class ActivationKind {
 
 /// How rotary position embedding pairs the elements of a head.
 enum class RopeKind {
-  Adjacent, ///< (2i, 2i+1): GGUF, llama2.c
-  Halves,   ///< (i, i + headDim/2): Hugging Face, most ONNX exports
+  Adjacent, ///< (2i, 2i+1): llama GGUF, llama2.c
+  Halves,   ///< (i, i + headDim/2): Hugging Face, qwen2 GGUF, most ONNX
   None,     ///< no rotary embedding (learned or no positions)
 };
 
@@ -213,10 +214,12 @@ struct ModelSource {
   const TensorRef *find(llvm::StringRef name) const;
 };
 
-/// Reads a GGUF file (version 2 or 3, little-endian) of architecture "llama"
-/// whose tensors are F32, F16, Q8_0 or Q4_0. \p path is used in messages.
-/// Validates the metadata, every tensor's placement and size, and that the
-/// tensors are exactly those of the configured llama model.
+/// Reads a GGUF file (version 2 or 3, little-endian) of architecture
+/// "llama", "qwen2" or "gpt2" whose tensors are F32, F16, Q8_0 or Q4_0.
+/// \p path is used in messages. Validates the metadata, every tensor's
+/// placement and size, and that the tensors are exactly those of the
+/// configured model; a fused blk.N.attn_qkv (gpt2) is split into
+/// attn_q/k/v. A "gpt2" BPE vocabulary is skipped (no tokenizer).
 llvm::Expected<ModelSource> readGGUF(llvm::StringRef path,
                                      llvm::MemoryBufferRef buffer);
 

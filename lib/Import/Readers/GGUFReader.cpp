@@ -1,7 +1,7 @@
 //===- GGUFReader.cpp - Reader for GGUF model files -----------------------===//
 //
-// Parses a GGUF file (ggml's model container) of a llama model into a
-// ModelSource. The layout, all integers little-endian:
+// Parses a GGUF file (ggml's model container) of a llama, qwen2 or gpt2
+// model into a ModelSource. The layout, all integers little-endian:
 //
 //   char     magic[4] = "GGUF"
 //   uint32   version              (2 or 3; 3 only adds big-endian files,
@@ -23,6 +23,20 @@
 // bytes left in the file before anything is allocated or skipped. Metadata
 // values are not copied; arrays are validated when met and decoded on demand
 // from their recorded offset.
+//
+// Architectures (general.architecture; hyper-parameters under "<arch>."),
+// as llama.cpp writes them:
+//  - llama: RMSNorm, SwiGLU, RoPE on adjacent pairs (the converter permutes
+//    Q/K rows for ggml's "normal" rotary mode).
+//  - qwen2: llama plus optional attn_q/k/v biases; RoPE on the two halves of
+//    each head (ggml's "neox" mode, the Hugging Face layout).
+//  - gpt2: LayerNorm with biases (attention.layer_norm_epsilon), learned
+//    positions (position_embd.weight), no RoPE, GELU (tanh) feed-forward
+//    without gate, biases on every linear, and q/k/v fused into
+//    blk.N.attn_qkv.{weight,bias} (rows q, then k, then v), which the reader
+//    splits into attn_q/k/v as row ranges of the file (no copy).
+// A "gpt2" (byte-level BPE) vocabulary is not a SentencePiece one: the model
+// imports without a tokenizer and runs on token ids.
 //
 //===----------------------------------------------------------------------===//
 
@@ -552,16 +566,36 @@ Error placeTensors(StringRef path, uint64_t fileSize, uint64_t dataStart,
 const StringRef kHeadDimKeys[] = {
     "rope.dimension_count", "attention.key_length", "attention.value_length"};
 
-/// Reads the llama hyper-parameters and rejects variants llmc cannot
-/// compile faithfully (partial rotary, RoPE scaling, experts).
+/// Sets the layer variants of architecture \p arch, or fails for an
+/// architecture llmc does not know.
+Error setArchitecture(StringRef path, StringRef arch, ModelConfig &c) {
+  c.architecture = arch.str();
+  if (arch == "llama")
+    return Error::success();
+  if (arch == "qwen2") {
+    c.rope = RopeKind::Halves;
+    return Error::success();
+  }
+  if (arch == "gpt2") {
+    c.norm = NormKind::Layer;
+    c.gatedMLP = false;
+    c.activation = ActivationKind::GELUTanh;
+    c.rope = RopeKind::None;
+    c.learnedPositions = true;
+    return Error::success();
+  }
+  return makeError(path, "unsupported architecture '" + arch +
+                             "' (supported: 'llama', 'qwen2', 'gpt2')");
+}
+
+/// Reads the hyper-parameters and rejects variants llmc cannot compile
+/// faithfully (partial rotary, RoPE scaling, experts).
 Error readConfig(StringRef path, const Metadata &meta, ModelConfig &c) {
   StringRef arch;
   if (Error err = meta.getString("general.architecture", arch))
     return err;
-  if (arch != "llama")
-    return makeError(path, "unsupported architecture '" + arch +
-                               "' (only 'llama' is supported)");
-  c.architecture = arch.str();
+  if (Error err = setArchitecture(path, arch, c))
+    return err;
   std::string p = (arch + ".").str();
   if (Error err = meta.getInt(p + "embedding_length", c.dim))
     return err;
@@ -576,8 +610,10 @@ Error readConfig(StringRef path, const Metadata &meta, ModelConfig &c) {
     return err;
   if (Error err = meta.getInt(p + "context_length", c.maxSeqLen))
     return err;
-  if (Error err =
-          meta.getFloat(p + "attention.layer_norm_rms_epsilon", c.rmsNormEps))
+  if (Error err = meta.getFloat(p + (c.norm == NormKind::Layer
+                                         ? "attention.layer_norm_epsilon"
+                                         : "attention.layer_norm_rms_epsilon"),
+                                c.rmsNormEps))
     return err;
   if (Error err = meta.getFloat(p + "rope.freq_base", c.ropeTheta, 10000.0f))
     return err;
@@ -624,9 +660,14 @@ Error readTokenizer(StringRef path, StringRef data, const Metadata &meta,
   StringRef model;
   if (Error err = meta.getString("tokenizer.ggml.model", model, "llama"))
     return err;
+  /// Byte-level BPE: the runtime's tokenizer cannot encode with it; the
+  /// model is usable on token ids.
+  if (model == "gpt2")
+    return Error::success();
   if (model != "llama")
     return makeError(path, "unsupported tokenizer model '" + model +
-                               "' (only 'llama' is supported)");
+                               "' (supported: 'llama'; 'gpt2' vocabularies "
+                               "are skipped)");
 
   TokenizerData &tok = source.tokenizer;
   const MetaValue *tokens;
@@ -711,6 +752,65 @@ Error readTokenizer(StringRef path, StringRef data, const Metadata &meta,
   return Error::success();
 }
 
+/// Replaces each fused blk.N.attn_qkv.{weight,bias} of \p source by
+/// attn_q/k/v tensors: the rows [0, dim), [dim, dim + kvDim) and
+/// [dim + kvDim, dim + 2 kvDim) of the fused tensor, which are contiguous
+/// byte ranges of the file in every format (rows never share a block).
+Error splitFusedQKV(ModelSource &source) {
+  const ModelConfig &c = source.config;
+  std::vector<TensorRef> out;
+  out.reserve(source.tensors.size() + 2 * c.numLayers);
+  for (TensorRef &t : source.tensors) {
+    StringRef name = t.name;
+    if (!name.starts_with("blk.") || !(name.ends_with(".attn_qkv.weight") ||
+                                       name.ends_with(".attn_qkv.bias"))) {
+      out.push_back(std::move(t));
+      continue;
+    }
+    bool isBias = name.ends_with(".bias");
+    StringRef suffix = isBias ? "bias" : "weight";
+    StringRef prefix = name.drop_back(strlen("attn_qkv.") + suffix.size());
+    int64_t rows = c.dim + 2 * c.kvDim();
+    std::vector<int64_t> want =
+        isBias ? std::vector<int64_t>{rows} : std::vector<int64_t>{rows, c.dim};
+    if (t.shape != want) {
+      std::string shape, expected;
+      for (int64_t d : t.shape)
+        shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+      for (int64_t d : want)
+        expected += (expected.empty() ? "" : ", ") + std::to_string(d);
+      return makeError(source.path, "fused tensor '" + name + "' has shape [" +
+                                        shape + "], expected [" + expected +
+                                        "] (dim + 2 x kv dim rows)");
+    }
+    /// A matrix splits between rows (whole blocks); a bias between
+    /// elements, which only a dense format allows.
+    if (isBias && formatBlockElements(t.format) != 1)
+      return makeError(source.path, "fused bias '" + name + "' has format " +
+                                        formatName(t.format) +
+                                        ", expected f32 or f16");
+    uint64_t rowBytes =
+        isBias ? formatBlockBytes(t.format) : formatBytes(t.format, c.dim);
+    int64_t begin = 0;
+    for (auto [part, n] : {std::pair<StringRef, int64_t>{"attn_q", c.dim},
+                           {"attn_k", c.kvDim()},
+                           {"attn_v", c.kvDim()}}) {
+      TensorRef piece;
+      piece.name = (prefix + part + "." + suffix).str();
+      piece.shape =
+          isBias ? std::vector<int64_t>{n} : std::vector<int64_t>{n, c.dim};
+      piece.format = t.format;
+      piece.offset = t.offset + static_cast<uint64_t>(begin) * rowBytes;
+      piece.size = static_cast<uint64_t>(n) * rowBytes;
+      piece.file = t.file;
+      out.push_back(std::move(piece));
+      begin += n;
+    }
+  }
+  source.tensors = std::move(out);
+  return Error::success();
+}
+
 } // namespace
 
 Expected<ModelSource> readGGUF(StringRef path, MemoryBufferRef buffer) {
@@ -758,12 +858,19 @@ Expected<ModelSource> readGGUF(StringRef path, MemoryBufferRef buffer) {
     vocab = static_cast<int64_t>(source.tokenizer.pieces.size());
   else if (const TensorRef *embd = source.find("token_embd.weight"))
     vocab = embd->shape.front();
-  if (meta.has("llama.vocab_size") || !vocab) {
-    if (Error err = meta.getInt("llama.vocab_size", c.vocabSize))
+  std::string vocabKey = c.architecture + ".vocab_size";
+  if (meta.has(vocabKey) || !vocab) {
+    if (Error err = meta.getInt(vocabKey, c.vocabSize))
       return std::move(err);
   } else {
     c.vocabSize = *vocab;
   }
+
+  /// The split needs sane sizes (validateModelSource checks them again).
+  if (Error err = validateModelConfig(path, c))
+    return std::move(err);
+  if (Error err = splitFusedQKV(source))
+    return std::move(err);
 
   if (Error err = validateModelSource(source))
     return std::move(err);

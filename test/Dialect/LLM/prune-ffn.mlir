@@ -104,3 +104,57 @@ module @factored {
     return %d : tensor<1x2xf32>
   }
 }
+
+// -----
+
+// A plain MLP down(act(up(x))) (GPT-2 style): channel scores ||up_j||
+// ||down_:,j|| are sqrt(2) sqrt(17), 0.1 sqrt(2) sqrt(29), 2 sqrt(2)
+// sqrt(45); channel 1 goes from up's rows and down's columns.
+// CHECK-LABEL: module @plain
+// CHECK: llm.weight @up : tensor<2x2xf32> = dense_resource<up>
+// CHECK: llm.weight @down : tensor<2x2xf32> = dense_resource<down>
+// CHECK: %[[U:.*]] = llm.linear %{{.*}}, @up : tensor<1x2xf32> -> tensor<1x2xf32>
+// CHECK: %[[S:.*]] = llm.act <gelu_tanh> %[[U]] : tensor<1x2xf32>
+// CHECK: llm.linear %[[S]], @down : tensor<1x2xf32> -> tensor<1x2xf32>
+// CHECK: up: "0x010000000000803F0000803F0000004000000040"
+// CHECK: down: "0x010000000000803F00004040000080400000C040"
+// ZERO-LABEL: module @plain
+// ZERO: llm.act <gelu_tanh> %{{.*}} : tensor<1x3xf32>
+module @plain {
+  llm.weight @up : tensor<3x2xf32> = dense<[[1.0, 1.0], [0.1, 0.1], [2.0, 2.0]]> : tensor<3x2xf32>
+  llm.weight @down : tensor<2x3xf32> = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>
+  func.func @decode(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
+    %u = llm.linear %x, @up : tensor<1x2xf32> -> tensor<1x3xf32>
+    %s = llm.act <gelu_tanh> %u : tensor<1x3xf32>
+    %d = llm.linear %s, @down : tensor<1x3xf32> -> tensor<1x2xf32>
+    return %d : tensor<1x2xf32>
+  }
+}
+
+// -----
+
+// Biases (GPT-2, Qwen2 or bias correction): up's bias loses the pruned
+// channel's entry (a copy, since another linear reads it too); down's bias,
+// one entry per model channel, stays.
+// CHECK-LABEL: module @biased
+// CHECK: llm.weight @ub : tensor<3xf32>
+// CHECK: llm.weight @ub.pruned : tensor<2xf32> = dense_resource<ub.pruned>
+// CHECK: llm.weight @db : tensor<2xf32> = dense
+// CHECK: llm.linear %{{.*}}, @up bias @ub.pruned : tensor<1x2xf32> -> tensor<1x2xf32>
+// CHECK: llm.linear %{{.*}}, @down bias @db : tensor<1x2xf32> -> tensor<1x2xf32>
+// CHECK: llm.linear %{{.*}}, @other bias @ub : tensor<1x2xf32> -> tensor<1x3xf32>
+// CHECK: ub.pruned: "0x010000000000803F00004040"
+module @biased {
+  llm.weight @up : tensor<3x2xf32> = dense<[[1.0, 1.0], [0.1, 0.1], [2.0, 2.0]]> : tensor<3x2xf32>
+  llm.weight @ub : tensor<3xf32> = dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  llm.weight @down : tensor<2x3xf32> = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>
+  llm.weight @db : tensor<2xf32> = dense<[0.5, 0.25]> : tensor<2xf32>
+  llm.weight @other : tensor<3x2xf32> = dense<1.0> : tensor<3x2xf32>
+  func.func @decode(%x: tensor<1x2xf32>) -> tensor<1x3xf32> {
+    %u = llm.linear %x, @up bias @ub : tensor<1x2xf32> -> tensor<1x3xf32>
+    %s = llm.act <gelu_tanh> %u : tensor<1x3xf32>
+    %d = llm.linear %s, @down bias @db : tensor<1x3xf32> -> tensor<1x2xf32>
+    %o = llm.linear %d, @other bias @ub : tensor<1x2xf32> -> tensor<1x3xf32>
+    return %o : tensor<1x3xf32>
+  }
+}

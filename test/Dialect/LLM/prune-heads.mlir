@@ -80,3 +80,40 @@ module @factored {
     return %y : tensor<1x2xf32>
   }
 }
+
+// -----
+
+// GPT-2 style: no rope, biases on q/k/v/o, a given attention scale. Group 0
+// (weights 1) goes, group 1 (weights 3) stays: the q bias keeps entries 2-3,
+// the k and v biases entries 1; the o bias and the scale stay.
+// CHECK-LABEL: module @biased
+// CHECK: llm.weight @bq : tensor<2xf32> = dense_resource<bq>
+// CHECK: llm.weight @bk : tensor<1xf32> = dense_resource<bk>
+// CHECK: llm.weight @bv : tensor<1xf32> = dense_resource<bv>
+// CHECK: llm.weight @bo : tensor<2xf32> = dense<
+// CHECK: llm.linear %{{.*}}, @wq bias @bq : tensor<1x2xf32> -> tensor<1x2xf32>
+// CHECK: llm.linear %{{.*}}, @wk bias @bk : tensor<1x2xf32> -> tensor<1x1xf32>
+// CHECK: llm.linear %{{.*}}, @wv bias @bv : tensor<1x2xf32> -> tensor<1x1xf32>
+// CHECK: llm.attention {{.*}} {head_dim = 1 : i64, heads = 2 : i64, kv_heads = 1 : i64, scale = 5.000000e-01 : f32}
+// CHECK: llm.linear %{{.*}}, @wo bias @bo : tensor<1x2xf32> -> tensor<1x2xf32>
+// CHECK: bq: "0x010000000000404000008040"
+// CHECK: bk: "0x010000000000C040"
+// CHECK: bv: "0x0100000000000041"
+module @biased {
+  llm.weight @wq : tensor<4x2xf32> = dense<[[1.0, 0.0], [0.0, 1.0], [3.0, 0.0], [0.0, 3.0]]> : tensor<4x2xf32>
+  llm.weight @bq : tensor<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  llm.weight @wk : tensor<2x2xf32> = dense<[[1.0, 0.0], [3.0, 3.0]]> : tensor<2x2xf32>
+  llm.weight @bk : tensor<2xf32> = dense<[5.0, 6.0]> : tensor<2xf32>
+  llm.weight @wv : tensor<2x2xf32> = dense<[[1.0, 0.0], [3.0, 3.0]]> : tensor<2x2xf32>
+  llm.weight @bv : tensor<2xf32> = dense<[7.0, 8.0]> : tensor<2xf32>
+  llm.weight @wo : tensor<2x4xf32> = dense<[[1.0, 1.0, 3.0, 3.0], [1.0, 1.0, 3.0, 3.0]]> : tensor<2x4xf32>
+  llm.weight @bo : tensor<2xf32> = dense<[9.0, 10.0]> : tensor<2xf32>
+  func.func @decode(%x: tensor<1x2xf32>, %pos: index, %cache: !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 1, max_seq = 8, element = f32>) -> tensor<1x2xf32> attributes {llm.entry = "decode"} {
+    %q = llm.linear %x, @wq bias @bq : tensor<1x2xf32> -> tensor<1x4xf32>
+    %k = llm.linear %x, @wk bias @bk : tensor<1x2xf32> -> tensor<1x2xf32>
+    %v = llm.linear %x, @wv bias @bv : tensor<1x2xf32> -> tensor<1x2xf32>
+    %o = llm.attention %q, %k, %v, %cache[0], %pos {head_dim = 1 : i64, heads = 4 : i64, kv_heads = 2 : i64, scale = 0.5 : f32} : tensor<1x4xf32>, tensor<1x2xf32>, tensor<1x2xf32>, !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 1, max_seq = 8, element = f32> -> tensor<1x4xf32>
+    %y = llm.linear %o, @wo bias @bo : tensor<1x4xf32> -> tensor<1x2xf32>
+    return %y : tensor<1x2xf32>
+  }
+}

@@ -11,6 +11,8 @@
 
 #include "gtest/gtest.h"
 
+#include <cstring>
+
 using namespace llmc;
 using namespace llmc::test;
 
@@ -114,6 +116,129 @@ TEST_F(GGUFReaderTest, TiedClassifierWhenOutputWeightIsAbsent) {
   EXPECT_TRUE(source->config.tiedClassifier);
   EXPECT_EQ(source->find("output.weight"), nullptr);
   EXPECT_EQ(source->tensors.size(), 2u + 2 * 9);
+}
+
+/// A GPT-2 model of tinyConfig's sizes (no GQA) as llama.cpp writes it:
+/// LayerNorm biases, learned positions, fused attn_qkv, no ffn_gate.
+GGUFTestWriter gpt2Writer(TensorFormat matrices) {
+  ModelConfig c = tinyConfig();
+  GGUFTestWriter w;
+  w.setString("general.architecture", "gpt2");
+  w.setU32("general.alignment", 32);
+  w.setU32("gpt2.context_length", c.maxSeqLen);
+  w.setU32("gpt2.embedding_length", c.dim);
+  w.setU32("gpt2.feed_forward_length", c.hiddenDim);
+  w.setU32("gpt2.block_count", c.numLayers);
+  w.setU32("gpt2.attention.head_count", c.numHeads);
+  w.setF32("gpt2.attention.layer_norm_epsilon", 1e-5f);
+  w.setU32("gpt2.vocab_size", c.vocabSize);
+  w.setString("tokenizer.ggml.model", "gpt2");
+  w.setStringArray("tokenizer.ggml.tokens", tinyVocab(c.vocabSize));
+  w.setStringArray("tokenizer.ggml.merges", {"a b"});
+  auto norm = [&](const std::string &name) {
+    w.addTensor(name + ".weight", {c.dim}, TensorFormat::F32);
+    w.addTensor(name + ".bias", {c.dim}, TensorFormat::F32);
+  };
+  auto linear = [&](const std::string &name, int64_t out, int64_t in) {
+    w.addTensor(name + ".weight", {out, in}, matrices);
+    w.addTensor(name + ".bias", {out}, TensorFormat::F32);
+  };
+  w.addTensor("token_embd.weight", {c.vocabSize, c.dim}, matrices);
+  w.addTensor("position_embd.weight", {c.maxSeqLen, c.dim}, matrices);
+  norm("output_norm");
+  for (int64_t l = 0; l < c.numLayers; ++l) {
+    std::string p = "blk." + std::to_string(l) + ".";
+    norm(p + "attn_norm");
+    linear(p + "attn_qkv", 3 * c.dim, c.dim);
+    linear(p + "attn_output", c.dim, c.dim);
+    norm(p + "ffn_norm");
+    linear(p + "ffn_up", c.hiddenDim, c.dim);
+    linear(p + "ffn_down", c.dim, c.hiddenDim);
+  }
+  return w;
+}
+
+TEST_F(GGUFReaderTest, ReadsGPT2AndSplitsFusedQKV) {
+  for (TensorFormat format : {TensorFormat::F32, TensorFormat::Q8_0}) {
+    SCOPED_TRACE(formatName(format).str());
+    GGUFTestWriter w = gpt2Writer(format);
+    llvm::Expected<ModelSource> source = read(w);
+    ASSERT_TRUE(!!source) << llvm::toString(source.takeError());
+    const ModelConfig &c = source->config;
+    EXPECT_EQ(c.architecture, "gpt2");
+    EXPECT_EQ(c.norm, NormKind::Layer);
+    EXPECT_FALSE(c.gatedMLP);
+    EXPECT_EQ(c.activation, ActivationKind::GELUTanh);
+    EXPECT_EQ(c.rope, RopeKind::None);
+    EXPECT_TRUE(c.learnedPositions);
+    EXPECT_TRUE(c.tiedClassifier);
+    EXPECT_EQ(c.numKVHeads, c.numHeads);
+    // A BPE vocabulary is skipped, not misread as a SentencePiece one.
+    EXPECT_FALSE(source->hasTokenizer);
+    EXPECT_EQ(source->find("blk.0.attn_qkv.weight"), nullptr);
+
+    // The q/k/v pieces are consecutive row ranges of the fused tensor.
+    std::vector<uint64_t> offsets = w.layout();
+    uint64_t dataStart =
+        buffer.size() - (offsets.back() + w.tensors.back().dataBytes);
+    size_t fused = 0;
+    while (w.tensors[fused].name != "blk.1.attn_qkv.weight")
+      ++fused;
+    uint64_t rowBytes = formatBytes(format, c.dim);
+    uint64_t begin = dataStart + offsets[fused];
+    for (const char *proj : {"attn_q", "attn_k", "attn_v"}) {
+      const TensorRef *t =
+          source->find(std::string("blk.1.") + proj + ".weight");
+      ASSERT_NE(t, nullptr) << proj;
+      EXPECT_EQ(t->shape, (std::vector<int64_t>{c.dim, c.dim})) << proj;
+      EXPECT_EQ(t->format, format);
+      EXPECT_EQ(t->offset, begin) << proj;
+      EXPECT_EQ(t->size, rowBytes * c.dim) << proj;
+      begin += t->size;
+      const TensorRef *bias =
+          source->find(std::string("blk.1.") + proj + ".bias");
+      ASSERT_NE(bias, nullptr) << proj;
+      EXPECT_EQ(bias->shape, (std::vector<int64_t>{c.dim})) << proj;
+      EXPECT_EQ(bias->size, uint64_t(4 * c.dim)) << proj;
+    }
+    EXPECT_EQ(source->find("blk.1.attn_v.bias")->offset,
+              source->find("blk.1.attn_q.bias")->offset + 8 * c.dim);
+  }
+}
+
+TEST_F(GGUFReaderTest, RejectsBadFusedQKV) {
+  GGUFTestWriter shape = gpt2Writer(TensorFormat::F32);
+  shape.removeTensor("blk.0.attn_qkv.weight");
+  shape.addTensor("blk.0.attn_qkv.weight", {2 * 64, 64}, TensorFormat::F32);
+  EXPECT_TRUE(fails(shape, "fused tensor 'blk.0.attn_qkv.weight' has shape "
+                           "[128, 64], expected [192, 64]"));
+  GGUFTestWriter missing = gpt2Writer(TensorFormat::F32);
+  missing.removeTensor("position_embd.weight");
+  EXPECT_TRUE(fails(missing, "position_embd.weight"));
+}
+
+TEST_F(GGUFReaderTest, ReadsQwen2WithHalvesRotaryAndBiases) {
+  GGUFTestWriter w = tiny();
+  for (auto &kv : w.kvs)
+    if (llvm::StringRef(kv.first).starts_with("llama."))
+      kv.first = "qwen2." + kv.first.substr(strlen("llama."));
+  w.setString("general.architecture", "qwen2");
+  w.addTensor("blk.0.attn_q.bias", {64}, TensorFormat::F32);
+  w.addTensor("blk.0.attn_k.bias", {32}, TensorFormat::F32);
+  llvm::Expected<ModelSource> source = read(w);
+  ASSERT_TRUE(!!source) << llvm::toString(source.takeError());
+  EXPECT_EQ(source->config.architecture, "qwen2");
+  EXPECT_EQ(source->config.rope, RopeKind::Halves);
+  EXPECT_EQ(source->config.norm, NormKind::RMS);
+  EXPECT_TRUE(source->config.gatedMLP);
+  ASSERT_NE(source->find("blk.0.attn_k.bias"), nullptr);
+  EXPECT_TRUE(source->hasTokenizer);
+
+  GGUFTestWriter bad = w;
+  bad.removeTensor("blk.0.attn_k.bias");
+  bad.addTensor("blk.0.attn_k.bias", {64}, TensorFormat::F32);
+  EXPECT_TRUE(fails(bad, "tensor 'blk.0.attn_k.bias' has shape [64], "
+                         "expected [32]"));
 }
 
 TEST_F(GGUFReaderTest, ReadsEveryTensorFormat) {
@@ -346,8 +471,9 @@ TEST_F(GGUFReaderTest, RejectsBadMetadataValues) {
     std::string payload;
     const char *message;
   } cases[] = {
-      {"general.architecture", GGUF_STRING, ggufString("gpt2"),
-       "unsupported architecture 'gpt2' (only 'llama' is supported)"},
+      {"general.architecture", GGUF_STRING, ggufString("falcon"),
+       "unsupported architecture 'falcon' (supported: 'llama', 'qwen2', "
+       "'gpt2')"},
       {"general.architecture", GGUF_U32, le32(1),
        "metadata 'general.architecture' has type u32, expected string"},
       {"llama.embedding_length", GGUF_STRING, ggufString("64"),
@@ -380,8 +506,9 @@ TEST_F(GGUFReaderTest, RejectsBadMetadataValues) {
        "general.alignment 48 is not a power of two"},
       {"general.alignment", GGUF_U32, le32(0),
        "general.alignment 0 is not a power of two"},
-      {"tokenizer.ggml.model", GGUF_STRING, ggufString("gpt2"),
-       "unsupported tokenizer model 'gpt2' (only 'llama' is supported)"},
+      {"tokenizer.ggml.model", GGUF_STRING, ggufString("bert"),
+       "unsupported tokenizer model 'bert' (supported: 'llama'; 'gpt2' "
+       "vocabularies are skipped)"},
       {"tokenizer.ggml.scores", GGUF_ARRAY, le32(GGUF_F32) + le64(2) + le64(0),
        "metadata 'tokenizer.ggml.scores' has 2 elements but there are 40 "
        "tokens"},
