@@ -16,7 +16,21 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev python3 python3-numpy libeigen3-dev
   python3-regex
+  python3-onnx nodejs
 )
+# Debian's npm (a nodejs from elsewhere may bundle its own).
+command -v npm >/dev/null || packages+=(npm)
+
+# ONNX Runtime for node (the numerical reference of the ONNX importer tests),
+# pinned by third_party/onnxruntime/package-lock.json.
+install_onnxruntime() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/third_party/onnxruntime"
+  if [ ! -d "$dir/node_modules/onnxruntime-node" ]; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund)
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,6 +38,7 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all packages present"
+  install_onnxruntime
   exit 0
 fi
 
@@ -35,3 +50,4 @@ fi
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+install_onnxruntime

@@ -41,6 +41,7 @@ tools = ["llmc", "llmc-opt", "llmc-eval-tests", "llmc-import-tests",
 if config.enable_fuzzers:
     tools += ["gguf-fuzzer", "llmc-weights-fuzzer"]
     tools += ["safetensors-fuzzer"]
+    tools += ["onnx-fuzzer"]
     config.available_features.add("fuzzers")
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 if config.qemu_aarch64:
@@ -55,3 +56,26 @@ except OSError:
     pass
 if config.qemu_riscv64:
     config.available_features.add("qemu-riscv64")
+
+# ONNX importer tests: python3-onnx builds test graphs; ONNX Runtime for node
+# (third_party/onnxruntime, installed by scripts/install-deps.sh) is the
+# numerical reference.
+config.substitutions.append(
+    ("%onnx-testgen",
+     config.python3 + " " + os.path.join(config.llmc_src_root, "test",
+                                          "Import", "Inputs",
+                                          "make-onnx-graph.py")))
+config.substitutions.append(
+    ("%compare-logits",
+     config.python3 + " " + os.path.join(config.llmc_src_root, "utils",
+                                          "compare-logits.py")))
+config.substitutions.append(
+    ("%ort-greedy",
+     "node " + os.path.join(config.llmc_src_root, "utils", "ort-greedy.mjs")))
+if os.system(config.python3 + " -c 'import onnx' 2>/dev/null") == 0:
+    config.available_features.add("python-onnx")
+import shutil
+if shutil.which("node") and os.path.isdir(
+        os.path.join(config.llmc_src_root, "third_party", "onnxruntime",
+                     "node_modules", "onnxruntime-node")):
+    config.available_features.add("onnxruntime")

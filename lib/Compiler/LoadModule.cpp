@@ -8,6 +8,7 @@
 #include "llmc/Compiler/Compiler.h"
 
 #include "llmc/Import/Importer.h"
+#include "llmc/Import/OnnxReader.h"
 #include "llmc/Registration.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -52,7 +53,8 @@ llmc::loadModule(MLIRContext &context, llvm::StringRef input,
   }
   std::unique_ptr<llvm::MemoryBuffer> buffer;
   llvm::Expected<ModelSource> source =
-      readModelFile(input, options.tokenizerPath, buffer);
+      isONNXPath(input) ? readONNXFile(input, options.tokenizerPath, buffer)
+                        : readModelFile(input, options.tokenizerPath, buffer);
   if (!source)
     return source.takeError();
   ImportOptions importOptions;

@@ -134,7 +134,9 @@ public:
         b, loc, q.getType(), q, k, v, cache, b.getI64IntegerAttr(i), pos,
         b.getI64IntegerAttr(config.numHeads),
         b.getI64IntegerAttr(config.numKVHeads),
-        b.getI64IntegerAttr(config.headDim()), scale);
+        b.getI64IntegerAttr(config.headDim()), scale,
+        config.slidingWindow > 0 ? b.getI64IntegerAttr(config.slidingWindow)
+                                 : IntegerAttr());
     return linear(o, p + "attn_output", config.dim);
   }
 

@@ -90,16 +90,16 @@ llvm::Error llmc::writeWeightsFile(ModuleOp module, llvm::StringRef path) {
   if (!weightsBytes || !modelId)
     return llvm::createStringError("llm.device_layout lacks weights_bytes or "
                                    "model_id");
+  // Without a tokenizer (ONNX graphs) the section is empty and the runtime
+  // runs the model from token ids.
   auto tokenizers = module.getOps<llm::TokenizerOp>();
-  if (tokenizers.empty())
-    return llvm::createStringError(
-        "the model has no tokenizer; import it with one (for llama2.c "
-        "checkpoints, --tokenizer)");
-  llm::TokenizerOp tokenizer = *tokenizers.begin();
-  std::optional<ArrayRef<char>> tokBytes =
-      llm::getRawBytes(tokenizer.getData());
-  if (!tokBytes)
-    return llvm::createStringError("the tokenizer data is not available");
+  std::optional<ArrayRef<char>> tokBytes = ArrayRef<char>();
+  if (!tokenizers.empty()) {
+    llm::TokenizerOp tokenizer = *tokenizers.begin();
+    tokBytes = llm::getRawBytes(tokenizer.getData());
+    if (!tokBytes)
+      return llvm::createStringError("the tokenizer data is not available");
+  }
 
   llmc_weights_header_t header;
   std::memset(&header, 0, sizeof(header));

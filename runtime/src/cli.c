@@ -368,16 +368,22 @@ static void llmc_cli_print_weights(FILE *out, const llmc_weights_t *weights,
           "  file_size         %" PRIu64 " bytes (%s)\n"
           "  model_id          0x%016" PRIx64 "\n"
           "  data section      [offset %" PRIu64 ", size %" PRIu64 ")\n"
-          "  tokenizer section [offset %" PRIu64 ", size %" PRIu64 ")\n"
+          "  tokenizer section [offset %" PRIu64 ", size %" PRIu64 ")\n",
+          llmc_weights_name(weights), header->file_size,
+          llmc_weights_is_mapped(weights) ? "mapped" : "read", header->model_id,
+          header->data_offset, header->data_size, header->tokenizer_offset,
+          header->tokenizer_size);
+  if (!tokenizer) {
+    fprintf(out, "tokenizer: none (run with --tokens)\n");
+    return;
+  }
+  fprintf(out,
           "tokenizer:\n"
           "  vocab_size        %" PRId32 "\n"
           "  bos_id            %" PRId32 "\n"
           "  eos_id            %" PRId32 "\n"
           "  flags             0x%" PRIx32 "\n",
-          llmc_weights_name(weights), header->file_size,
-          llmc_weights_is_mapped(weights) ? "mapped" : "read", header->model_id,
-          header->data_offset, header->data_size, header->tokenizer_offset,
-          header->tokenizer_size, llmc_tokenizer_vocab_size(tokenizer),
+          llmc_tokenizer_vocab_size(tokenizer),
           llmc_tokenizer_bos_id(tokenizer), llmc_tokenizer_eos_id(tokenizer),
           llmc_tokenizer_flags(tokenizer));
 }
@@ -502,9 +508,18 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
                                   allocator, &weights);
   if (!status)
     status = llmc_session_create(model, weights, allocator, &session);
-  if (!status)
+  // A model imported without a tokenizer (ONNX graphs) has an empty
+  // tokenizer section and runs from token ids only.
+  bool has_tokenizer =
+      !status && llmc_weights_header(weights)->tokenizer_size > 0;
+  if (has_tokenizer)
     status = llmc_tokenizer_create_from_weights(weights, info.vocab_size,
                                                 allocator, &tokenizer);
+  if (!status && !has_tokenizer && !options->info && !options->benchmark &&
+      !options->logits_out)
+    status = llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                              "the model has no tokenizer; run it from "
+                              "token ids with --tokens and --logits-out");
   if (!status && options->info)
     llmc_cli_print_weights(out, weights, tokenizer);
   if (!status && options->benchmark) {

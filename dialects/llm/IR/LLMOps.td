@@ -250,6 +250,9 @@ def LLM_AttentionOp : LLM_Op<"attention",
     applied before (`llm.rope`); without it the op attends over plain keys
     (learned or no positions). The result has one row of
     `heads * head_dim` per position.
+    With `window = W` (sliding-window attention, as in Mistral or ONNX
+    models whose mask limits the look-back), position `p` attends only to
+    positions `max(0, p - W + 1) ..= p`.
 
     Example:
     ```mlir
@@ -271,7 +274,8 @@ def LLM_AttentionOp : LLM_Op<"attention",
                        ConfinedAttr<I64Attr, [IntPositive]>:$heads,
                        ConfinedAttr<I64Attr, [IntPositive]>:$kv_heads,
                        ConfinedAttr<I64Attr, [IntPositive]>:$head_dim,
-                       OptionalAttr<F32Attr>:$scale);
+                       OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$window);
   let results = (outs LLM_F32Tensor2D:$result);
   let assemblyFormat = [{
     $q `,` $k `,` $v `,` $cache `[` $slot `]` `,` $pos attr-dict `:`

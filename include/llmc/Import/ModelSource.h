@@ -209,6 +209,9 @@ struct ModelConfig {
   bool learnedPositions = false;
   /// Scale of the attention scores; 0 means 1 / sqrt(headDim).
   float attentionScale = 0.0f;
+  /// Sliding-window attention: a query at position p attends to positions
+  /// p - slidingWindow + 1 ..= p; 0 means the whole causal prefix.
+  int64_t slidingWindow = 0;
 
   int64_t headDim() const { return numHeads ? dim / numHeads : 0; }
   int64_t kvDim() const { return headDim() * numKVHeads; }

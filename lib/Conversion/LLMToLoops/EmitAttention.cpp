@@ -50,6 +50,15 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   ctx.forLoop(0, rows, [&](Value t) {
     Value p = arith::AddIOp::create(b, loc, ctx.pos, t);
     Value count = arith::AddIOp::create(b, loc, p, one);
+    // First attended position: 0, or max(0, p + 1 - window).
+    Value first = zero;
+    if (std::optional<uint64_t> window = op.getWindow()) {
+      Value w = ctx.index(static_cast<int64_t>(*window));
+      Value inWindow =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, count, w);
+      first = arith::SelectOp::create(
+          b, loc, inWindow, arith::SubIOp::create(b, loc, count, w), zero);
+    }
     // Store this row's keys and values at position p.
     ctx.forLoop(0, kvHeads, [&](Value g) {
       ctx.forLoop(0, headDim, [&](Value d) {
@@ -67,7 +76,7 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
       Value g = arith::DivUIOp::create(b, loc, h, ctx.index(group));
       Value qBase = arith::MulIOp::create(b, loc, h, ctx.index(headDim));
       // Scores and their maximum.
-      auto scores = scf::ForOp::create(b, loc, zero, count, one,
+      auto scores = scf::ForOp::create(b, loc, first, count, one,
                                        ValueRange{ctx.f32(-INFINITY)});
       {
         OpBuilder::InsertionGuard guard(b);
@@ -100,7 +109,7 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
       }
       Value maxScore = scores.getResult(0);
       // Softmax: exp(x - max), normalized by the sum.
-      auto sum = scf::ForOp::create(b, loc, zero, count, one,
+      auto sum = scf::ForOp::create(b, loc, first, count, one,
                                     ValueRange{ctx.f32(0.0f)});
       {
         OpBuilder::InsertionGuard guard(b);
@@ -114,7 +123,7 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
         scf::YieldOp::create(b, loc, ValueRange{acc});
       }
       Value total = sum.getResult(0);
-      ctx.forLoop(zero, count, 1, [&](Value s) {
+      ctx.forLoop(first, count, 1, [&](Value s) {
         Value a = memref::LoadOp::create(b, loc, att, ValueRange{s});
         memref::StoreOp::create(b, loc, arith::DivFOp::create(b, loc, a, total),
                                 att, ValueRange{s});
@@ -125,7 +134,7 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
             b, loc, ctx.f32(0.0f), out,
             ValueRange{t, arith::AddIOp::create(b, loc, qBase, d)});
       });
-      ctx.forLoop(zero, count, 1, [&](Value s) {
+      ctx.forLoop(first, count, 1, [&](Value s) {
         Value a = memref::LoadOp::create(b, loc, att, ValueRange{s});
         ctx.forLoop(0, headDim, [&](Value d) {
           Value col = arith::AddIOp::create(b, loc, qBase, d);
