@@ -78,6 +78,8 @@ llmc::compileModule(ModuleOp module, const TargetSpec &target,
             LowerToLoopsOptions lowering;
             lowering.emulateF16 = !hasNativeF16Conversion(target);
             lowering.integerDot = !codegen.referenceKernels;
+            lowering.prefillChunk = codegen.prefillChunk;
+            lowering.parallelMinWork = codegen.parallelMinWork;
             if (target.arch == "x86_64") {
               if (targetHasFeatures(target, "+avx512vnni,+avx512vl"))
                 lowering.dotInstruction = "avx512-vnni";

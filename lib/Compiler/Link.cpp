@@ -71,7 +71,7 @@ llvm::Error llmc::linkExecutable(const TargetSpec &target,
                                              "-fuse-ld=lld"};
   if (target.arch == "riscv64")
     args.push_back("-march=rv64gc");
-  args.append({main, objectPath, lib, "-lm"});
+  args.append({main, objectPath, lib, "-lm", "-lpthread"});
   return runLinker(args, outPath);
 }
 

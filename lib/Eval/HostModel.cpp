@@ -122,6 +122,8 @@ llvm::Error HostModel::open(llvm::StringRef sharedObject,
         path.c_str());
   entryPoints.info = reinterpret_cast<llmc_model_info_fn_t>(info);
   entryPoints.forward = reinterpret_cast<llmc_model_forward_fn_t>(forward);
+  entryPoints.prefill = reinterpret_cast<llmc_model_prefill_fn_t>(
+      dlsym(library, "llmc_model_prefill"));
 
   auto annotate = [&](llmc_status_t status) -> llvm::Error {
     if (llvm::Error err = runtimeError(status))

@@ -27,6 +27,8 @@ void llmc::buildLowerToLoopsPipeline(OpPassManager &pm,
   convert.emulateF16 = options.emulateF16;
   convert.integerDot = options.integerDot;
   convert.dotInstruction = options.dotInstruction;
+  convert.prefillChunk = options.prefillChunk;
+  convert.parallelMinWork = options.parallelMinWork;
   pm.addPass(createConvertLLMToLoopsPass(convert));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

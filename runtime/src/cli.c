@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "llmc/cli.h"
 #include "llmc/runtime.h"
+#include "llmc/thread_pool.h"
 
 #define LLMC_CLI_NAME "llmc-run"
 #define LLMC_CLI_DEFAULT_WEIGHTS "model.llmw"
@@ -29,11 +30,12 @@ typedef struct llmc_cli_options_t {
   uint64_t seed;
   const char *tokens;     ///< --tokens: ids to evaluate (with --logits-out).
   const char *logits_out; ///< --logits-out: where to write their logits.
+  bool prefill;           ///< --prefill: --logits-out of the last token only.
   bool benchmark;         ///< --benchmark: measure prefill and decode.
   bool json;              ///< --json: benchmark results as JSON.
   int64_t prompt_tokens;  ///< --prompt-tokens (benchmark).
   int64_t gen_tokens;     ///< --gen-tokens (benchmark).
-  int64_t threads;        ///< --threads (benchmark; this build runs one).
+  int64_t threads;        ///< --threads: threads of the forward pass.
   int64_t repeats;        ///< --repeat (benchmark).
   bool seed_given;
   bool info;
@@ -59,12 +61,17 @@ static void llmc_cli_usage(FILE *stream) {
       "positions 0..\n"
       "  --logits-out FILE  write their logits (float32, [tokens][vocab]) "
       "and exit\n"
+      "  --prefill          with --logits-out: run the tokens through the "
+      "batched\n"
+      "                     prefill and write the last token's logits only\n"
       "  --benchmark        time prefill and decode instead of generating:\n"
       "    --prompt-tokens P  prompt positions (default 64)\n"
       "    --gen-tokens G     greedy decode steps after them (default 64)\n"
-      "    --threads T        threads (this build: 1)\n"
+      "    --threads T        threads (as for generation)\n"
       "    --repeat R         runs; the median is reported (default 3)\n"
       "    --json             print the results as JSON\n"
+      "  --threads T        threads the model's loops are split over "
+      "(default 1)\n"
       "  --info             print the model description and exit\n"
       "  --help             print this message\n");
 }
@@ -126,6 +133,10 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
     }
     if (strcmp(arg, "--benchmark") == 0) {
       options->benchmark = true;
+      continue;
+    }
+    if (strcmp(arg, "--prefill") == 0) {
+      options->prefill = true;
       continue;
     }
     if (strcmp(arg, "--json") == 0) {
@@ -208,7 +219,7 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
       options->gen_tokens = integer;
       break;
     case 11:
-      ok = llmc_parse_int(value, 1, 4096, &integer);
+      ok = llmc_parse_int(value, 1, LLMC_THREAD_POOL_MAX_THREADS, &integer);
       options->threads = integer;
       break;
     case 12:
@@ -226,11 +237,8 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
     fprintf(err, LLMC_CLI_NAME ": --tokens and --logits-out go together\n");
     return false;
   }
-  if (options->benchmark && options->threads > 1) {
-    fprintf(err,
-            LLMC_CLI_NAME ": --threads %lld: this build runs the model "
-                          "on one thread\n",
-            (long long)options->threads);
+  if (options->prefill && !options->logits_out) {
+    fprintf(err, LLMC_CLI_NAME ": --prefill needs --tokens and --logits-out\n");
     return false;
   }
   if (!options->help && !options->info && !options->prompt &&
@@ -280,7 +288,8 @@ static llmc_status_t llmc_cli_parse_tokens(const char *text,
   return LLMC_OK;
 }
 
-/// --logits-out: the logits of every position of --tokens, as raw float32.
+/// --logits-out: the logits of every position of --tokens (with --prefill:
+/// of the last one, through llmc_session_prefill), as raw float32.
 static llmc_status_t llmc_cli_write_logits(llmc_session_t *session,
                                            const llmc_model_info_t *info,
                                            const llmc_cli_options_t *options,
@@ -292,8 +301,15 @@ static llmc_status_t llmc_cli_write_logits(llmc_session_t *session,
   float *logits = NULL;
   llmc_status_t status = llmc_allocator_alloc(
       allocator, count * (size_t)info->vocab_size * 4, 64, (void **)&logits);
-  if (!status)
+  if (!status && options->prefill) {
+    float *last = NULL;
+    status = llmc_session_prefill(session, tokens, count, 0, &last);
+    if (!status)
+      memcpy(logits, last, (size_t)info->vocab_size * sizeof(float));
+    count = 1;
+  } else if (!status) {
     status = llmc_session_compute_logits(session, tokens, count, logits);
+  }
   if (!status) {
     FILE *file = fopen(options->logits_out, "wb");
     if (!file) {
@@ -354,10 +370,11 @@ static void llmc_cli_print_info(FILE *out, const llmc_model_info_t *info) {
           "  max_seq_len       %" PRId64 "\n"
           "  weights_data_size %" PRId64 " bytes\n"
           "  kv_cache_bytes    %" PRId64 " bytes\n"
-          "  arena_bytes       %" PRId64 " bytes\n",
+          "  arena_bytes       %" PRId64 " bytes\n"
+          "  prefill_chunk     %" PRId64 "\n",
           info->abi_version, info->model_id, info->dim, info->vocab_size,
           info->n_layers, info->max_seq_len, info->weights_data_size,
-          info->kv_cache_bytes, info->arena_bytes);
+          info->kv_cache_bytes, info->arena_bytes, info->prefill_chunk);
 }
 
 static void llmc_cli_print_weights(FILE *out, const llmc_weights_t *weights,
@@ -427,9 +444,9 @@ static int llmc_cli_compare_doubles(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/// --benchmark: `repeats` runs of `prompt_tokens` forward calls (the prompt,
-/// token ids 1.. in order) then `gen_tokens` greedy decode steps; prints the
-/// median, min and max tokens/s of each phase.
+/// --benchmark: `repeats` runs of a `prompt_tokens` prompt (token ids 1.. in
+/// order) through llmc_session_prefill, then `gen_tokens` greedy decode
+/// steps; prints the median, min and max tokens/s of each phase.
 static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
                                         const llmc_model_info_t *info,
                                         const llmc_cli_options_t *options,
@@ -443,12 +460,20 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
                             (long long)info->max_seq_len);
   double prefill[1000], decode[1000];
   int64_t runs = options->repeats;
+  int32_t *prompt = NULL;
+  LLMC_RETURN_IF_ERROR(llmc_allocator_alloc(llmc_allocator_system(),
+                                            (size_t)p * sizeof(int32_t), 64,
+                                            (void **)&prompt));
+  for (int64_t pos = 0; pos < p; ++pos)
+    prompt[pos] = (int32_t)(1 + pos % (info->vocab_size - 1));
   for (int64_t r = 0; r < runs; ++r) {
     float *logits = NULL;
     double start = llmc_cli_now_seconds();
-    for (int64_t pos = 0; pos < p; ++pos) {
-      int32_t token = (int32_t)(1 + pos % (info->vocab_size - 1));
-      LLMC_RETURN_IF_ERROR(llmc_session_forward(session, token, pos, &logits));
+    llmc_status_t status =
+        llmc_session_prefill(session, prompt, (size_t)p, 0, &logits);
+    if (status) {
+      llmc_allocator_free(llmc_allocator_system(), prompt);
+      return status;
     }
     double mid = llmc_cli_now_seconds();
     for (int64_t i = 0; i < g; ++i) {
@@ -460,28 +485,33 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
     prefill[r] = (double)p / (mid - start);
     decode[r] = g > 0 ? (double)g / (end - mid) : 0.0;
   }
+  llmc_allocator_free(llmc_allocator_system(), prompt);
   qsort(prefill, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
   qsort(decode, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
   double prefillMedian = prefill[runs / 2], decodeMedian = decode[runs / 2];
   if (options->json) {
-    fprintf(out,
-            "{\"prompt_tokens\": %lld, \"gen_tokens\": %lld, \"threads\": 1, "
-            "\"repeats\": %lld, \"prefill_tokens_per_second\": %.3f, "
-            "\"prefill_min\": %.3f, \"prefill_max\": %.3f, "
-            "\"decode_tokens_per_second\": %.3f, \"decode_min\": %.3f, "
-            "\"decode_max\": %.3f, \"weights_data_size\": %lld, "
-            "\"kv_cache_bytes\": %lld, \"arena_bytes\": %lld}\n",
-            (long long)p, (long long)g, (long long)runs, prefillMedian,
-            prefill[0], prefill[runs - 1], decodeMedian, decode[0],
-            decode[runs - 1], (long long)info->weights_data_size,
-            (long long)info->kv_cache_bytes, (long long)info->arena_bytes);
+    fprintf(
+        out,
+        "{\"prompt_tokens\": %lld, \"gen_tokens\": %lld, \"threads\": %lld, "
+        "\"prefill_chunk\": %lld, "
+        "\"repeats\": %lld, \"prefill_tokens_per_second\": %.3f, "
+        "\"prefill_min\": %.3f, \"prefill_max\": %.3f, "
+        "\"decode_tokens_per_second\": %.3f, \"decode_min\": %.3f, "
+        "\"decode_max\": %.3f, \"weights_data_size\": %lld, "
+        "\"kv_cache_bytes\": %lld, \"arena_bytes\": %lld}\n",
+        (long long)p, (long long)g, (long long)options->threads,
+        (long long)info->prefill_chunk, (long long)runs, prefillMedian,
+        prefill[0], prefill[runs - 1], decodeMedian, decode[0],
+        decode[runs - 1], (long long)info->weights_data_size,
+        (long long)info->kv_cache_bytes, (long long)info->arena_bytes);
   } else {
     fprintf(out,
-            "benchmark: %lld prompt tokens, %lld generated, 1 thread, %lld "
-            "runs (prefill runs one token per call in this build)\n"
+            "benchmark: %lld prompt tokens, %lld generated, %lld thread(s), "
+            "%lld runs (prefill: up to %lld tokens per call)\n"
             "  prefill tokens/s  %.1f  (min %.1f, max %.1f)\n"
             "  decode tokens/s   %.1f  (min %.1f, max %.1f)\n",
-            (long long)p, (long long)g, (long long)runs, prefillMedian,
+            (long long)p, (long long)g, (long long)options->threads,
+            (long long)runs, (long long)info->prefill_chunk, prefillMedian,
             prefill[0], prefill[runs - 1], decodeMedian, decode[0],
             decode[runs - 1]);
   }
@@ -508,6 +538,13 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
                                   allocator, &weights);
   if (!status)
     status = llmc_session_create(model, weights, allocator, &session);
+  if (!status && options->threads > 1) {
+    llmc_thread_pool_t *pool = NULL;
+    status =
+        llmc_thread_pool_create((int32_t)options->threads, allocator, &pool);
+    llmc_session_set_thread_pool(session, pool);
+    llmc_thread_pool_release(pool);
+  }
   // A model imported without a tokenizer (ONNX graphs) has an empty
   // tokenizer section and runs from token ids only.
   bool has_tokenizer =

@@ -4,17 +4,19 @@
 
 #include "internal.h"
 #include "llmc/runtime.h"
+#include "llmc/thread_pool.h"
 
 struct llmc_session_t {
   llmc_ref_count_t ref_count;
   llmc_allocator_t allocator;
   llmc_compiled_model_t model;
   llmc_model_info_t info;
-  llmc_weights_t *weights; ///< Retained.
-  uint8_t *kv_cache;       ///< [info.kv_cache_bytes], 64-byte aligned.
-  uint8_t *arena;          ///< [info.arena_bytes], 64-byte aligned.
-  float *logits;           ///< [info.vocab_size], 64-byte aligned.
-  int64_t next_pos;        ///< Positions [0, next_pos) are in the KV cache.
+  llmc_weights_t *weights;  ///< Retained.
+  uint8_t *kv_cache;        ///< [info.kv_cache_bytes], 64-byte aligned.
+  uint8_t *arena;           ///< [info.arena_bytes], 64-byte aligned.
+  float *logits;            ///< [info.vocab_size], 64-byte aligned.
+  int64_t next_pos;         ///< Positions [0, next_pos) are in the KV cache.
+  llmc_thread_pool_t *pool; ///< Retained; NULL runs on the caller's thread.
 };
 
 /*===----------------------------------------------------------------------===*/
@@ -56,6 +58,7 @@ llmc_status_t llmc_compiled_model_query_info(const llmc_compiled_model_t *model,
   info.weights_data_size = raw[LLMC_MODEL_INFO_WEIGHTS_DATA_SIZE];
   info.kv_cache_bytes = raw[LLMC_MODEL_INFO_KV_CACHE_BYTES];
   info.arena_bytes = raw[LLMC_MODEL_INFO_ARENA_BYTES];
+  info.prefill_chunk = raw[LLMC_MODEL_INFO_PREFILL_CHUNK];
   if (info.abi_version != LLMC_MODEL_ABI_VERSION)
     return llmc_status_make(LLMC_STATUS_MODEL_MISMATCH,
                             "compiled model has ABI version %" PRId64
@@ -74,6 +77,14 @@ llmc_status_t llmc_compiled_model_query_info(const llmc_compiled_model_t *model,
       llmc_check_size("weights_data_size", info.weights_data_size));
   LLMC_RETURN_IF_ERROR(llmc_check_size("kv_cache_bytes", info.kv_cache_bytes));
   LLMC_RETURN_IF_ERROR(llmc_check_size("arena_bytes", info.arena_bytes));
+  if (model->prefill)
+    LLMC_RETURN_IF_ERROR(
+        llmc_check_positive("prefill_chunk", info.prefill_chunk));
+  else if (info.prefill_chunk < 0)
+    return llmc_status_make(LLMC_STATUS_FORMAT_ERROR,
+                            "compiled model reports prefill_chunk %" PRId64
+                            ", expected >= 0",
+                            info.prefill_chunk);
   *out_info = info;
   return LLMC_OK;
 }
@@ -149,6 +160,7 @@ void llmc_session_release(llmc_session_t *session) {
   llmc_allocator_free(allocator, session->logits);
   llmc_allocator_free(allocator, session->arena);
   llmc_allocator_free(allocator, session->kv_cache);
+  llmc_thread_pool_release(session->pool);
   llmc_weights_release(session->weights);
   llmc_allocator_free(allocator, session);
 }
@@ -187,8 +199,67 @@ llmc_status_t llmc_session_forward(llmc_session_t *session, int32_t token,
                             "and only 0..%" PRId64 " are filled",
                             pos, session->next_pos - 1);
   session->model.forward(llmc_weights_data(session->weights), session->kv_cache,
-                         session->arena, token, pos, session->logits);
+                         session->arena, token, pos, session->logits,
+                         session->pool ? llmc_thread_pool_parallel_for : NULL,
+                         session->pool);
   session->next_pos = pos + 1;
+  *out_logits = session->logits;
+  return LLMC_OK;
+}
+
+void llmc_session_set_thread_pool(llmc_session_t *session,
+                                  llmc_thread_pool_t *pool) {
+  if (!session)
+    return;
+  llmc_thread_pool_retain(pool);
+  llmc_thread_pool_release(session->pool);
+  session->pool = pool;
+}
+
+llmc_status_t llmc_session_prefill(llmc_session_t *session,
+                                   const int32_t *tokens, size_t count,
+                                   int64_t pos, float **out_logits) {
+  if (!session || !out_logits || (count && !tokens))
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                            "session, tokens or out_logits is NULL");
+  if (count == 0)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                            "prefill of no tokens");
+  const llmc_model_info_t *info = &session->info;
+  if (pos < 0 || pos > info->max_seq_len ||
+      (uint64_t)count > (uint64_t)(info->max_seq_len - pos))
+    return llmc_status_make(LLMC_STATUS_OUT_OF_RANGE,
+                            "positions %" PRId64 " .. %" PRId64
+                            " are outside [0, %" PRId64 ") (max_seq_len)",
+                            pos, pos + (int64_t)count - 1, info->max_seq_len);
+  if (pos > session->next_pos)
+    return llmc_status_make(LLMC_STATUS_FAILED_PRECONDITION,
+                            "position %" PRId64
+                            " skips ahead: positions must be run in order "
+                            "and only 0..%" PRId64 " are filled",
+                            pos, session->next_pos - 1);
+  for (size_t i = 0; i < count; ++i)
+    if (tokens[i] < 0 || tokens[i] >= info->vocab_size)
+      return llmc_status_make(LLMC_STATUS_OUT_OF_RANGE,
+                              "token %" PRId32 " (prompt index %zu) is "
+                              "outside [0, %" PRId64 ")",
+                              tokens[i], i, info->vocab_size);
+  if (!session->model.prefill) {
+    for (size_t i = 0; i < count; ++i)
+      LLMC_RETURN_IF_ERROR(llmc_session_forward(session, tokens[i],
+                                                pos + (int64_t)i, out_logits));
+    return LLMC_OK;
+  }
+  const size_t chunk = (size_t)info->prefill_chunk;
+  for (size_t done = 0; done < count;) {
+    size_t n = count - done < chunk ? count - done : chunk;
+    session->model.prefill(
+        llmc_weights_data(session->weights), session->kv_cache, session->arena,
+        tokens + done, (int64_t)n, pos + (int64_t)done, session->logits,
+        session->pool ? llmc_thread_pool_parallel_for : NULL, session->pool);
+    done += n;
+    session->next_pos = pos + (int64_t)done;
+  }
   *out_logits = session->logits;
   return LLMC_OK;
 }
@@ -217,7 +288,35 @@ llmc_status_t llmc_session_compute_logits(llmc_session_t *session,
 /* Generation                                                                 */
 /*===----------------------------------------------------------------------===*/
 
-/// The loop of llmc_generate over already-encoded prompt tokens.
+/// True if `token` ends a sequence (BOS delimits sequences as in
+/// llama2.c; EOS ends one).
+static bool llmc_is_stop_token(int32_t token, int32_t bos, int32_t eos) {
+  return (bos >= 0 && token == bos) || (eos >= 0 && token == eos);
+}
+
+/// Reports `next` (following `token`, at position `pos`) to the callback.
+static llmc_status_t llmc_generate_report(const llmc_tokenizer_t *tokenizer,
+                                          llmc_generate_callback_fn_t callback,
+                                          void *user_data, int32_t token,
+                                          int32_t next, int64_t pos,
+                                          bool forced) {
+  if (!callback)
+    return LLMC_OK;
+  llmc_generate_event_t event;
+  event.token = next;
+  event.prev_token = token;
+  event.pos = pos;
+  event.forced = forced;
+  LLMC_RETURN_IF_ERROR(
+      llmc_tokenizer_decode(tokenizer, token, next, &event.piece));
+  return callback(user_data, &event);
+}
+
+/// The loop of llmc_generate over already-encoded prompt tokens: the prompt
+/// through llmc_session_prefill, then one forward call per sampled token.
+/// Produces the same events as running every position with
+/// llmc_session_forward (position p runs token p; the next token is forced
+/// while the prompt has one).
 static llmc_status_t
 llmc_generate_tokens(llmc_session_t *session, const llmc_tokenizer_t *tokenizer,
                      llmc_sampler_t *sampler, const int32_t *prompt,
@@ -226,38 +325,51 @@ llmc_generate_tokens(llmc_session_t *session, const llmc_tokenizer_t *tokenizer,
                      llmc_generate_stats_t *stats) {
   const int32_t bos = llmc_tokenizer_bos_id(tokenizer);
   const int32_t eos = llmc_tokenizer_eos_id(tokenizer);
-  int32_t token = prompt[0];
-  int64_t pos = 0;
-  while (pos < steps) {
-    float *logits = NULL;
-    LLMC_RETURN_IF_ERROR(llmc_session_forward(session, token, pos, &logits));
-    ++stats->forward_calls;
-    // Force the prompt, then sample.
-    const bool forced = pos + 1 < prompt_count;
-    int32_t next;
-    if (forced) {
-      next = prompt[pos + 1];
-    } else {
-      LLMC_RETURN_IF_ERROR(llmc_sampler_sample(sampler, logits, &next));
-      ++stats->sampled_tokens;
+  // Positions 0 .. run-1 run the prompt; the prompt tokens 1 .. last_forced
+  // are forced (the one after the last run position too, if steps end
+  // inside the prompt). A stop token among them ends generation there.
+  int64_t run = prompt_count < steps ? prompt_count : steps;
+  int64_t last_forced = prompt_count - 1 < steps ? prompt_count - 1 : steps;
+  int64_t stop_index = -1;
+  for (int64_t i = 1; i <= last_forced; ++i)
+    if (llmc_is_stop_token(prompt[i], bos, eos)) {
+      stop_index = i;
+      run = i;
+      last_forced = i - 1;
+      break;
     }
-    ++pos;
-    // BOS delimits sequences (llama2.c); EOS ends one.
-    if ((bos >= 0 && next == bos) || (eos >= 0 && next == eos)) {
+  float *logits = NULL;
+  LLMC_RETURN_IF_ERROR(
+      llmc_session_prefill(session, prompt, (size_t)run, 0, &logits));
+  stats->forward_calls += run;
+  for (int64_t i = 1; i <= last_forced; ++i)
+    LLMC_RETURN_IF_ERROR(llmc_generate_report(
+        tokenizer, callback, user_data, prompt[i - 1], prompt[i], i, true));
+  if (stop_index >= 0) {
+    stats->stop_token = prompt[stop_index];
+    return LLMC_OK;
+  }
+  if (run < prompt_count)
+    return LLMC_OK; // The steps ended inside the prompt.
+  // Sample after the last prompt position, then decode.
+  int64_t pos = run;
+  int32_t token = prompt[run - 1];
+  for (;;) {
+    int32_t next;
+    LLMC_RETURN_IF_ERROR(llmc_sampler_sample(sampler, logits, &next));
+    ++stats->sampled_tokens;
+    if (llmc_is_stop_token(next, bos, eos)) {
       stats->stop_token = next;
       break;
     }
-    if (callback) {
-      llmc_generate_event_t event;
-      event.token = next;
-      event.prev_token = token;
-      event.pos = pos;
-      event.forced = forced;
-      LLMC_RETURN_IF_ERROR(
-          llmc_tokenizer_decode(tokenizer, token, next, &event.piece));
-      LLMC_RETURN_IF_ERROR(callback(user_data, &event));
-    }
+    LLMC_RETURN_IF_ERROR(llmc_generate_report(tokenizer, callback, user_data,
+                                              token, next, pos, false));
     token = next;
+    if (pos >= steps)
+      break;
+    LLMC_RETURN_IF_ERROR(llmc_session_forward(session, token, pos, &logits));
+    ++stats->forward_calls;
+    ++pos;
   }
   return LLMC_OK;
 }

@@ -120,6 +120,8 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
   CodegenOptions codegen;
   codegen.emitAssembly = options.emitAssembly;
   codegen.referenceKernels = options.referenceKernels;
+  codegen.prefillChunk = options.prefillChunk;
+  codegen.parallelMinWork = options.parallelMinWork;
   llvm::Expected<CompiledFiles> files =
       compileModule(**module, *target, tmp, OutputKind::Executable, codegen);
   if (!files)

@@ -34,6 +34,9 @@ struct CompileOptions {
   bool emitAssembly = false;
   /// --kernels=reference: see CodegenOptions::referenceKernels.
   bool referenceKernels = false;
+  /// --prefill-chunk, --parallel-min-work: see CodegenOptions.
+  int64_t prefillChunk = 64;
+  int64_t parallelMinWork = 32768;
 };
 
 struct EvalOptions {

@@ -152,6 +152,18 @@ cl::opt<KernelKind> kernels(
                           "widen the weight quants to f32 (reference path)")),
     cl::init(KernelKind::Fast), cl::sub(compileCmd));
 
+cl::opt<int64_t> prefillChunk(
+    "prefill-chunk",
+    cl::desc("Tokens the generated prefill processes per call as one batch "
+             "(1 = token by token; clamped to the context length)"),
+    cl::init(64), cl::sub(compileCmd));
+
+cl::opt<int64_t> parallelMinWork(
+    "parallel-min-work",
+    cl::desc("Smallest loop (iterations x multiply-adds) split across "
+             "threads; smaller ones run on the calling thread"),
+    cl::init(32768), cl::sub(compileCmd));
+
 // llmc eval.
 cl::opt<std::string> evalInput(cl::Positional,
                                cl::desc("<model file or .mlir/.mlirbc>"),
@@ -237,6 +249,8 @@ int main(int argc, char **argv) {
     options.compression = compression;
     options.emitAssembly = emitAsm;
     options.referenceKernels = kernels == KernelKind::Reference;
+    options.prefillChunk = prefillChunk;
+    options.parallelMinWork = parallelMinWork;
     err = llmc::driver::runCompile(compileInput, compileOutput, options);
   } else if (calibrateCmd) {
     err = llmc::driver::runCalibrate(calibrateInput, calibrateOutput, common,

@@ -100,6 +100,12 @@ struct CodegenOptions {
   /// kernels (convert-llm-to-loops integer-dot=false): the reference path
   /// the fast kernels are tested against.
   bool referenceKernels = false;
+  /// Tokens per llmc_model_prefill call (convert-llm-to-loops
+  /// prefill-chunk; clamped to max_seq_len).
+  int64_t prefillChunk = 64;
+  /// Loops with less work stay on one thread (convert-llm-to-loops
+  /// parallel-min-work).
+  int64_t parallelMinWork = 32768;
 };
 
 /// The files compileModule wrote, as paths inside its directory.

@@ -115,10 +115,11 @@ enum ModelInfoIndex : unsigned {
   kInfoWeightsBytes = 6,
   kInfoKVBytes = 7,
   kInfoArenaBytes = 8,
+  kInfoPrefillChunk = 9,
   kInfoCount = 16
 };
 
-constexpr int64_t kAbiVersion = 1;
+constexpr int64_t kAbiVersion = 2;
 
 } // namespace llmc
 

@@ -20,9 +20,23 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
 
     ```mlir
     func.func @llmc_model_forward(%weights: memref<Wxi8>, %kv: memref<Kxi8>,
-        %arena: memref<Axi8>, %token: i32, %pos: index, %logits: memref<Vxf32>)
+        %arena: memref<Axi8>, %token: i32, %pos: index, %logits: memref<Vxf32>,
+        %parallel_for: !llvm.ptr, %pool: !llvm.ptr)
+    func.func @llmc_model_prefill(%weights: memref<Wxi8>, %kv: memref<Kxi8>,
+        %arena: memref<Axi8>, %tokens: memref<Cxi32>, %n: i64, %pos: index,
+        %logits: memref<Vxf32>, %parallel_for: !llvm.ptr, %pool: !llvm.ptr)
     func.func @llmc_model_info(%out: memref<16xi64>)
     ```
+
+    Loops with enough independent work (the output features of a linear)
+    are outlined into private task functions `(ctx, begin, end)` called
+    through `%parallel_for` (directly over the whole range when it is
+    null), so the runtime's thread pool splits them; each range runs in the
+    original order, so logits do not depend on the thread count. With
+    `prefill-chunk=C` (C > 1), prefill of exactly C tokens runs a copy of the
+    decode function whose row dimension is C (`llmc_model_prefill_chunk`),
+    with the same per-row arithmetic as decode; fewer tokens run one forward
+    call each.
 
     On the way it plans memory statically: every weight gets a 64-byte
     aligned offset in the device weights file in its packed device layout
@@ -59,7 +73,17 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
            "products accumulated into 32 bits: RISC-V V vwmul/vwmacc), avx2 "
            "(x86 pmaddubsw + pmaddwd), "
            "avx512-vnni (vpdpbusd, needs AVX512-VNNI and AVX512VL) or "
-           "avx-vnni; the results are identical">
+           "avx-vnni; the results are identical">,
+    Option<"parallelMinWork", "parallel-min-work", "int64_t", "32768",
+           "Loops of independent iterations (linear output features) with at "
+           "least this much work (iterations times multiply-adds per "
+           "iteration) are outlined into tasks run through the ABI's "
+           "parallel-for callback; smaller ones stay plain loops">,
+    Option<"prefillChunk", "prefill-chunk", "int64_t", "1",
+           "Tokens per llmc_model_prefill call: C > 1 also emits a C-row copy "
+           "of the decode function that prefill runs when given C tokens "
+           "(clamped to max_seq_len); 1 runs prefill one forward call per "
+           "token">
   ];
   let statistics = [
     Statistic<"arenaBytes", "arena-bytes", "Bytes of the activation arena">,

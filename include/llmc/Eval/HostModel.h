@@ -103,7 +103,7 @@ private:
   std::string workDir;
   bool keepWorkDir = false;
   void *library = nullptr;
-  llmc_compiled_model_t entryPoints = {nullptr, nullptr};
+  llmc_compiled_model_t entryPoints = {nullptr, nullptr, nullptr};
   llmc_model_info_t modelInfo = {};
   llmc_weights_t *weightsFile = nullptr;
   llmc_session_t *session = nullptr;

@@ -25,6 +25,9 @@ struct LowerToLoopsOptions {
   /// See convert-llm-to-loops' integer-dot and dot-instruction.
   bool integerDot = true;
   std::string dotInstruction = "generic";
+  /// See convert-llm-to-loops' prefill-chunk and parallel-min-work.
+  int64_t prefillChunk = 1;
+  int64_t parallelMinWork = 32768;
 };
 
 /// llm (with structure) -> flat llm -> buffer-level loops (scf, memref,

@@ -591,7 +591,8 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   // Output features outermost: each weight row is read from memory once
   // and used for every input row (token) while it is in cache; the output
   // features are independent, so they are what threads split.
-  ctx.parallelFor(shape[1], [&](Value n) {
+  int64_t work = shape[0] * w.cols; // Multiply-adds per output feature.
+  ctx.parallelFor(shape[1], work, [&](Value n) {
     Value biasValue;
     if (bias)
       biasValue = ctx.loadWeightElement(*bias, ctx.index(0), n);

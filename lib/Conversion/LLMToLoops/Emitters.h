@@ -14,6 +14,7 @@
 #include "llmc/Conversion/DeviceLayout.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
@@ -40,6 +41,22 @@ struct EmitContext {
   mlir::Value weights; ///< memref<Wxi8>: the device weights data.
   mlir::Value kvCache; ///< memref<Kxi8>: the KV cache.
   mlir::Value pos;     ///< index: position of the first row.
+  mlir::Value arena;   ///< memref<Axi8>: the activation arena.
+  /// The ABI function being emitted; parallelFor outlines tasks next to it.
+  mlir::func::FuncOp function;
+  /// !llvm.ptr arguments of the ABI function: the parallel-for callback
+  /// (NULL: serial) and its pool. Without them parallelFor emits a loop.
+  mlir::Value parallelForFn, pool;
+  /// parallelFor loops with less work than this (iterations times the
+  /// caller's estimate of work per iteration) stay serial loops.
+  int64_t parallelMinWork = 32768;
+  /// Number of tasks outlined so far (names them).
+  unsigned taskCount = 0;
+  /// The casts that rebuild the arena inside tasks and the constant of its
+  /// size in their descriptor; updated once the arena size is known.
+  llvm::SmallVector<
+      std::pair<mlir::UnrealizedConversionCastOp, mlir::Operation *>>
+      arenaImports;
   int64_t vectorWidth;
   /// Widen f16 with integer arithmetic instead of the target's conversion
   /// (for targets without one, e.g. RISC-V without Zfhmin/Zvfhmin).
@@ -88,9 +105,14 @@ struct EmitContext {
   }
   /// Emits a loop over [0, count) whose iterations are independent: each
   /// writes only its own part of the op's result and reads values defined
-  /// before the loop (buffers, weights, the KV cache). This is where the
-  /// work of an op may be split across threads; today it is a plain loop.
-  void parallelFor(int64_t count, llvm::function_ref<void(mlir::Value)> body);
+  /// before the loop (buffers, weights, the KV cache). If the loop is at the
+  /// top level of the ABI function and count * workPerIteration reaches
+  /// parallelMinWork, the body is outlined into a task that the ABI's
+  /// parallel-for runs over ranges of [0, count) (ParallelFor.cpp); each
+  /// range runs its iterations in order, so results do not depend on the
+  /// split. Otherwise it is a plain loop.
+  void parallelFor(int64_t count, int64_t workPerIteration,
+                   llvm::function_ref<void(mlir::Value)> body);
 };
 
 void emitEmbedding(EmitContext &ctx, llm::EmbeddingOp op, mlir::Value out);

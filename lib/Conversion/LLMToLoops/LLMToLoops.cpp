@@ -15,6 +15,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -182,10 +183,6 @@ void EmitContext::forLoop(Value lb, Value ub, int64_t step,
   body(loop.getInductionVar());
 }
 
-void EmitContext::parallelFor(int64_t count, function_ref<void(Value)> body) {
-  forLoop(0, count, body);
-}
-
 //===----------------------------------------------------------------------===//
 // Arena planning
 //===----------------------------------------------------------------------===//
@@ -253,6 +250,25 @@ struct ConvertLLMToLoopsPass
   void runOnOperation() override;
   /// Assigns device offsets to all weights; returns the data size.
   uint64_t planWeights(ModuleOp module, EmitContext &ctx, Fnv1a &id);
+  /// Points `ctx` at the ABI arguments of `fn` (weights, kv, arena first;
+  /// pos and the parallel-for callback + pool at the given indices).
+  void bindAbiArguments(EmitContext &ctx, func::FuncOp fn, unsigned pos,
+                        unsigned parallelFor);
+  /// Emits the ops of `block` (a flat llm function) at ctx.b, with the
+  /// tokens in `tokens` (at arena offset `tokensOffset` if they live in the
+  /// arena) and the returned 1xV value written to `logits` (memref<V>), or
+  /// to an arena
+  /// buffer returned in `outLogits` if `logits` is null. Observation points
+  /// are recorded in `observations`, or skipped if it is null.
+  LogicalResult emitBody(EmitContext &ctx, Block &block, Value returned,
+                         ArenaPlanner &planner, Value tokens,
+                         std::optional<uint64_t> tokensOffset, Value logits,
+                         SmallVectorImpl<Attribute> *observations,
+                         Value *outLogits = nullptr);
+  /// A copy of the decode function `entry` whose row dimension (dimension 0
+  /// of every tensor with one row) is `rows`, inserted before it; null after
+  /// a diagnostic if the copy does not verify.
+  func::FuncOp cloneWithRows(func::FuncOp entry, int64_t rows);
 };
 } // namespace
 
@@ -291,6 +307,169 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
     }
   }
   return alignTo64(cursor);
+}
+
+void ConvertLLMToLoopsPass::bindAbiArguments(EmitContext &ctx, func::FuncOp fn,
+                                             unsigned pos,
+                                             unsigned parallelFor) {
+  Block &body = fn.getBody().front();
+  ctx.function = fn;
+  ctx.weights = body.getArgument(0);
+  ctx.kvCache = body.getArgument(1);
+  ctx.arena = body.getArgument(2);
+  ctx.pos = body.getArgument(pos);
+  ctx.parallelForFn = body.getArgument(parallelFor);
+  ctx.pool = body.getArgument(parallelFor + 1);
+}
+
+func::FuncOp ConvertLLMToLoopsPass::cloneWithRows(func::FuncOp entry,
+                                                  int64_t rows) {
+  OpBuilder b(entry);
+  auto copy = cast<func::FuncOp>(b.clone(*entry));
+  copy.setSymName((entry.getSymName() + "_rows").str());
+  copy->removeAttr("llm.entry");
+  auto widen = [&](Value v) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || type.getRank() < 1 || type.getDimSize(0) != 1)
+      return;
+    SmallVector<int64_t> shape(type.getShape());
+    shape[0] = rows;
+    v.setType(RankedTensorType::get(shape, type.getElementType(),
+                                    type.getEncoding()));
+  };
+  copy.walk([&](Operation *op) {
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument arg : block.getArguments())
+          widen(arg);
+    for (Value result : op->getResults())
+      widen(result);
+  });
+  Block &body = copy.getBody().front();
+  copy.setFunctionType(
+      FunctionType::get(copy.getContext(), body.getArgumentTypes(),
+                        body.getTerminator()->getOperandTypes()));
+  if (failed(verify(copy))) {
+    entry.emitOpError() << "cannot be batched to " << rows
+                        << " rows for prefill (the row-widened copy does not "
+                           "verify); use prefill-chunk=1";
+    copy.erase();
+    return {};
+  }
+  return copy;
+}
+
+LogicalResult ConvertLLMToLoopsPass::emitBody(
+    EmitContext &ctx, Block &entryBlock, Value returned, ArenaPlanner &planner,
+    Value tokens, std::optional<uint64_t> tokensOffset, Value logits,
+    SmallVectorImpl<Attribute> *observations, Value *outLogits) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  auto allocate = [&](MemRefType t) -> std::pair<Value, uint64_t> {
+    uint64_t offset = planner.allocate(memrefBytes(t));
+    Value view = memref::ViewOp::create(b, loc, t, ctx.arena,
+                                        ctx.index(static_cast<int64_t>(offset)),
+                                        ValueRange{});
+    return {view, offset};
+  };
+  ctx.buffers[entryBlock.getArgument(0)] = tokens;
+
+  // Liveness: the last op (by position) that uses each value.
+  DenseMap<Operation *, unsigned> position;
+  unsigned n = 0;
+  for (Operation &op : entryBlock)
+    position[&op] = n++;
+  DenseMap<Value, unsigned> lastUse;
+  DenseMap<Value, uint64_t> offsets;
+  if (tokensOffset)
+    offsets[entryBlock.getArgument(0)] = *tokensOffset;
+  for (Operation &op : entryBlock)
+    for (Value operand : op.getOperands())
+      lastUse[operand] = std::max(lastUse.lookup(operand), position[&op]);
+
+  std::vector<uint64_t> scratch;
+  ctx.allocScratch = [&](MemRefType t) {
+    auto [view, offset] = allocate(t);
+    scratch.push_back(offset);
+    return view;
+  };
+
+  for (Operation &op : entryBlock) {
+    if (isa<func::ReturnOp>(op))
+      break;
+    // Result buffers: the returned logits are written straight into the
+    // caller's logits array.
+    Value out;
+    if (op.getNumResults() == 1) {
+      Value result = op.getResult(0);
+      if (result == returned && logits) {
+        out = memref::ExpandShapeOp::create(
+            b, loc, toMemRef(result.getType()), logits,
+            ArrayRef<ReassociationIndices>{{0, 1}});
+      } else {
+        auto [view, offset] = allocate(toMemRef(result.getType()));
+        out = view;
+        offsets[result] = offset;
+      }
+      ctx.buffers[result] = out;
+    }
+    // Observation points keep a copy of their input in an arena region that
+    // is never reused, listed in llm.observations for the host.
+    if (auto observe = dyn_cast<llm::ObserveOp>(op)) {
+      if (observations) {
+        auto type = toMemRef(observe.getInput().getType());
+        auto [copyView, offset] = allocate(type);
+        Value copy = copyView;
+        Value in = ctx.buffer(observe.getInput());
+        ctx.forLoop(0, type.getDimSize(0), [&](Value t) {
+          ctx.forLoop(0, type.getDimSize(1), [&](Value j) {
+            Value v = memref::LoadOp::create(b, loc, in, ValueRange{t, j});
+            memref::StoreOp::create(b, loc, v, copy, ValueRange{t, j});
+          });
+        });
+        observations->push_back(b.getDictionaryAttr(
+            {b.getNamedAttr("name", observe.getNameAttr()),
+             b.getNamedAttr("offset",
+                            b.getI64IntegerAttr(static_cast<int64_t>(offset))),
+             b.getNamedAttr("rows", b.getI64IntegerAttr(type.getDimSize(0))),
+             b.getNamedAttr("cols", b.getI64IntegerAttr(type.getDimSize(1)))}));
+      }
+      for (Value operand : op.getOperands())
+        if (lastUse.lookup(operand) == position[&op] && offsets.count(operand))
+          planner.release(offsets[operand]);
+      continue;
+    }
+    bool ok = true;
+    llvm::TypeSwitch<Operation *>(&op)
+        .Case([&](llm::EmbeddingOp o) { emitEmbedding(ctx, o, out); })
+        .Case([&](llm::PositionEmbeddingOp o) {
+          emitPositionEmbedding(ctx, o, out);
+        })
+        .Case([&](llm::RMSNormOp o) { emitRMSNorm(ctx, o, out); })
+        .Case([&](llm::LayerNormOp o) { emitLayerNorm(ctx, o, out); })
+        .Case([&](llm::RopeOp o) { emitRope(ctx, o, out); })
+        .Case([&](llm::ActOp o) { emitAct(ctx, o, out); })
+        .Case([&](llm::GatedActOp o) { emitGatedAct(ctx, o, out); })
+        .Case([&](llm::AddOp o) { emitAdd(ctx, o, out); })
+        .Case([&](llm::LinearOp o) { emitLinear(ctx, o, out); })
+        .Case([&](llm::AttentionOp o) { emitAttention(ctx, o, out); })
+        .Default([&](Operation *other) {
+          other->emitOpError("cannot be lowered by convert-llm-to-loops");
+          ok = false;
+        });
+    if (!ok)
+      return failure();
+    for (uint64_t offset : scratch)
+      planner.release(offset);
+    scratch.clear();
+    // Release buffers whose last use was this op.
+    for (Value operand : op.getOperands())
+      if (lastUse.lookup(operand) == position[&op] && offsets.count(operand))
+        planner.release(offsets[operand]);
+  }
+  if (outLogits)
+    *outLogits = ctx.buffer(returned);
+  return success();
 }
 
 void ConvertLLMToLoopsPass::runOnOperation() {
@@ -355,169 +534,199 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     return signalPassFailure();
   }
 
-  // The device ABI function.
+  // The device ABI functions: llmc_model_forward (one token) and, with a
+  // chunk of C > 1 rows, llmc_model_prefill (C tokens per call through a
+  // clone of the decode function whose row dimension is C).
   OpBuilder b(context);
   b.setInsertionPoint(entry);
   Location loc = entry.getLoc();
   Type i8 = b.getI8Type();
   Fnv1a id;
-  EmitContext ctx(b, loc, vectorWidth, emulateF16);
-  ctx.integerDot = integerDot;
-  if (dotInstruction == "avx512-vnni") {
-    ctx.x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
-  } else if (dotInstruction == "avx-vnni") {
-    ctx.x86DotIntrinsic = "llvm.x86.avxvnni.vpdpbusd.256";
-  } else if (dotInstruction == "widening") {
-    ctx.wideningDot = true;
-  } else if (dotInstruction == "avx2") {
-    ctx.avx2Dot = true;
-  } else if (dotInstruction != "generic") {
+  auto makeContext = [&]() {
+    auto ctx = std::make_unique<EmitContext>(b, loc, vectorWidth, emulateF16);
+    ctx->integerDot = integerDot;
+    ctx->parallelMinWork = parallelMinWork;
+    if (dotInstruction == "avx512-vnni")
+      ctx->x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
+    else if (dotInstruction == "avx-vnni")
+      ctx->x86DotIntrinsic = "llvm.x86.avxvnni.vpdpbusd.256";
+    ctx->wideningDot = dotInstruction == "widening";
+    ctx->avx2Dot = dotInstruction == "avx2";
+    return ctx;
+  };
+  if (!llvm::is_contained({"generic", "widening", "avx2", "avx512-vnni",
+                           "avx-vnni"},
+                          dotInstruction)) {
     module.emitError() << "dot-instruction must be generic, widening, avx2, "
                           "avx512-vnni or avx-vnni, got '"
                        << dotInstruction << "'";
     return signalPassFailure();
   }
-  uint64_t weightsSize = planWeights(module, ctx, id);
+  if (prefillChunk < 1) {
+    module.emitError() << "prefill-chunk must be >= 1, got "
+                       << static_cast<int64_t>(prefillChunk);
+    return signalPassFailure();
+  }
+  if (parallelMinWork < 0) {
+    module.emitError() << "parallel-min-work must be >= 0, got "
+                       << static_cast<int64_t>(parallelMinWork);
+    return signalPassFailure();
+  }
+  std::unique_ptr<EmitContext> decodeCtx = makeContext();
+  uint64_t weightsSize = planWeights(module, *decodeCtx, id);
   weightBytes = weightsSize;
   uint64_t kvBytes = cacheType.getTotalBytes();
   auto weightsType = MemRefType::get({std::max<int64_t>(weightsSize, 64)}, i8);
   auto kvType = MemRefType::get({std::max<int64_t>(kvBytes, 64)}, i8);
   auto arenaUnplanned = MemRefType::get({64}, i8);
   auto logitsMemRef = MemRefType::get({vocab}, b.getF32Type());
+  auto ptrType = LLVM::LLVMPointerType::get(context);
+  Block &entryBlock = entry.getBody().front();
+
+  // llmc_model_forward(weights, kv, arena, token, pos, logits, parallel_for,
+  // pool).
   auto forwardType =
       b.getFunctionType({weightsType, kvType, arenaUnplanned, b.getI32Type(),
-                         b.getIndexType(), logitsMemRef},
+                         b.getIndexType(), logitsMemRef, ptrType, ptrType},
                         {});
   auto forward =
       func::FuncOp::create(b, loc, "llmc_model_forward", forwardType);
-  Block *body = forward.addEntryBlock();
-  b.setInsertionPointToStart(body);
-  ctx.weights = body->getArgument(0);
-  ctx.kvCache = body->getArgument(1);
-  Value arena = body->getArgument(2);
-  ctx.pos = body->getArgument(4);
-
-  ArenaPlanner planner;
-  auto allocate = [&](MemRefType t) -> std::pair<Value, uint64_t> {
-    uint64_t offset = planner.allocate(memrefBytes(t));
-    Value view = memref::ViewOp::create(b, loc, t, arena,
-                                        ctx.index(static_cast<int64_t>(offset)),
-                                        ValueRange{});
-    return {view, offset};
-  };
-
-  // The token goes into a one-element arena buffer.
-  Block &entryBlock = entry.getBody().front();
-  auto [tokenBuf, tokenOffset] = allocate(toMemRef(tokensType));
-  memref::StoreOp::create(b, loc, body->getArgument(3), tokenBuf,
-                          ValueRange{ctx.index(0)});
-  ctx.buffers[entryBlock.getArgument(0)] = tokenBuf;
-
-  // Liveness: the last op (by position) that uses each value.
-  DenseMap<Operation *, unsigned> position;
-  unsigned n = 0;
-  for (Operation &op : entryBlock)
-    position[&op] = n++;
-  DenseMap<Value, unsigned> lastUse;
-  DenseMap<Value, uint64_t> offsets;
-  offsets[entryBlock.getArgument(0)] = tokenOffset;
-  for (Operation &op : entryBlock)
-    for (Value operand : op.getOperands())
-      lastUse[operand] = std::max(lastUse.lookup(operand), position[&op]);
-
-  std::vector<uint64_t> scratch;
   SmallVector<Attribute> observations;
-  ctx.allocScratch = [&](MemRefType t) {
-    auto [view, offset] = allocate(t);
-    scratch.push_back(offset);
-    return view;
-  };
-
-  for (Operation &op : entryBlock) {
-    if (isa<func::ReturnOp>(op))
-      break;
-    // Result buffers: the returned logits are written straight into the
-    // caller's logits array.
-    Value out;
-    if (op.getNumResults() == 1) {
-      Value result = op.getResult(0);
-      if (result == returned) {
-        out = memref::ExpandShapeOp::create(
-            b, loc, toMemRef(logitsType), body->getArgument(5),
-            ArrayRef<ReassociationIndices>{{0, 1}});
-      } else {
-        auto [view, offset] = allocate(toMemRef(result.getType()));
-        out = view;
-        offsets[result] = offset;
-      }
-      ctx.buffers[result] = out;
-    }
-    // Observation points keep a copy of their input in an arena region that
-    // is never reused, listed in llm.observations for the host.
-    if (auto observe = dyn_cast<llm::ObserveOp>(op)) {
-      auto type = toMemRef(observe.getInput().getType());
-      auto [copy, offset] = allocate(type);
-      Value in = ctx.buffer(observe.getInput());
-      ctx.forLoop(0, type.getDimSize(0), [&](Value t) {
-        ctx.forLoop(0, type.getDimSize(1), [&](Value j) {
-          Value v = memref::LoadOp::create(b, loc, in, ValueRange{t, j});
-          memref::StoreOp::create(b, loc, v, copy, ValueRange{t, j});
-        });
-      });
-      observations.push_back(b.getDictionaryAttr(
-          {b.getNamedAttr("name", observe.getNameAttr()),
-           b.getNamedAttr("offset",
-                          b.getI64IntegerAttr(static_cast<int64_t>(offset))),
-           b.getNamedAttr("rows", b.getI64IntegerAttr(type.getDimSize(0))),
-           b.getNamedAttr("cols", b.getI64IntegerAttr(type.getDimSize(1)))}));
-      for (Value operand : op.getOperands())
-        if (lastUse.lookup(operand) == position[&op] && offsets.count(operand))
-          planner.release(offsets[operand]);
-      continue;
-    }
-    bool ok = true;
-    llvm::TypeSwitch<Operation *>(&op)
-        .Case([&](llm::EmbeddingOp o) { emitEmbedding(ctx, o, out); })
-        .Case([&](llm::PositionEmbeddingOp o) {
-          emitPositionEmbedding(ctx, o, out);
-        })
-        .Case([&](llm::RMSNormOp o) { emitRMSNorm(ctx, o, out); })
-        .Case([&](llm::LayerNormOp o) { emitLayerNorm(ctx, o, out); })
-        .Case([&](llm::RopeOp o) { emitRope(ctx, o, out); })
-        .Case([&](llm::ActOp o) { emitAct(ctx, o, out); })
-        .Case([&](llm::GatedActOp o) { emitGatedAct(ctx, o, out); })
-        .Case([&](llm::AddOp o) { emitAdd(ctx, o, out); })
-        .Case([&](llm::LinearOp o) { emitLinear(ctx, o, out); })
-        .Case([&](llm::AttentionOp o) { emitAttention(ctx, o, out); })
-        .Default([&](Operation *other) {
-          other->emitOpError("cannot be lowered by convert-llm-to-loops");
-          ok = false;
-        });
-    if (!ok)
+  uint64_t arenaSize = 64;
+  {
+    EmitContext &ctx = *decodeCtx;
+    Block *body = forward.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    bindAbiArguments(ctx, forward, /*pos=*/4, /*parallelFor=*/6);
+    ArenaPlanner planner;
+    // The token goes into a one-element arena buffer.
+    uint64_t offset = planner.allocate(4);
+    Value tokenBuf = memref::ViewOp::create(
+        b, loc, toMemRef(tokensType), ctx.arena,
+        ctx.index(static_cast<int64_t>(offset)), ValueRange{});
+    memref::StoreOp::create(b, loc, body->getArgument(3), tokenBuf,
+                            ValueRange{ctx.index(0)});
+    if (failed(emitBody(ctx, entryBlock, returned, planner, tokenBuf, offset,
+                        body->getArgument(5), &observations)))
       return signalPassFailure();
-    for (uint64_t offset : scratch)
-      planner.release(offset);
-    scratch.clear();
-    // Release buffers whose last use was this op.
-    for (Value operand : op.getOperands())
-      if (lastUse.lookup(operand) == position[&op] && offsets.count(operand))
-        planner.release(offsets[operand]);
+    func::ReturnOp::create(b, loc);
+    arenaSize = std::max(arenaSize, planner.size());
   }
-  func::ReturnOp::create(b, loc);
 
-  // Now the arena size is known: give the arena argument its static type.
-  uint64_t arenaSize = std::max<uint64_t>(planner.size(), 64);
+  // llmc_model_prefill(weights, kv, arena, tokens, n, pos, logits,
+  // parallel_for, pool): n == C runs llmc_model_prefill_chunk, a C-row copy
+  // of the decode function; fewer tokens run llmc_model_forward each.
+  int64_t chunk = std::min<int64_t>(prefillChunk, cacheType.getMaxSeq());
+  auto tokensMemRef = MemRefType::get({chunk}, b.getI32Type());
+  std::unique_ptr<EmitContext> chunkCtx;
+  func::FuncOp chunkFn;
+  if (chunk > 1) {
+    func::FuncOp rows = cloneWithRows(entry, chunk);
+    if (!rows)
+      return signalPassFailure();
+    chunkCtx = makeContext();
+    chunkCtx->deviceWeights = decodeCtx->deviceWeights;
+    EmitContext &ctx = *chunkCtx;
+    b.setInsertionPoint(entry);
+    auto chunkType =
+        b.getFunctionType({weightsType, kvType, arenaUnplanned, tokensMemRef,
+                           b.getIndexType(), logitsMemRef, ptrType, ptrType},
+                          {});
+    chunkFn =
+        func::FuncOp::create(b, loc, "llmc_model_prefill_chunk", chunkType);
+    chunkFn.setPrivate();
+    Block *body = chunkFn.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    bindAbiArguments(ctx, chunkFn, /*pos=*/4, /*parallelFor=*/6);
+    ArenaPlanner planner;
+    Block &rowsBlock = rows.getBody().front();
+    Value rowsReturned =
+        cast<func::ReturnOp>(rowsBlock.getTerminator()).getOperand(0);
+    Value allLogits;
+    if (failed(emitBody(ctx, rowsBlock, rowsReturned, planner,
+                        body->getArgument(3), std::nullopt, Value(),
+                        /*observations=*/nullptr, &allLogits))) {
+      rows.erase();
+      return signalPassFailure();
+    }
+    // The logits of the last row.
+    ctx.forLoop(0, vocab, [&](Value j) {
+      Value v = memref::LoadOp::create(b, loc, allLogits,
+                                       ValueRange{ctx.index(chunk - 1), j});
+      memref::StoreOp::create(b, loc, v, body->getArgument(5), ValueRange{j});
+    });
+    func::ReturnOp::create(b, loc);
+    arenaSize = std::max(arenaSize, planner.size());
+    rows.erase();
+  }
+  {
+    b.setInsertionPoint(entry);
+    Type i64 = b.getI64Type();
+    auto prefillType = b.getFunctionType({weightsType, kvType, arenaUnplanned,
+                                          tokensMemRef, i64, b.getIndexType(),
+                                          logitsMemRef, ptrType, ptrType},
+                                         {});
+    auto prefill =
+        func::FuncOp::create(b, loc, "llmc_model_prefill", prefillType);
+    Block *body = prefill.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    auto args = body->getArguments();
+    Value n = args[4];
+    auto perToken = [&]() {
+      Value count = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
+      decodeCtx->forLoop(decodeCtx->index(0), count, 1, [&](Value i) {
+        Value token = memref::LoadOp::create(b, loc, args[3], ValueRange{i});
+        Value p = arith::AddIOp::create(b, loc, args[5], i);
+        func::CallOp::create(b, loc, forward,
+                             ValueRange{args[0], args[1], args[2], token, p,
+                                        args[6], args[7], args[8]});
+      });
+    };
+    if (chunkFn) {
+      Value full = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq, n,
+          arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(chunk)));
+      auto branch = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      func::CallOp::create(b, loc, chunkFn,
+                           ValueRange{args[0], args[1], args[2], args[3],
+                                      args[5], args[6], args[7], args[8]});
+      b.setInsertionPointToStart(branch.elseBlock());
+      perToken();
+    } else {
+      perToken();
+    }
+    func::ReturnOp::create(b, loc);
+  }
+
+  // Now the arena size is known: give the arena arguments their static type
+  // (also where tasks rebuild the arena).
   arenaBytes = arenaSize;
   auto arenaType = MemRefType::get({static_cast<int64_t>(arenaSize)}, i8);
-  arena.setType(arenaType);
-  SmallVector<Type> inputs(forwardType.getInputs());
-  inputs[2] = arenaType;
-  forward.setFunctionType(b.getFunctionType(inputs, {}));
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func.getSymName().starts_with("llmc_model_") ||
+        func.getNumArguments() < 3 ||
+        func.getArgument(2).getType() != arenaUnplanned)
+      continue;
+    func.getArgument(2).setType(arenaType);
+    SmallVector<Type> inputs(func.getFunctionType().getInputs());
+    inputs[2] = arenaType;
+    func.setFunctionType(b.getFunctionType(inputs, {}));
+  }
+  for (EmitContext *ctx : {decodeCtx.get(), chunkCtx.get()})
+    if (ctx)
+      for (auto [rebuilt, size] : ctx->arenaImports) {
+        rebuilt.getResult(0).setType(arenaType);
+        cast<LLVM::ConstantOp>(size).setValueAttr(
+            b.getI64IntegerAttr(static_cast<int64_t>(arenaSize)));
+      }
 
   // Model id: layout, data identity, shapes.
   id.add(uint64_t(vocab));
   id.add(kvBytes);
   id.add(uint64_t(arenaSize));
+  id.add(uint64_t(chunk));
   for (auto tok : module.getOps<llm::TokenizerOp>())
     if (std::optional<ArrayRef<char>> raw = llm::getRawBytes(tok.getData()))
       id.add(raw->data(), raw->size());
@@ -530,8 +739,8 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   int64_t layers = 0;
   if (auto attr = entry->getAttrOfType<IntegerAttr>("llm.num_layers"))
     layers = attr.getInt();
-  b.setInsertionPoint(entry);
   auto infoType = MemRefType::get({kInfoCount}, b.getI64Type());
+  b.setInsertionPoint(entry);
   auto info = func::FuncOp::create(b, loc, "llmc_model_info",
                                    b.getFunctionType({infoType}, {}));
   Block *infoBody = info.addEntryBlock();
@@ -546,10 +755,11 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   values[kInfoWeightsBytes] = weightsSize;
   values[kInfoKVBytes] = kvBytes;
   values[kInfoArenaBytes] = arenaSize;
+  values[kInfoPrefillChunk] = chunk;
   for (unsigned i = 0; i < kInfoCount; ++i)
     memref::StoreOp::create(
         b, loc, arith::ConstantIntOp::create(b, loc, b.getI64Type(), values[i]),
-        infoBody->getArgument(0), ValueRange{ctx.index(i)});
+        infoBody->getArgument(0), ValueRange{decodeCtx->index(i)});
   func::ReturnOp::create(b, loc);
 
   module->setAttr(

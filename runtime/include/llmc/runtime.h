@@ -151,10 +151,13 @@ void llmc_allocator_free(llmc_allocator_t allocator, void *ptr);
 /*===----------------------------------------------------------------------===*/
 
 /// The compiled model's entry points (see abi.h). The CLI fills it with
-/// {llmc_model_info, llmc_model_forward}; tests plug in models written in C.
+/// {llmc_model_info, llmc_model_forward, llmc_model_prefill}; tests plug in
+/// models written in C. `prefill` may be NULL: the session then runs prompts
+/// one forward call per token.
 typedef struct llmc_compiled_model_t {
   llmc_model_info_fn_t info;
   llmc_model_forward_fn_t forward;
+  llmc_model_prefill_fn_t prefill;
 } llmc_compiled_model_t;
 
 /// The model description returned by llmc_model_info, decoded.
@@ -168,6 +171,7 @@ typedef struct llmc_model_info_t {
   int64_t weights_data_size;
   int64_t kv_cache_bytes;
   int64_t arena_bytes;
+  int64_t prefill_chunk; ///< Tokens per prefill call (0: no prefill entry).
 } llmc_model_info_t;
 
 /// Calls model->info and validates the description: ABI version, positive
@@ -360,6 +364,9 @@ int32_t llmc_argmax(const float *values, int32_t count);
 /// activation arena and the logits buffer; retains the weights.
 typedef struct llmc_session_t llmc_session_t;
 
+/// A thread pool (thread_pool.h).
+typedef struct llmc_thread_pool_t llmc_thread_pool_t;
+
 /// Queries and validates the model description, checks that `weights` belong
 /// to it (llmc_weights_check_model) and that its data is 64-byte aligned, and
 /// allocates the KV cache, arena and logits (64-byte aligned, zeroed).
@@ -378,6 +385,21 @@ llmc_weights_t *llmc_session_weights(const llmc_session_t *session);
 /// model compiled with observation points (llm.observe) records; tools that
 /// calibrate read them there. The arena is otherwise scratch.
 const uint8_t *llmc_session_arena(const llmc_session_t *session);
+
+/// Makes the session's forward and prefill calls split their work over
+/// `pool`'s threads (retained; NULL: the calling thread alone, the default).
+/// The logits do not depend on the thread count.
+void llmc_session_set_thread_pool(llmc_session_t *session,
+                                  llmc_thread_pool_t *pool);
+
+/// Runs tokens[0 .. count-1] at positions pos .. pos+count-1 through the
+/// model's prefill entry (in calls of at most prefill_chunk tokens; one
+/// forward call per token if the model has no prefill entry) and points
+/// *out_logits at the logits of the last one, as llmc_session_forward.
+/// The KV cache then holds the same entries as after count forward calls.
+llmc_status_t llmc_session_prefill(llmc_session_t *session,
+                                   const int32_t *tokens, size_t count,
+                                   int64_t pos, float **out_logits);
 
 /// Runs one decode step of `token` at position `pos` and points *out_logits
 /// at the session's vocab_size logits, valid (and writable, e.g. by the

@@ -12,7 +12,7 @@
 llm.weight @emb : tensor<16x32xf32>
 llm.weight @n : tensor<32xf32>
 
-// CHECK: func.func @llmc_model_forward(%[[W:.*]]: memref<2176xi8>, %[[KV:.*]]: memref<512xi8>, %[[ARENA:.*]]: memref<320xi8>, %[[TOK:.*]]: i32, %[[POS:.*]]: index, %[[LOGITS:.*]]: memref<16xf32>)
+// CHECK: func.func @llmc_model_forward(%[[W:.*]]: memref<2176xi8>, %[[KV:.*]]: memref<512xi8>, %[[ARENA:.*]]: memref<320xi8>, %[[TOK:.*]]: i32, %[[POS:.*]]: index, %[[LOGITS:.*]]: memref<16xf32>, %[[PFOR:.*]]: !llvm.ptr, %[[POOL:.*]]: !llvm.ptr)
 // The token lives in the arena; the embedding row is clamped into the vocabulary.
 // CHECK: %[[TOKBUF:.*]] = memref.view %[[ARENA]][%{{.*}}][] : memref<320xi8> to memref<1xi32>
 // CHECK: memref.store %[[TOK]], %[[TOKBUF]]
@@ -27,7 +27,7 @@ llm.weight @n : tensor<32xf32>
 // CHECK: vector.reduction <add>
 // The description the runtime checks against the weights file.
 // CHECK: func.func @llmc_model_info(%[[OUT:.*]]: memref<16xi64>)
-// CHECK-NEXT: %[[ABI:.*]] = arith.constant 1 : i64
+// CHECK-NEXT: %[[ABI:.*]] = arith.constant 2 : i64
 // CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-NEXT: memref.store %[[ABI]], %[[OUT]][%[[C0]]]
 // CHECK: %[[VOCAB:.*]] = arith.constant 16 : i64

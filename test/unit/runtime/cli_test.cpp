@@ -100,7 +100,7 @@ TEST_F(CliTest, SeedMakesSamplingReproducible) {
 TEST_F(CliTest, InfoPrintsTheModelDescription) {
   CliResult result = Run({"--weights", weights_, "--info"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_NE(result.out.find("abi_version       1\n"), std::string::npos)
+  EXPECT_NE(result.out.find("abi_version       2\n"), std::string::npos)
       << result.out;
   EXPECT_NE(result.out.find("model_id          0x4c4c4d4346414b45\n"),
             std::string::npos);

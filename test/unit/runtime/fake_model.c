@@ -17,6 +17,7 @@ void llmc_model_info(int64_t *out) {
   out[LLMC_MODEL_INFO_WEIGHTS_DATA_SIZE] = FAKE_MODEL_DATA_SIZE;
   out[LLMC_MODEL_INFO_KV_CACHE_BYTES] = FAKE_MODEL_KV_CACHE_BYTES;
   out[LLMC_MODEL_INFO_ARENA_BYTES] = FAKE_MODEL_ARENA_BYTES;
+  out[LLMC_MODEL_INFO_PREFILL_CHUNK] = FAKE_MODEL_PREFILL_CHUNK;
 }
 
 /// KV entry of a position: nonzero, depends on token and position.
@@ -26,7 +27,10 @@ static int32_t fake_model_kv_entry(int32_t token, int64_t pos) {
 
 void llmc_model_forward(const uint8_t *weights_data, uint8_t *kv_cache,
                         uint8_t *arena, int32_t token, int64_t pos,
-                        float *logits) {
+                        float *logits, llmc_parallel_for_fn_t parallel_for,
+                        void *pool) {
+  (void)parallel_for;
+  (void)pool;
   const int32_t *script = (const int32_t *)weights_data;
   const int32_t *next = script + FAKE_MODEL_MAX_SEQ_LEN;
   const float *bias = (const float *)(next + FAKE_MODEL_VOCAB_SIZE);
@@ -50,6 +54,17 @@ void llmc_model_forward(const uint8_t *weights_data, uint8_t *kv_cache,
   else
     scratch[0] = 1000.0f;
   memcpy(logits, scratch, FAKE_MODEL_VOCAB_SIZE * sizeof(float));
+}
+
+/// Prefill as one forward call per token; the logits of each overwrite the
+/// previous ones, leaving the last token's.
+void llmc_model_prefill(const uint8_t *weights_data, uint8_t *kv_cache,
+                        uint8_t *arena, const int32_t *tokens, int64_t n,
+                        int64_t pos, float *logits,
+                        llmc_parallel_for_fn_t parallel_for, void *pool) {
+  for (int64_t i = 0; i < n; ++i)
+    llmc_model_forward(weights_data, kv_cache, arena, tokens[i], pos + i,
+                       logits, parallel_for, pool);
 }
 
 void fake_model_build_data(const int32_t *script, size_t script_size,

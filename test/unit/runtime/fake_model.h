@@ -31,6 +31,7 @@ extern "C" {
   (FAKE_MODEL_MAX_SEQ_LEN * 4 + FAKE_MODEL_VOCAB_SIZE * 8)
 #define FAKE_MODEL_KV_CACHE_BYTES (FAKE_MODEL_MAX_SEQ_LEN * 4)
 #define FAKE_MODEL_ARENA_BYTES (FAKE_MODEL_VOCAB_SIZE * 4)
+#define FAKE_MODEL_PREFILL_CHUNK 3
 #define FAKE_MODEL_NEXT_BOOST 10.0f
 
 /// Writes the weights data (FAKE_MODEL_DATA_SIZE bytes) for `script` (at most

@@ -68,7 +68,8 @@ using SessionPtr = std::unique_ptr<llmc_session_t, SessionDeleter>;
 
 /// The fake model of fake_model.c as a compiled model.
 inline llmc_compiled_model_t FakeModel() {
-  return llmc_compiled_model_t{llmc_model_info, llmc_model_forward};
+  return llmc_compiled_model_t{llmc_model_info, llmc_model_forward,
+                               llmc_model_prefill};
 }
 
 /// Path of the stories260K tokenizer (llama2.c format).

@@ -94,7 +94,8 @@ protected:
 
 TEST_F(SessionTest, ModelInfo) {
   const llmc_model_info_t *info = llmc_session_model_info(session_.get());
-  EXPECT_EQ(info->abi_version, 1);
+  EXPECT_EQ(info->abi_version, 2);
+  EXPECT_EQ(info->prefill_chunk, FAKE_MODEL_PREFILL_CHUNK);
   EXPECT_EQ(info->model_id, FAKE_MODEL_ID);
   EXPECT_EQ(info->dim, FAKE_MODEL_DIM);
   EXPECT_EQ(info->vocab_size, FAKE_MODEL_VOCAB_SIZE);
@@ -197,7 +198,8 @@ TEST_F(SessionTest, CallbackCanCancel) {
   EXPECT_EQ(info.code, LLMC_STATUS_CANCELLED);
   EXPECT_EQ(info.message, "stop requested");
   EXPECT_EQ(transcript.events.size(), 2u);
-  EXPECT_EQ(stats.forward_calls, 2);
+  // The prompt runs through prefill before its tokens are reported.
+  EXPECT_EQ(stats.forward_calls, stats.prompt_tokens);
 }
 
 TEST_F(SessionTest, EmptyPromptStartsFromBos) {
@@ -278,7 +280,11 @@ TEST_F(SessionTest, MismatchedSamplerOrTokenizer) {
 
 void InfoBadAbi(int64_t *out) {
   llmc_model_info(out);
-  out[LLMC_MODEL_INFO_ABI_VERSION] = 2;
+  out[LLMC_MODEL_INFO_ABI_VERSION] = 1; // A model compiled before v2.
+}
+void InfoNoPrefillChunk(int64_t *out) {
+  llmc_model_info(out);
+  out[LLMC_MODEL_INFO_PREFILL_CHUNK] = 0;
 }
 void InfoOtherModel(int64_t *out) {
   llmc_model_info(out);
@@ -311,7 +317,8 @@ protected:
     if (status)
       return Consume(status);
     WeightsPtr owner(weights);
-    llmc_compiled_model_t model = {info, llmc_model_forward};
+    llmc_compiled_model_t model = {info, llmc_model_forward,
+                                   llmc_model_prefill};
     llmc_session_t *session = nullptr;
     status =
         llmc_session_create(&model, weights, llmc_allocator_system(), &session);
@@ -325,7 +332,17 @@ protected:
 TEST_F(SessionCreateTest, AbiVersionMismatch) {
   StatusInfo info = Create(InfoBadAbi, file_.get());
   EXPECT_EQ(info.code, LLMC_STATUS_MODEL_MISMATCH);
-  EXPECT_NE(info.message.find("ABI version 2"), std::string::npos);
+  EXPECT_NE(info.message.find("ABI version 1, this runtime supports version 2"),
+            std::string::npos)
+      << info.message;
+}
+
+TEST_F(SessionCreateTest, PrefillNeedsAChunk) {
+  // The fake model has a prefill entry, so it must take >= 1 token per call.
+  StatusInfo info = Create(InfoNoPrefillChunk, file_.get());
+  EXPECT_EQ(info.code, LLMC_STATUS_FORMAT_ERROR);
+  EXPECT_NE(info.message.find("prefill_chunk 0"), std::string::npos)
+      << info.message;
 }
 
 TEST_F(SessionCreateTest, ModelIdMismatch) {
@@ -358,7 +375,7 @@ TEST_F(SessionCreateTest, NullModelFunctions) {
   LLMC_ASSERT_OK(llmc_weights_open_memory(file_.get(), file_size_, "fake",
                                           llmc_allocator_system(), &weights));
   WeightsPtr owner(weights);
-  llmc_compiled_model_t model = {nullptr, llmc_model_forward};
+  llmc_compiled_model_t model = {nullptr, llmc_model_forward, nullptr};
   llmc_session_t *session = nullptr;
   EXPECT_EQ(Consume(llmc_session_create(&model, weights,
                                         llmc_allocator_system(), &session))
@@ -419,3 +436,39 @@ TEST_F(SessionCreateTest, AllocationFailuresEverywhere) {
 }
 
 } // namespace
+
+TEST_F(SessionTest, PrefillMatchesForwardAndChecksArguments) {
+  // 7 tokens: the fake model's prefill entry takes 3 per call, so the
+  // session makes calls of 3, 3 and 1.
+  const std::vector<int32_t> tokens = {1, 403, 407, 261, 378, 432, 541 % 512};
+  std::vector<float> expected(tokens.size() * FAKE_MODEL_VOCAB_SIZE);
+  LLMC_ASSERT_OK(llmc_session_compute_logits(session_.get(), tokens.data(),
+                                             tokens.size(), expected.data()));
+  float *logits = nullptr;
+  LLMC_ASSERT_OK(llmc_session_prefill(session_.get(), tokens.data(),
+                                      tokens.size(), 0, &logits));
+  const float *last = &expected[(tokens.size() - 1) * FAKE_MODEL_VOCAB_SIZE];
+  for (int i = 0; i < FAKE_MODEL_VOCAB_SIZE; ++i)
+    ASSERT_EQ(logits[i], last[i]) << "logit " << i;
+  // The cache is intact: decoding continues at the next position.
+  LLMC_ASSERT_OK(llmc_session_forward(
+      session_.get(), 5, static_cast<int64_t>(tokens.size()), &logits));
+  EXPECT_NE(logits[0], 1000.0f);
+
+  EXPECT_EQ(Consume(llmc_session_prefill(session_.get(), tokens.data(), 0, 0,
+                                         &logits))
+                .code,
+            LLMC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(Consume(llmc_session_prefill(session_.get(), tokens.data(), 2,
+                                         FAKE_MODEL_MAX_SEQ_LEN - 1, &logits))
+                .code,
+            LLMC_STATUS_OUT_OF_RANGE);
+  const int32_t bad[] = {1, 9999};
+  EXPECT_EQ(
+      Consume(llmc_session_prefill(session_.get(), bad, 2, 0, &logits)).code,
+      LLMC_STATUS_OUT_OF_RANGE);
+  EXPECT_EQ(Consume(llmc_session_prefill(session_.get(), tokens.data(), 1, 20,
+                                         &logits))
+                .code,
+            LLMC_STATUS_FAILED_PRECONDITION);
+}

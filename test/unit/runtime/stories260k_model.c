@@ -63,6 +63,7 @@ void stories260k_model_info(int64_t *out) {
   out[LLMC_MODEL_INFO_WEIGHTS_DATA_SIZE] = (int64_t)kWeightFloats * 4;
   out[LLMC_MODEL_INFO_KV_CACHE_BYTES] = (int64_t)kCacheFloats * 4;
   out[LLMC_MODEL_INFO_ARENA_BYTES] = (int64_t)sizeof(arena_t);
+  out[LLMC_MODEL_INFO_PREFILL_CHUNK] = 8;
 }
 
 /// out = weight[rows, cols] @ in.
@@ -115,7 +116,11 @@ static void rope(float *vec, int size, int64_t pos) {
 
 void stories260k_model_forward(const uint8_t *weights_data, uint8_t *kv_cache,
                                uint8_t *arena_bytes, int32_t token, int64_t pos,
-                               float *logits) {
+                               float *logits,
+                               llmc_parallel_for_fn_t parallel_for,
+                               void *pool) {
+  (void)parallel_for; // One thread: its loops are small.
+  (void)pool;
   const float *w = (const float *)weights_data;
   const float *embedding = w;
   const float *rms_att = embedding + kEmbeddingSize;
@@ -195,7 +200,18 @@ void stories260k_model_forward(const uint8_t *weights_data, uint8_t *kv_cache,
 void llmc_model_info(int64_t *out) { stories260k_model_info(out); }
 void llmc_model_forward(const uint8_t *weights_data, uint8_t *kv_cache,
                         uint8_t *arena, int32_t token, int64_t pos,
-                        float *logits) {
-  stories260k_model_forward(weights_data, kv_cache, arena, token, pos, logits);
+                        float *logits, llmc_parallel_for_fn_t parallel_for,
+                        void *pool) {
+  stories260k_model_forward(weights_data, kv_cache, arena, token, pos, logits,
+                            parallel_for, pool);
+}
+/// Prefill as one forward call per token (the runtime chunks by 8).
+void llmc_model_prefill(const uint8_t *weights_data, uint8_t *kv_cache,
+                        uint8_t *arena, const int32_t *tokens, int64_t n,
+                        int64_t pos, float *logits,
+                        llmc_parallel_for_fn_t parallel_for, void *pool) {
+  for (int64_t i = 0; i < n; ++i)
+    stories260k_model_forward(weights_data, kv_cache, arena, tokens[i], pos + i,
+                              logits, parallel_for, pool);
 }
 #endif

@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "llmc/abi.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,7 +34,8 @@ extern "C" {
 void stories260k_model_info(int64_t *out);
 void stories260k_model_forward(const uint8_t *weights_data, uint8_t *kv_cache,
                                uint8_t *arena, int32_t token, int64_t pos,
-                               float *logits);
+                               float *logits,
+                               llmc_parallel_for_fn_t parallel_for, void *pool);
 
 #ifdef __cplusplus
 } // extern "C"

@@ -1,0 +1,68 @@
+/* A persistent thread pool with a parallel-for, for the compiled model. */
+/*
+ * The compiled model's forward functions receive a parallel-for callback
+ * (llmc_parallel_for_fn_t in abi.h) and an opaque pool pointer; the session
+ * passes llmc_thread_pool_parallel_for and a pool made here.
+ *
+ * llmc_thread_pool_parallel_for(pool, count, task, ctx) splits [0, count)
+ * into thread_count contiguous ranges of sizes differing by at most one
+ * (range i is [count*i/T, count*(i+1)/T)), runs range 0 on the calling
+ * thread and the others on the workers, and returns when all are done. The
+ * split depends only on count and the thread count, and each index is run
+ * exactly once, so a task whose iterations are independent computes the same
+ * result for any thread count.
+ *
+ * Workers sleep on a condition variable while idle; after a parallel-for
+ * they spin briefly first, so the next call (the next op of the same forward
+ * pass) wakes them without a system call. A pool is used by one thread at a
+ * time (calls do not nest).
+ */
+#ifndef LLMC_THREAD_POOL_H_
+#define LLMC_THREAD_POOL_H_
+
+#include <stdint.h>
+
+#include "llmc/abi.h"
+#include "llmc/runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct llmc_thread_pool_t llmc_thread_pool_t;
+
+/// Largest thread count a pool accepts.
+#define LLMC_THREAD_POOL_MAX_THREADS 1024
+
+/// Creates a pool of `thread_count` threads in total: the calling thread of
+/// each parallel-for plus thread_count - 1 workers, started now.
+/// LLMC_STATUS_INVALID_ARGUMENT unless 1 <= thread_count <=
+/// LLMC_THREAD_POOL_MAX_THREADS; LLMC_STATUS_RESOURCE_EXHAUSTED if a thread
+/// cannot be started.
+llmc_status_t llmc_thread_pool_create(int32_t thread_count,
+                                      llmc_allocator_t allocator,
+                                      llmc_thread_pool_t **out_pool);
+
+void llmc_thread_pool_retain(llmc_thread_pool_t *pool);
+/// Stops and joins the workers when the last reference goes.
+void llmc_thread_pool_release(llmc_thread_pool_t *pool);
+
+/// The total thread count (workers + the caller).
+int32_t llmc_thread_pool_thread_count(const llmc_thread_pool_t *pool);
+
+/// Runs task(ctx, begin, end) over a split of [0, count) (see above); `pool`
+/// is an llmc_thread_pool_t. Has the type llmc_parallel_for_fn_t. count <= 0
+/// runs nothing.
+void llmc_thread_pool_parallel_for(void *pool, int64_t count,
+                                   llmc_parallel_task_fn_t task, void *ctx);
+
+/// Range `index` of `parts` of the split of [0, count): [*out_begin,
+/// *out_end).
+void llmc_thread_pool_split(int64_t count, int32_t parts, int32_t index,
+                            int64_t *out_begin, int64_t *out_end);
+
+#ifdef __cplusplus
+} // extern "C"
+#endif
+
+#endif /* LLMC_THREAD_POOL_H_ */

@@ -1,0 +1,233 @@
+/* The thread pool behind the compiled model's parallel-for. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "llmc/thread_pool.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "internal.h"
+
+/// Polls of the generation counter before a worker goes to sleep, and of
+/// the pending counter before the caller starts yielding its core.
+#define LLMC_THREAD_POOL_WORKER_SPINS 10000
+#define LLMC_THREAD_POOL_CALLER_SPINS 2000
+
+static inline void llmc_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+typedef struct llmc_thread_pool_worker_t {
+  llmc_thread_pool_t *pool;
+  pthread_t thread;
+  int32_t index; ///< 1 .. thread_count-1 (0 is the caller).
+} llmc_thread_pool_worker_t;
+
+struct llmc_thread_pool_t {
+  llmc_ref_count_t ref_count;
+  llmc_allocator_t allocator;
+  int32_t thread_count;
+  int32_t started; ///< Workers successfully started.
+  llmc_thread_pool_worker_t *workers;
+
+  /// The current job, published by incrementing `generation`.
+  int64_t count;
+  llmc_parallel_task_fn_t task;
+  void *ctx;
+  _Atomic uint64_t generation;
+  _Atomic int32_t pending; ///< Worker ranges of the current job not done.
+  _Atomic bool stop;
+
+  /// Sleeping workers wait here for `generation` to change.
+  pthread_mutex_t mutex;
+  pthread_cond_t wake;
+  _Atomic int32_t sleepers;
+};
+
+void llmc_thread_pool_split(int64_t count, int32_t parts, int32_t index,
+                            int64_t *out_begin, int64_t *out_end) {
+  // Balanced: sizes differ by at most one (the first count % parts ranges
+  // get one more). Written without count * index to avoid overflow.
+  int64_t base = count / parts, extra = count % parts;
+  int64_t begin = base * index + (index < extra ? index : extra);
+  *out_begin = begin;
+  *out_end = begin + base + (index < extra ? 1 : 0);
+}
+
+/// Runs this thread's range of the current job.
+static void llmc_thread_pool_run_range(llmc_thread_pool_t *pool,
+                                       int32_t index) {
+  int64_t begin, end;
+  llmc_thread_pool_split(pool->count, pool->thread_count, index, &begin, &end);
+  if (begin < end)
+    pool->task(pool->ctx, begin, end);
+}
+
+/// Waits for the generation to move past `seen`: spins, then sleeps.
+static uint64_t llmc_thread_pool_wait(llmc_thread_pool_t *pool, uint64_t seen) {
+  for (int i = 0; i < LLMC_THREAD_POOL_WORKER_SPINS; ++i) {
+    uint64_t now =
+        atomic_load_explicit(&pool->generation, memory_order_acquire);
+    if (now != seen)
+      return now;
+    llmc_cpu_relax();
+  }
+  pthread_mutex_lock(&pool->mutex);
+  // Announce the sleep before re-checking: the publisher increments the
+  // generation and then reads `sleepers` (both sequentially consistent), so
+  // either it sees this sleeper and broadcasts, or this check sees the new
+  // generation.
+  atomic_fetch_add(&pool->sleepers, 1);
+  uint64_t now;
+  while ((now = atomic_load(&pool->generation)) == seen)
+    pthread_cond_wait(&pool->wake, &pool->mutex);
+  atomic_fetch_sub(&pool->sleepers, 1);
+  pthread_mutex_unlock(&pool->mutex);
+  return now;
+}
+
+static void *llmc_thread_pool_worker_main(void *arg) {
+  llmc_thread_pool_worker_t *worker = arg;
+  llmc_thread_pool_t *pool = worker->pool;
+  uint64_t seen = 0;
+  for (;;) {
+    seen = llmc_thread_pool_wait(pool, seen);
+    if (atomic_load_explicit(&pool->stop, memory_order_acquire))
+      return NULL;
+    llmc_thread_pool_run_range(pool, worker->index);
+    atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
+  }
+}
+
+/// Publishes a new generation and wakes sleeping workers.
+static void llmc_thread_pool_publish(llmc_thread_pool_t *pool) {
+  atomic_fetch_add(&pool->generation, 1);
+  if (atomic_load(&pool->sleepers) > 0) {
+    pthread_mutex_lock(&pool->mutex);
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->mutex);
+  }
+}
+
+static void llmc_thread_pool_stop(llmc_thread_pool_t *pool) {
+  atomic_store_explicit(&pool->stop, true, memory_order_release);
+  llmc_thread_pool_publish(pool);
+  for (int32_t i = 0; i < pool->started; ++i)
+    pthread_join(pool->workers[i].thread, NULL);
+  pool->started = 0;
+}
+
+llmc_status_t llmc_thread_pool_create(int32_t thread_count,
+                                      llmc_allocator_t allocator,
+                                      llmc_thread_pool_t **out_pool) {
+  if (!out_pool)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT, "out_pool is NULL");
+  *out_pool = NULL;
+  if (thread_count < 1 || thread_count > LLMC_THREAD_POOL_MAX_THREADS)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                            "thread count %" PRId32 " is outside [1, %d]",
+                            thread_count, LLMC_THREAD_POOL_MAX_THREADS);
+  llmc_thread_pool_t *pool = NULL;
+  LLMC_RETURN_IF_ERROR(
+      llmc_allocator_alloc(allocator, sizeof(*pool), 64, (void **)&pool));
+  llmc_ref_init(&pool->ref_count);
+  pool->allocator = allocator;
+  pool->thread_count = thread_count;
+  atomic_init(&pool->generation, 0);
+  atomic_init(&pool->pending, 0);
+  atomic_init(&pool->stop, false);
+  atomic_init(&pool->sleepers, 0);
+  if (pthread_mutex_init(&pool->mutex, NULL) != 0) {
+    llmc_allocator_free(allocator, pool);
+    return llmc_status_make(LLMC_STATUS_RESOURCE_EXHAUSTED,
+                            "cannot create the thread pool's mutex");
+  }
+  if (pthread_cond_init(&pool->wake, NULL) != 0) {
+    pthread_mutex_destroy(&pool->mutex);
+    llmc_allocator_free(allocator, pool);
+    return llmc_status_make(LLMC_STATUS_RESOURCE_EXHAUSTED,
+                            "cannot create the thread pool's condition "
+                            "variable");
+  }
+  llmc_status_t status = LLMC_OK;
+  if (thread_count > 1)
+    status = llmc_allocator_alloc(
+        allocator,
+        sizeof(llmc_thread_pool_worker_t) * (size_t)(thread_count - 1),
+        _Alignof(llmc_thread_pool_worker_t), (void **)&pool->workers);
+  for (int32_t i = 0; !status && i < thread_count - 1; ++i) {
+    llmc_thread_pool_worker_t *worker = &pool->workers[i];
+    worker->pool = pool;
+    worker->index = i + 1;
+    int error = pthread_create(&worker->thread, NULL,
+                               llmc_thread_pool_worker_main, worker);
+    if (error != 0)
+      status =
+          llmc_status_make(LLMC_STATUS_RESOURCE_EXHAUSTED,
+                           "cannot start thread %" PRId32 " of %" PRId32 ": %s",
+                           i + 2, thread_count, strerror(error));
+    else
+      ++pool->started;
+  }
+  if (status) {
+    llmc_thread_pool_release(pool);
+    return status;
+  }
+  *out_pool = pool;
+  return LLMC_OK;
+}
+
+void llmc_thread_pool_retain(llmc_thread_pool_t *pool) {
+  if (pool)
+    llmc_ref_inc(&pool->ref_count);
+}
+
+void llmc_thread_pool_release(llmc_thread_pool_t *pool) {
+  if (!pool || !llmc_ref_dec(&pool->ref_count))
+    return;
+  llmc_thread_pool_stop(pool);
+  pthread_cond_destroy(&pool->wake);
+  pthread_mutex_destroy(&pool->mutex);
+  llmc_allocator_t allocator = pool->allocator;
+  llmc_allocator_free(allocator, pool->workers);
+  llmc_allocator_free(allocator, pool);
+}
+
+int32_t llmc_thread_pool_thread_count(const llmc_thread_pool_t *pool) {
+  return pool ? pool->thread_count : 1;
+}
+
+void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
+                                   llmc_parallel_task_fn_t task, void *ctx) {
+  llmc_thread_pool_t *pool = opaque_pool;
+  if (count <= 0)
+    return;
+  if (!pool || pool->thread_count == 1 || count == 1) {
+    task(ctx, 0, count);
+    return;
+  }
+  pool->count = count;
+  pool->task = task;
+  pool->ctx = ctx;
+  atomic_store_explicit(&pool->pending, pool->thread_count - 1,
+                        memory_order_relaxed);
+  llmc_thread_pool_publish(pool);
+  llmc_thread_pool_run_range(pool, 0);
+  // The ranges are balanced, so the workers finish about when we do: spin,
+  // then give the core away (the machine may be oversubscribed).
+  for (int i = 0;
+       atomic_load_explicit(&pool->pending, memory_order_acquire) != 0; ++i) {
+    if (i < LLMC_THREAD_POOL_CALLER_SPINS)
+      llmc_cpu_relax();
+    else
+      sched_yield();
+  }
+}

@@ -1,0 +1,144 @@
+// Unit tests of the thread pool: the split, and that a parallel-for runs
+// every index exactly once for many sizes, thread counts and repeated calls.
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <ctime>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "llmc/thread_pool.h"
+#include "runtime_test_util.h"
+
+namespace {
+
+struct PoolDeleter {
+  void operator()(llmc_thread_pool_t *p) const { llmc_thread_pool_release(p); }
+};
+using PoolPtr = std::unique_ptr<llmc_thread_pool_t, PoolDeleter>;
+
+PoolPtr MakePool(int32_t threads) {
+  llmc_thread_pool_t *pool = nullptr;
+  llmc_status_t status =
+      llmc_thread_pool_create(threads, llmc_allocator_system(), &pool);
+  EXPECT_EQ(status, nullptr) << llmc_status_message(status);
+  llmc_status_free(status);
+  return PoolPtr(pool);
+}
+
+/// Counts how often each index ran, and the ranges seen.
+struct Counts {
+  std::vector<std::atomic<int>> hits;
+  std::atomic<int> calls{0};
+  explicit Counts(int64_t n) : hits(static_cast<size_t>(n)) {}
+};
+
+void CountTask(void *ctx, int64_t begin, int64_t end) {
+  auto *counts = static_cast<Counts *>(ctx);
+  counts->calls.fetch_add(1);
+  for (int64_t i = begin; i < end; ++i)
+    counts->hits[static_cast<size_t>(i)].fetch_add(1);
+}
+
+TEST(ThreadPoolSplitTest, RangesAreContiguousBalancedAndCover) {
+  for (int64_t count : {0, 1, 2, 3, 7, 8, 63, 64, 65, 1000, 32000}) {
+    for (int32_t parts : {1, 2, 3, 4, 8, 13}) {
+      int64_t expected_begin = 0, smallest = INT64_MAX, largest = 0;
+      for (int32_t i = 0; i < parts; ++i) {
+        int64_t begin = -1, end = -1;
+        llmc_thread_pool_split(count, parts, i, &begin, &end);
+        EXPECT_EQ(begin, expected_begin) << count << " / " << parts;
+        EXPECT_LE(begin, end);
+        smallest = std::min(smallest, end - begin);
+        largest = std::max(largest, end - begin);
+        expected_begin = end;
+      }
+      EXPECT_EQ(expected_begin, count) << count << " / " << parts;
+      EXPECT_LE(largest - smallest, 1) << count << " / " << parts;
+    }
+  }
+}
+
+TEST(ThreadPoolTest, RejectsBadThreadCounts) {
+  llmc_thread_pool_t *pool = nullptr;
+  for (int32_t bad : {0, -1, LLMC_THREAD_POOL_MAX_THREADS + 1}) {
+    llmc_status_t status =
+        llmc_thread_pool_create(bad, llmc_allocator_system(), &pool);
+    EXPECT_EQ(llmc_status_code(status), LLMC_STATUS_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(llmc_status_message(status)).find("thread count"),
+              std::string::npos);
+    llmc_status_free(status);
+    EXPECT_EQ(pool, nullptr);
+  }
+}
+
+TEST(ThreadPoolTest, EveryIndexRunsExactlyOnce) {
+  for (int32_t threads : {1, 2, 3, 4, 8}) {
+    PoolPtr pool = MakePool(threads);
+    ASSERT_TRUE(pool);
+    EXPECT_EQ(llmc_thread_pool_thread_count(pool.get()), threads);
+    for (int64_t count : {0, 1, 2, 3, 5, 8, 17, 64, 100, 4097}) {
+      Counts counts(count);
+      llmc_thread_pool_parallel_for(pool.get(), count, CountTask, &counts);
+      for (int64_t i = 0; i < count; ++i)
+        ASSERT_EQ(counts.hits[static_cast<size_t>(i)].load(), 1)
+            << "index " << i << " of " << count << ", " << threads
+            << " threads";
+      // One call per non-empty range.
+      EXPECT_EQ(counts.calls.load(),
+                static_cast<int>(std::min<int64_t>(count, threads)));
+    }
+  }
+}
+
+TEST(ThreadPoolTest, RepeatedCallsReuseTheWorkers) {
+  PoolPtr pool = MakePool(3);
+  ASSERT_TRUE(pool);
+  Counts counts(96);
+  for (int call = 0; call < 2000; ++call)
+    llmc_thread_pool_parallel_for(pool.get(), 96, CountTask, &counts);
+  for (size_t i = 0; i < 96; ++i)
+    ASSERT_EQ(counts.hits[i].load(), 2000) << "index " << i;
+}
+
+/// Writes a value that depends on the index only, so the result of a
+/// parallel-for is the same for every split.
+void SquareTask(void *ctx, int64_t begin, int64_t end) {
+  auto *out = static_cast<std::vector<int64_t> *>(ctx);
+  for (int64_t i = begin; i < end; ++i)
+    (*out)[static_cast<size_t>(i)] = i * i + 7;
+}
+
+TEST(ThreadPoolTest, SleepingWorkersWakeUp) {
+  // After the spin phase the workers block; later calls must still run.
+  PoolPtr pool = MakePool(2);
+  ASSERT_TRUE(pool);
+  for (int round = 0; round < 3; ++round) {
+    std::vector<int64_t> out(1000, -1);
+    llmc_thread_pool_parallel_for(pool.get(), 1000, SquareTask, &out);
+    for (int64_t i = 0; i < 1000; ++i)
+      ASSERT_EQ(out[static_cast<size_t>(i)], i * i + 7);
+    struct timespec pause = {0, 20 * 1000 * 1000}; // Past the spin phase.
+    nanosleep(&pause, nullptr);
+  }
+}
+
+TEST(ThreadPoolTest, NullPoolRunsOnTheCaller) {
+  std::vector<int64_t> out(10, -1);
+  llmc_thread_pool_parallel_for(nullptr, 10, SquareTask, &out);
+  for (int64_t i = 0; i < 10; ++i)
+    EXPECT_EQ(out[static_cast<size_t>(i)], i * i + 7);
+}
+
+TEST(ThreadPoolTest, RetainKeepsThePoolAlive) {
+  PoolPtr pool = MakePool(2);
+  ASSERT_TRUE(pool);
+  llmc_thread_pool_retain(pool.get());
+  llmc_thread_pool_release(pool.get());
+  std::vector<int64_t> out(50, -1);
+  llmc_thread_pool_parallel_for(pool.get(), 50, SquareTask, &out);
+  EXPECT_EQ(out[49], 49 * 49 + 7);
+}
+
+} // namespace
