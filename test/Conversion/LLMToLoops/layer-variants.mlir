@@ -4,7 +4,7 @@
 // to each input row.
 
 // CHECK-LABEL: func.func @llmc_model_forward
-// CHECK-SAME: %[[POS:[a-z0-9]+]]: index, %{{.*}}: memref<16xf32>)
+// CHECK-SAME: %[[POS:[a-z0-9]+]]: index, %{{.*}}: memref<16xf32>, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
 // CHECK: scf.for %[[T:[a-z0-9]+]] =
 // CHECK: %[[P:.*]] = arith.addi %[[POS]], %[[T]] : index
 // CHECK: %[[LAST:.*]] = arith.constant 7 : index
