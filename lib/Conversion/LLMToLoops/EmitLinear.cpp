@@ -154,6 +154,9 @@ Value emitIntegerRowDot(EmitContext &ctx, const DeviceWeight &w, Value x,
 /// vector of f32 partial sums (the canonical accumulation width).
 constexpr int64_t kDotBlocks = 8;
 
+/// Input rows (prefill tokens) that share each loaded weight block.
+constexpr int64_t kRowTile = 4;
+
 /// The input rows of a linear quantized to int8, one scale per 32-element
 /// block: x ~= d * q with d = max|x| / 127 and q = x * (127 / max|x|)
 /// rounded half to even; `sum` holds the exact sum of each block's q (for the
@@ -395,14 +398,18 @@ Value emitLaneTotals(EmitContext &ctx, SmallVector<Value> vectors) {
   return vectors.front();
 }
 
-/// Inner product of quantized input row `t` with row `n` of an int8/int4
-/// weight. Blocks are taken kDotBlocks at a time: their exact integer dot
-/// products form a vector that is scaled by (weight scale * input scale)
-/// and added to a vector of f32 partial sums with fused multiply-adds, then
-/// the partial sums are reduced in order. The arithmetic does not depend
-/// on the target, so every target computes the same bits.
-Value emitIntegerDotRow(EmitContext &ctx, const DeviceWeight &w,
-                        const QuantizedRows &xq, Value t, Value n) {
+/// Inner products of quantized input rows `rows` with row `n` of an
+/// int8/int4 weight. Blocks are taken kDotBlocks at a time: their exact
+/// integer dot products form a vector that is scaled by (weight scale *
+/// input scale) and added to a vector of f32 partial sums with fused
+/// multiply-adds, then the partial sums are reduced in order. Several input
+/// rows (prefill) share each loaded and unpacked weight block and its
+/// scales; each row's arithmetic is the same as alone, and does not depend
+/// on the target, so every target and every row grouping computes the same
+/// bits.
+SmallVector<Value> emitIntegerDotRows(EmitContext &ctx, const DeviceWeight &w,
+                                      const QuantizedRows &xq,
+                                      ArrayRef<Value> rows, Value n) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
   Type f32 = b.getF32Type();
@@ -448,46 +455,20 @@ Value emitIntegerDotRow(EmitContext &ctx, const DeviceWeight &w,
     return arith::DivUIOp::create(b, loc, blk, ctx.index(blocksPerGroup));
   };
 
-  // Adds blocks [first, first + count) to `acc`.
-  auto chunk = [&](Value first, int64_t count, Value acc) -> Value {
-    SmallVector<Value> lanes;
+  // Adds blocks [first, first + count) to each row's accumulator.
+  auto chunk = [&](Value first, int64_t count, ValueRange accIn) {
+    SmallVector<SmallVector<Value>> lanes(rows.size());
     int64_t correction = 0;
     for (int64_t j = 0; j < count; ++j) {
       Value blk = arith::AddIOp::create(b, loc, first, ctx.index(j));
       Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
-      Value xv = vector::LoadOp::create(b, loc, VectorType::get({32}, i8), xq.q,
-                                        ValueRange{t, col});
-      lanes.push_back(emitBlockLanes(
-          ctx, loadBlockQuants(ctx, w, quants, n, blk), xv, correction));
+      BlockQuants wq = loadBlockQuants(ctx, w, quants, n, blk);
+      for (auto [r, t] : llvm::enumerate(rows)) {
+        Value xv = vector::LoadOp::create(b, loc, VectorType::get({32}, i8),
+                                          xq.q, ValueRange{t, col});
+        lanes[r].push_back(emitBlockLanes(ctx, wq, xv, correction));
+      }
     }
-    while (static_cast<int64_t>(lanes.size()) < kDotBlocks)
-      lanes.push_back(arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(vecI, b.getI32IntegerAttr(0))));
-    Value dots = emitLaneTotals(ctx, lanes);
-    Value sumQ;
-    if (correction || asym)
-      sumQ = perBlock(
-          first, count, i32,
-          [&](Value blk) -> Value {
-            return memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
-          },
-          xq.sum, t);
-    if (correction)
-      dots = arith::AddIOp::create(
-          b, loc, dots,
-          arith::MulIOp::create(
-              b, loc, sumQ,
-              arith::ConstantOp::create(
-                  b, loc,
-                  DenseElementsAttr::get(
-                      vecI,
-                      b.getI32IntegerAttr(static_cast<int32_t>(correction))))));
-    Value dx = perBlock(
-        first, count, f32,
-        [&](Value blk) -> Value {
-          return memref::LoadOp::create(b, loc, xq.d, ValueRange{t, blk});
-        },
-        xq.d, t);
     auto weightScale = [&](Value table) {
       return perBlock(
           first, count, f32,
@@ -497,29 +478,75 @@ Value emitIntegerDotRow(EmitContext &ctx, const DeviceWeight &w,
           },
           blocksPerGroup == 1 ? table : Value(), n);
     };
-    Value scale = arith::MulFOp::create(b, loc, weightScale(scales), dx);
-    acc = math::FmaOp::create(
-        b, loc, arith::SIToFPOp::create(b, loc, vecF, dots), scale, acc);
-    if (asym) {
-      // offset * sum(x) ~= m * d * sum(q)
-      Value sumX = arith::MulFOp::create(
-          b, loc, dx, arith::SIToFPOp::create(b, loc, vecF, sumQ));
-      acc = arith::AddFOp::create(
-          b, loc, acc, arith::MulFOp::create(b, loc, weightScale(mins), sumX));
+    Value wScale = weightScale(scales);
+    Value wMin = asym ? weightScale(mins) : Value();
+    SmallVector<Value> accOut;
+    for (auto [r, t] : llvm::enumerate(rows)) {
+      SmallVector<Value> rowLanes = lanes[r];
+      while (static_cast<int64_t>(rowLanes.size()) < kDotBlocks)
+        rowLanes.push_back(arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(vecI, b.getI32IntegerAttr(0))));
+      Value dots = emitLaneTotals(ctx, rowLanes);
+      Value sumQ;
+      if (correction || asym)
+        sumQ = perBlock(
+            first, count, i32,
+            [&](Value blk) -> Value {
+              return memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
+            },
+            xq.sum, t);
+      if (correction)
+        dots = arith::AddIOp::create(
+            b, loc, dots,
+            arith::MulIOp::create(
+                b, loc, sumQ,
+                arith::ConstantOp::create(
+                    b, loc,
+                    DenseElementsAttr::get(
+                        vecI, b.getI32IntegerAttr(
+                                  static_cast<int32_t>(correction))))));
+      Value dx = perBlock(
+          first, count, f32,
+          [&](Value blk) -> Value {
+            return memref::LoadOp::create(b, loc, xq.d, ValueRange{t, blk});
+          },
+          xq.d, t);
+      Value scale = arith::MulFOp::create(b, loc, wScale, dx);
+      Value acc = math::FmaOp::create(
+          b, loc, arith::SIToFPOp::create(b, loc, vecF, dots), scale, accIn[r]);
+      if (asym) {
+        // offset * sum(x) ~= m * d * sum(q)
+        Value sumX = arith::MulFOp::create(
+            b, loc, dx, arith::SIToFPOp::create(b, loc, vecF, sumQ));
+        acc = arith::AddFOp::create(b, loc, acc,
+                                    arith::MulFOp::create(b, loc, wMin, sumX));
+      }
+      accOut.push_back(acc);
     }
-    return acc;
+    return accOut;
   };
 
   int64_t full = blocks / kDotBlocks;
-  Value acc = zeros(ctx, vecF);
-  if (full > 0)
-    acc = accumulate(ctx, acc, 0, full, 1, [&](Value c, Value a) {
-      return chunk(arith::MulIOp::create(b, loc, c, ctx.index(kDotBlocks)),
-                   kDotBlocks, a);
-    });
+  SmallVector<Value> accs(rows.size(), zeros(ctx, vecF));
+  if (full > 0) {
+    auto loop = scf::ForOp::create(b, loc, ctx.index(0), ctx.index(full),
+                                   ctx.index(1), accs);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value first = arith::MulIOp::create(b, loc, loop.getInductionVar(),
+                                          ctx.index(kDotBlocks));
+      scf::YieldOp::create(b, loc,
+                           chunk(first, kDotBlocks, loop.getRegionIterArgs()));
+    }
+    accs = SmallVector<Value>(loop.getResults());
+  }
   if (int64_t rest = blocks % kDotBlocks)
-    acc = chunk(ctx.index(full * kDotBlocks), rest, acc);
-  return reduce(ctx, acc);
+    accs = chunk(ctx.index(full * kDotBlocks), rest, accs);
+  SmallVector<Value> result;
+  for (Value acc : accs)
+    result.push_back(reduce(ctx, acc));
+  return result;
 }
 
 /// Inner product of input row `t` with weight row `n`.
@@ -596,12 +623,32 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
     Value biasValue;
     if (bias)
       biasValue = ctx.loadWeightElement(*bias, ctx.index(0), n);
-    ctx.forLoop(0, shape[0], [&](Value t) {
-      Value y = integerDot ? emitIntegerDotRow(ctx, w, xq, t, n)
-                           : emitRowDot(ctx, w, x, t, n);
+    auto store = [&](Value y, Value t) {
       if (bias)
         y = arith::AddFOp::create(ctx.b, ctx.loc, y, biasValue);
       memref::StoreOp::create(ctx.b, ctx.loc, y, out, ValueRange{t, n});
+    };
+    if (!integerDot) {
+      ctx.forLoop(0, shape[0],
+                  [&](Value t) { store(emitRowDot(ctx, w, x, t, n), t); });
+      return;
+    }
+    // Input rows (tokens) kRowTile at a time share each weight block.
+    int64_t tiles = shape[0] / kRowTile;
+    if (tiles > 0)
+      ctx.forLoop(0, tiles, [&](Value tile) {
+        Value base =
+            arith::MulIOp::create(ctx.b, ctx.loc, tile, ctx.index(kRowTile));
+        SmallVector<Value> rows;
+        for (int64_t r = 0; r < kRowTile; ++r)
+          rows.push_back(
+              arith::AddIOp::create(ctx.b, ctx.loc, base, ctx.index(r)));
+        for (auto [y, t] :
+             llvm::zip(emitIntegerDotRows(ctx, w, xq, rows, n), rows))
+          store(y, t);
+      });
+    ctx.forLoop(tiles * kRowTile, shape[0], [&](Value t) {
+      store(emitIntegerDotRows(ctx, w, xq, {t}, n).front(), t);
     });
   });
 }
