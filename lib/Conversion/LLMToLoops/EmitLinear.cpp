@@ -612,13 +612,17 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   auto shape = op.getResult().getType().getShape();
   bool integerDot = ctx.integerDot && (w.format.kind == DeviceFormat::Int8 ||
                                        w.format.kind == DeviceFormat::Int4);
+  // Only the rows [firstRow, shape[0]) are needed (the prefill copy's
+  // classifier: only the last row's logits are returned).
+  int64_t firstRow = ctx.lastRowOnly == op.getOperation() ? shape[0] - 1 : 0;
+  int64_t numRows = shape[0] - firstRow;
   QuantizedRows xq;
   if (integerDot)
     xq = quantizeRows(ctx, x, shape[0], w.cols);
   // Output features outermost: each weight row is read from memory once
   // and used for every input row (token) while it is in cache; the output
   // features are independent, so they are what threads split.
-  int64_t work = shape[0] * w.cols; // Multiply-adds per output feature.
+  int64_t work = numRows * w.cols; // Multiply-adds per output feature.
   ctx.parallelFor(shape[1], work, [&](Value n) {
     Value biasValue;
     if (bias)
@@ -629,16 +633,18 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
       memref::StoreOp::create(ctx.b, ctx.loc, y, out, ValueRange{t, n});
     };
     if (!integerDot) {
-      ctx.forLoop(0, shape[0],
+      ctx.forLoop(firstRow, shape[0],
                   [&](Value t) { store(emitRowDot(ctx, w, x, t, n), t); });
       return;
     }
     // Input rows (tokens) kRowTile at a time share each weight block.
-    int64_t tiles = shape[0] / kRowTile;
+    int64_t tiles = numRows / kRowTile;
     if (tiles > 0)
       ctx.forLoop(0, tiles, [&](Value tile) {
-        Value base =
-            arith::MulIOp::create(ctx.b, ctx.loc, tile, ctx.index(kRowTile));
+        Value base = arith::AddIOp::create(
+            ctx.b, ctx.loc,
+            arith::MulIOp::create(ctx.b, ctx.loc, tile, ctx.index(kRowTile)),
+            ctx.index(firstRow));
         SmallVector<Value> rows;
         for (int64_t r = 0; r < kRowTile; ++r)
           rows.push_back(
@@ -647,7 +653,7 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
              llvm::zip(emitIntegerDotRows(ctx, w, xq, rows, n), rows))
           store(y, t);
       });
-    ctx.forLoop(tiles * kRowTile, shape[0], [&](Value t) {
+    ctx.forLoop(firstRow + tiles * kRowTile, shape[0], [&](Value t) {
       store(emitIntegerDotRows(ctx, w, xq, {t}, n).front(), t);
     });
   });

@@ -74,6 +74,10 @@ struct EmitContext {
   bool wideningDot = false;
   /// Integer dot products with x86 AVX2 pmaddubsw/pmaddwd. Same results.
   bool avx2Dot = false;
+  /// A linear of which only the last input row's outputs are needed (the
+  /// classifier of the prefill copy, which returns the last row's logits);
+  /// its other rows are left unwritten.
+  mlir::Operation *lastRowOnly = nullptr;
   /// Buffers of lowered tensor values.
   llvm::DenseMap<mlir::Value, mlir::Value> buffers;
   /// Device placement of weights, by symbol name.

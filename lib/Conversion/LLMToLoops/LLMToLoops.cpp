@@ -554,9 +554,9 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     ctx->avx2Dot = dotInstruction == "avx2";
     return ctx;
   };
-  if (!llvm::is_contained({"generic", "widening", "avx2", "avx512-vnni",
-                           "avx-vnni"},
-                          dotInstruction)) {
+  if (!llvm::is_contained(
+          {"generic", "widening", "avx2", "avx512-vnni", "avx-vnni"},
+          dotInstruction)) {
     module.emitError() << "dot-instruction must be generic, widening, avx2, "
                           "avx512-vnni or avx-vnni, got '"
                        << dotInstruction << "'";
@@ -643,6 +643,10 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     Value rowsReturned =
         cast<func::ReturnOp>(rowsBlock.getTerminator()).getOperand(0);
     Value allLogits;
+    // Only the last row's logits are returned: its classifier computes
+    // only that row.
+    if (auto classifier = rowsReturned.getDefiningOp<llm::LinearOp>())
+      ctx.lastRowOnly = classifier;
     if (failed(emitBody(ctx, rowsBlock, rowsReturned, planner,
                         body->getArgument(3), std::nullopt, Value(),
                         /*observations=*/nullptr, &allLogits))) {
