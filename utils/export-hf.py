@@ -30,9 +30,10 @@ import argparse
 import json
 import os
 import struct
-import sys
 
 import numpy as np
+
+from llama2c_checkpoint import read_llama2c, to_halves
 
 SPACE = "\u2581"
 CORRUPTIONS = [
@@ -40,40 +41,6 @@ CORRUPTIONS = [
     "wrong-shape", "truncated", "bad-header-json", "offset-out-of-range",
     "bad-dtype", "header-too-large",
 ]
-
-
-def read_llama2c(path):
-    """The llama2.c legacy checkpoint as a config dict and named arrays."""
-    with open(path, "rb") as f:
-        header = struct.unpack("<7i", f.read(28))
-        data = np.frombuffer(f.read(), dtype="<f4")
-    dim, hidden, layers, heads, kv_heads, vocab, seq = header
-    shared = vocab > 0
-    vocab = abs(vocab)
-    kv_dim = dim // heads * kv_heads
-    off = 0
-
-    def take(*shape):
-        nonlocal off
-        n = int(np.prod(shape))
-        if off + n > data.size:
-            sys.exit(f"{path}: truncated checkpoint")
-        a = data[off:off + n].reshape(shape)
-        off += n
-        return a
-
-    w = {"tok": take(vocab, dim), "att_norm": take(layers, dim),
-         "wq": take(layers, dim, dim), "wk": take(layers, kv_dim, dim),
-         "wv": take(layers, kv_dim, dim), "wo": take(layers, dim, dim),
-         "ffn_norm": take(layers, dim), "w1": take(layers, hidden, dim),
-         "w2": take(layers, dim, hidden), "w3": take(layers, hidden, dim),
-         "final_norm": take(dim)}
-    take(seq, dim // heads // 2)
-    take(seq, dim // heads // 2)
-    w["cls"] = None if shared else take(vocab, dim)
-    cfg = dict(dim=dim, hidden=hidden, layers=layers, heads=heads,
-               kv_heads=kv_heads, vocab=vocab, seq=seq)
-    return cfg, w
 
 
 def read_llama2c_tokenizer(path, vocab):
@@ -97,22 +64,14 @@ def read_llama2c_tokenizer(path, vocab):
     return pieces, scores
 
 
-def permute(w, heads):
-    """convert_llama_weights_to_hf.py's permute(): adjacent-pair RoPE rows
-    (2i, 2i+1) of each head become rotate-halves rows (i, i + head_dim/2)."""
-    out_dim, in_dim = w.shape
-    return (w.reshape(heads, out_dim // heads // 2, 2, in_dim)
-            .transpose(0, 2, 1, 3).reshape(out_dim, in_dim))
-
-
 def hf_tensors(cfg, w):
     """The tensors of LlamaForCausalLM, in its state_dict order."""
     t = [("model.embed_tokens.weight", w["tok"])]
     for l in range(cfg["layers"]):
         p = f"model.layers.{l}."
-        t += [(p + "self_attn.q_proj.weight", permute(w["wq"][l], cfg["heads"])),
+        t += [(p + "self_attn.q_proj.weight", to_halves(w["wq"][l], cfg["heads"])),
               (p + "self_attn.k_proj.weight",
-               permute(w["wk"][l], cfg["kv_heads"])),
+               to_halves(w["wk"][l], cfg["kv_heads"])),
               (p + "self_attn.v_proj.weight", w["wv"][l]),
               (p + "self_attn.o_proj.weight", w["wo"][l]),
               (p + "mlp.gate_proj.weight", w["w1"][l]),

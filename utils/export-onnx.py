@@ -30,55 +30,12 @@ Needs /usr/bin/python3 with numpy and onnx (Debian python3-onnx).
 """
 
 import argparse
-import struct
-import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-
-def read_llama2c(path):
-    with open(path, "rb") as f:
-        header = struct.unpack("7i", f.read(28))
-        data = np.frombuffer(f.read(), dtype=np.float32)
-    dim, hidden, layers, heads, kv_heads, vocab, seq = header
-    shared = vocab > 0
-    vocab = abs(vocab)
-    head_dim = dim // heads
-    kv_dim = head_dim * kv_heads
-    off = 0
-
-    def take(*shape):
-        nonlocal off
-        n = int(np.prod(shape))
-        if off + n > data.size:
-            sys.exit(f"{path}: truncated checkpoint")
-        a = data[off:off + n].reshape(shape)
-        off += n
-        return a
-
-    w = {"tok": take(vocab, dim), "att_norm": take(layers, dim),
-         "wq": take(layers, dim, dim), "wk": take(layers, kv_dim, dim),
-         "wv": take(layers, kv_dim, dim), "wo": take(layers, dim, dim),
-         "ffn_norm": take(layers, dim), "w1": take(layers, hidden, dim),
-         "w2": take(layers, dim, hidden), "w3": take(layers, hidden, dim),
-         "final_norm": take(dim)}
-    take(seq, head_dim // 2)
-    take(seq, head_dim // 2)
-    w["cls"] = w["tok"] if shared else take(vocab, dim)
-    cfg = dict(dim=dim, hidden=hidden, layers=layers, heads=heads,
-               kv_heads=kv_heads, vocab=vocab, seq=seq, head_dim=head_dim)
-    return cfg, w
-
-
-def to_halves(w, heads):
-    """Permutes the rows of a Q/K projection from adjacent-pair RoPE to the
-    rotate-halves convention (what Hugging Face's llama conversion does)."""
-    out_dim, in_dim = w.shape
-    head_dim = out_dim // heads
-    return (w.reshape(heads, head_dim // 2, 2, in_dim).transpose(0, 2, 1, 3)
-            .reshape(out_dim, in_dim))
+from llama2c_checkpoint import read_llama2c, to_halves
 
 
 class Graph:
@@ -327,6 +284,8 @@ def main():
     ap.add_argument("--block-size", type=int, default=32)
     args = ap.parse_args()
     cfg, w = read_llama2c(args.checkpoint)
+    if w["cls"] is None:  # tied classifier
+        w["cls"] = w["tok"]
     model = export(cfg, w, args.style, args.gqa, not args.no_kv_cache,
                    args.block_size)
     if args.style == "decomposed":

@@ -205,11 +205,13 @@ void EmitContext::parallelFor(int64_t count, int64_t workPerIteration,
 
   // The task: func.func private @<function>_task<N>(ctx, begin, end).
   b.setInsertionPoint(function);
-  auto placeholder = MemRefType::get({1}, i64);
+  // The context argument's type depends on how many values the body
+  // captures: provisional until Capture has run, then set below.
+  auto provisionalCtxType = MemRefType::get({1}, i64);
   std::string name =
       (function.getSymName() + "_task" + llvm::Twine(taskCount++)).str();
   auto task = func::FuncOp::create(
-      b, loc, name, b.getFunctionType({placeholder, i64, i64}, {}));
+      b, loc, name, b.getFunctionType({provisionalCtxType, i64, i64}, {}));
   task.setPrivate();
   Block *entry = task.addEntryBlock();
   b.setInsertionPointToStart(entry);
