@@ -283,29 +283,28 @@ Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq, Value xv,
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(bytes32, b.getI8IntegerAttr(v)));
   };
-  auto intrinsic = [&](StringRef name, ValueRange args) -> Value {
-    return LLVM::CallIntrinsicOp::create(b, loc, lanesType,
-                                         b.getStringAttr(name), args)
+  auto call = [&](StringRef name, Type type, ValueRange args) -> Value {
+    return LLVM::CallIntrinsicOp::create(b, loc, type, b.getStringAttr(name),
+                                         args)
         .getResult(0);
+  };
+  // |w| and x * sign(w): the signs of signed weights moved onto the inputs,
+  // so an unsigned-by-signed byte product computes w * x (|x| <= 127).
+  auto moveSigns = [&](Value w, Value &u, Value &sx) {
+    u = call("llvm.x86.avx2.psign.b", bytes32, {w, w});
+    sx = call("llvm.x86.avx2.psign.b", bytes32, {xv, w});
   };
 
   if (!ctx.x86DotIntrinsic.empty()) {
     // vpdpbusd: unsigned bytes (first operand) times signed bytes.
-    if (wq.isUnsigned) {
+    Value u = wq.q, sx = xv;
+    if (wq.isUnsigned)
       correction = -wq.zero;
-      return intrinsic(ctx.x86DotIntrinsic, {zeroLanes, wq.q, xv});
+    else {
+      correction = 0;
+      moveSigns(wq.q, u, sx);
     }
-    // Signed weights: |w| . (x * sign(w)), exact since |x| <= 127.
-    Value u = LLVM::CallIntrinsicOp::create(
-                  b, loc, bytes32, b.getStringAttr("llvm.x86.avx2.psign.b"),
-                  ValueRange{wq.q, wq.q})
-                  .getResult(0);
-    Value sx = LLVM::CallIntrinsicOp::create(
-                   b, loc, bytes32, b.getStringAttr("llvm.x86.avx2.psign.b"),
-                   ValueRange{xv, wq.q})
-                   .getResult(0);
-    correction = 0;
-    return intrinsic(ctx.x86DotIntrinsic, {zeroLanes, u, sx});
+    return call(ctx.x86DotIntrinsic, lanesType, {zeroLanes, u, sx});
   }
   if (ctx.avx2Dot) {
     // pmaddubsw multiplies unsigned by signed bytes and adds pairs into
@@ -314,11 +313,6 @@ Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq, Value xv,
     // shifted by 128) the sign goes onto the inputs (|x| <= 127), so a pair
     // is at most 2 * 128 * 127 < 2^15.
     auto words = VectorType::get({16}, b.getI16Type());
-    auto call = [&](StringRef name, Type type, ValueRange args) -> Value {
-      return LLVM::CallIntrinsicOp::create(b, loc, type, b.getStringAttr(name),
-                                           args)
-          .getResult(0);
-    };
     Value u = wq.q, sx = xv;
     if (wq.nibbles) {
       correction = -wq.zero;
@@ -327,8 +321,7 @@ Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq, Value xv,
       if (wq.isUnsigned)
         w = arith::SubIOp::create(b, loc, w, bytes(-128));
       correction = wq.isUnsigned ? 128 : 0;
-      u = call("llvm.x86.avx2.psign.b", bytes32, {w, w});
-      sx = call("llvm.x86.avx2.psign.b", bytes32, {xv, w});
+      moveSigns(w, u, sx);
     }
     Value pairs = call("llvm.x86.avx2.pmadd.ub.sw", words, {u, sx});
     Value ones = arith::ConstantOp::create(
@@ -372,7 +365,7 @@ Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq, Value xv,
   Value prod =
       arith::MulIOp::create(b, loc, arith::ExtSIOp::create(b, loc, wide, w),
                             arith::ExtSIOp::create(b, loc, wide, xv));
-  return intrinsic("llvm.vector.partial.reduce.add", {zeroLanes, prod});
+  return call("llvm.vector.partial.reduce.add", lanesType, {zeroLanes, prod});
 }
 
 /// Sums each of kDotBlocks lane vectors into one lane of the result, in
