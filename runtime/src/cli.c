@@ -8,10 +8,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "llmc/bandwidth.h"
 #include "llmc/cli.h"
 #include "llmc/runtime.h"
 #include "llmc/thread_pool.h"
@@ -37,6 +39,8 @@ typedef struct llmc_cli_options_t {
   int64_t gen_tokens;     ///< --gen-tokens (benchmark).
   int64_t threads;        ///< --threads: threads of the forward pass.
   int64_t repeats;        ///< --repeat (benchmark).
+  bool bandwidth;         ///< --bandwidth: measure memory read bandwidth.
+  int64_t bandwidth_mib;  ///< --bandwidth-mib: its buffer size.
   bool seed_given;
   bool info;
   bool help;
@@ -70,6 +74,10 @@ static void llmc_cli_usage(FILE *stream) {
       "    --threads T        threads (as for generation)\n"
       "    --repeat R         runs; the median is reported (default 3)\n"
       "    --json             print the results as JSON\n"
+      "  --bandwidth        measure the memory read bandwidth with --threads "
+      "threads\n"
+      "                     (with --benchmark: also decode's fraction of it)\n"
+      "    --bandwidth-mib M  buffer size in MiB (default 512)\n"
       "  --threads T        threads the model's loops are split over "
       "(default 1)\n"
       "  --info             print the model description and exit\n"
@@ -139,6 +147,10 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
       options->prefill = true;
       continue;
     }
+    if (strcmp(arg, "--bandwidth") == 0) {
+      options->bandwidth = true;
+      continue;
+    }
     if (strcmp(arg, "--json") == 0) {
       options->json = true;
       continue;
@@ -157,9 +169,9 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
       value = equals + 1;
     }
     static const char *const kValued[] = {
-        "weights",    "prompt",  "steps",  "temperature", "topp",
-        "topk",       "seed",    "tokens", "logits-out",  "prompt-tokens",
-        "gen-tokens", "threads", "repeat"};
+        "weights",    "prompt",  "steps",  "temperature",  "topp",
+        "topk",       "seed",    "tokens", "logits-out",   "prompt-tokens",
+        "gen-tokens", "threads", "repeat", "bandwidth-mib"};
     int which = -1;
     for (int k = 0; k < (int)(sizeof(kValued) / sizeof(kValued[0])); ++k) {
       if (strlen(kValued[k]) == name_length &&
@@ -226,6 +238,10 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
       ok = llmc_parse_int(value, 1, 1000, &integer);
       options->repeats = integer;
       break;
+    case 13:
+      ok = llmc_parse_int(value, 1, 1 << 20, &integer);
+      options->bandwidth_mib = integer;
+      break;
     }
     if (!ok) {
       fprintf(err, LLMC_CLI_NAME ": invalid value '%s' for --%s\n", value,
@@ -242,7 +258,7 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
     return false;
   }
   if (!options->help && !options->info && !options->prompt &&
-      !options->logits_out && !options->benchmark) {
+      !options->logits_out && !options->benchmark && !options->bandwidth) {
     fprintf(err, LLMC_CLI_NAME ": --prompt is required\n");
     return false;
   }
@@ -444,10 +460,57 @@ static int llmc_cli_compare_doubles(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/// Peak resident set size of this process so far, in bytes (0 if unknown).
+static int64_t llmc_cli_peak_rss_bytes(void) {
+  struct rusage usage;
+  if (getrusage(RUSAGE_SELF, &usage) != 0)
+    return 0;
+  return (int64_t)usage.ru_maxrss * 1024; // Linux reports KiB.
+}
+
+/// --bandwidth: measures the read bandwidth with the session's threads.
+static llmc_status_t
+llmc_cli_measure_bandwidth(llmc_thread_pool_t *pool,
+                           const llmc_cli_options_t *options,
+                           llmc_bandwidth_result_t *out_result) {
+  size_t bytes = options->bandwidth_mib > 0
+                     ? (size_t)options->bandwidth_mib << 20
+                     : LLMC_BANDWIDTH_DEFAULT_BYTES;
+  LLMC_RETURN_IF_ERROR(
+      llmc_bandwidth_measure(pool, bytes, (int32_t)options->repeats,
+                             llmc_allocator_system(), out_result));
+  if (out_result->checksum != llmc_bandwidth_expected_checksum(bytes))
+    return llmc_status_make(LLMC_STATUS_INTERNAL,
+                            "bandwidth probe read a wrong checksum");
+  return LLMC_OK;
+}
+
+static void llmc_cli_print_bandwidth(FILE *out,
+                                     const llmc_bandwidth_result_t *result,
+                                     bool json) {
+  if (json)
+    fprintf(out,
+            "{\"bandwidth_buffer_bytes\": %llu, \"threads\": %d, "
+            "\"repeats\": %d, \"bandwidth_gb_per_second\": %.3f, "
+            "\"bandwidth_median_gb_per_second\": %.3f}\n",
+            (unsigned long long)result->buffer_bytes, (int)result->threads,
+            (int)result->repeats, result->best_bytes_per_second * 1e-9,
+            result->median_bytes_per_second * 1e-9);
+  else
+    fprintf(out,
+            "bandwidth: %llu MiB read, %d thread(s), %d runs\n"
+            "  read GB/s         %.2f  (median %.2f)\n",
+            (unsigned long long)(result->buffer_bytes >> 20),
+            (int)result->threads, (int)result->repeats,
+            result->best_bytes_per_second * 1e-9,
+            result->median_bytes_per_second * 1e-9);
+}
+
 /// --benchmark: `repeats` runs of a `prompt_tokens` prompt (token ids 1.. in
 /// order) through llmc_session_prefill, then `gen_tokens` greedy decode
 /// steps; prints the median, min and max tokens/s of each phase.
 static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
+                                        llmc_thread_pool_t *pool,
                                         const llmc_model_info_t *info,
                                         const llmc_cli_options_t *options,
                                         FILE *out) {
@@ -489,6 +552,23 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
   qsort(prefill, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
   qsort(decode, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
   double prefillMedian = prefill[runs / 2], decodeMedian = decode[runs / 2];
+  // Before the bandwidth probe's buffer counts.
+  int64_t peakRss = llmc_cli_peak_rss_bytes();
+  // Bytes a decode step reads (docs/benchmarks.md): the streamed weights,
+  // one row of each gathered table, and the K/V of every attended position;
+  // step i (at position p + i) attends p + i + 1 positions.
+  double kvPerPosition =
+      (double)info->kv_cache_bytes / (double)info->max_seq_len;
+  double meanContext = (double)p + (double)(g + 1) / 2.0;
+  double bytesPerToken =
+      (double)(info->weights_data_size - info->gathered_bytes +
+               info->gathered_row_bytes) +
+      kvPerPosition * meanContext;
+  llmc_bandwidth_result_t bandwidth;
+  memset(&bandwidth, 0, sizeof(bandwidth));
+  if (options->bandwidth)
+    LLMC_RETURN_IF_ERROR(llmc_cli_measure_bandwidth(pool, options, &bandwidth));
+  double roofline = bandwidth.best_bytes_per_second / bytesPerToken;
   if (options->json) {
     fprintf(
         out,
@@ -498,12 +578,29 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
         "\"prefill_min\": %.3f, \"prefill_max\": %.3f, "
         "\"decode_tokens_per_second\": %.3f, \"decode_min\": %.3f, "
         "\"decode_max\": %.3f, \"weights_data_size\": %lld, "
-        "\"kv_cache_bytes\": %lld, \"arena_bytes\": %lld}\n",
+        "\"kv_cache_bytes\": %lld, \"arena_bytes\": %lld, "
+        "\"peak_rss_bytes\": %lld, \"gathered_bytes\": %lld, "
+        "\"gathered_row_bytes\": %lld, \"kv_bytes_per_position\": %.0f, "
+        "\"decode_mean_context\": %.1f, "
+        "\"decode_bytes_per_token\": %.0f",
         (long long)p, (long long)g, (long long)options->threads,
         (long long)info->prefill_chunk, (long long)runs, prefillMedian,
         prefill[0], prefill[runs - 1], decodeMedian, decode[0],
         decode[runs - 1], (long long)info->weights_data_size,
-        (long long)info->kv_cache_bytes, (long long)info->arena_bytes);
+        (long long)info->kv_cache_bytes, (long long)info->arena_bytes,
+        (long long)peakRss, (long long)info->gathered_bytes,
+        (long long)info->gathered_row_bytes, kvPerPosition, meanContext,
+        bytesPerToken);
+    if (options->bandwidth)
+      fprintf(out,
+              ", \"bandwidth_gb_per_second\": %.3f, "
+              "\"bandwidth_median_gb_per_second\": %.3f, "
+              "\"decode_roofline_tokens_per_second\": %.3f, "
+              "\"decode_roofline_fraction\": %.4f",
+              bandwidth.best_bytes_per_second * 1e-9,
+              bandwidth.median_bytes_per_second * 1e-9, roofline,
+              decodeMedian / roofline);
+    fprintf(out, "}\n");
   } else {
     fprintf(out,
             "benchmark: %lld prompt tokens, %lld generated, %lld thread(s), "
@@ -514,6 +611,17 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
             (long long)runs, (long long)info->prefill_chunk, prefillMedian,
             prefill[0], prefill[runs - 1], decodeMedian, decode[0],
             decode[runs - 1]);
+    fprintf(out,
+            "  peak RSS          %.1f MiB\n"
+            "  bytes per decoded token %.0f (at mean context %.1f)\n",
+            (double)peakRss / (1 << 20), bytesPerToken, meanContext);
+    if (options->bandwidth)
+      fprintf(out,
+              "  read GB/s         %.2f  (median %.2f)\n"
+              "  decode roofline   %.1f tokens/s (decode at %.1f%%)\n",
+              bandwidth.best_bytes_per_second * 1e-9,
+              bandwidth.median_bytes_per_second * 1e-9, roofline,
+              100.0 * decodeMedian / roofline);
   }
   return LLMC_OK;
 }
@@ -530,6 +638,24 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
   if (options->info)
     llmc_cli_print_info(out, &info);
 
+  llmc_thread_pool_t *pool = NULL;
+  if (options->threads > 1) {
+    status =
+        llmc_thread_pool_create((int32_t)options->threads, allocator, &pool);
+    if (status)
+      return llmc_cli_fail(err, status);
+  }
+  if (options->bandwidth && !options->benchmark) {
+    // The probe alone: no weights needed.
+    llmc_bandwidth_result_t result;
+    status = llmc_cli_measure_bandwidth(pool, options, &result);
+    llmc_thread_pool_release(pool);
+    if (status)
+      return llmc_cli_fail(err, status);
+    llmc_cli_print_bandwidth(out, &result, options->json);
+    return LLMC_CLI_EXIT_OK;
+  }
+
   llmc_weights_t *weights = NULL;
   llmc_session_t *session = NULL;
   llmc_tokenizer_t *tokenizer = NULL;
@@ -538,13 +664,8 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
                                   allocator, &weights);
   if (!status)
     status = llmc_session_create(model, weights, allocator, &session);
-  if (!status && options->threads > 1) {
-    llmc_thread_pool_t *pool = NULL;
-    status =
-        llmc_thread_pool_create((int32_t)options->threads, allocator, &pool);
+  if (!status && pool)
     llmc_session_set_thread_pool(session, pool);
-    llmc_thread_pool_release(pool);
-  }
   // A model imported without a tokenizer (ONNX graphs) has an empty
   // tokenizer section and runs from token ids only.
   bool has_tokenizer =
@@ -560,7 +681,7 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
   if (!status && options->info)
     llmc_cli_print_weights(out, weights, tokenizer);
   if (!status && options->benchmark) {
-    status = llmc_cli_benchmark(session, &info, options, out);
+    status = llmc_cli_benchmark(session, pool, &info, options, out);
   } else if (!status && options->logits_out) {
     status = llmc_cli_write_logits(session, &info, options, allocator);
   } else if (!status && !options->info) {
@@ -592,6 +713,7 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
   llmc_tokenizer_release(tokenizer);
   llmc_session_release(session);
   llmc_weights_release(weights);
+  llmc_thread_pool_release(pool);
   if (status)
     return llmc_cli_fail(err, status);
   return LLMC_CLI_EXIT_OK;

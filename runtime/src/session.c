@@ -59,6 +59,8 @@ llmc_status_t llmc_compiled_model_query_info(const llmc_compiled_model_t *model,
   info.kv_cache_bytes = raw[LLMC_MODEL_INFO_KV_CACHE_BYTES];
   info.arena_bytes = raw[LLMC_MODEL_INFO_ARENA_BYTES];
   info.prefill_chunk = raw[LLMC_MODEL_INFO_PREFILL_CHUNK];
+  info.gathered_bytes = raw[LLMC_MODEL_INFO_GATHERED_BYTES];
+  info.gathered_row_bytes = raw[LLMC_MODEL_INFO_GATHERED_ROW_BYTES];
   if (info.abi_version != LLMC_MODEL_ABI_VERSION)
     return llmc_status_make(LLMC_STATUS_MODEL_MISMATCH,
                             "compiled model has ABI version %" PRId64
@@ -77,6 +79,18 @@ llmc_status_t llmc_compiled_model_query_info(const llmc_compiled_model_t *model,
       llmc_check_size("weights_data_size", info.weights_data_size));
   LLMC_RETURN_IF_ERROR(llmc_check_size("kv_cache_bytes", info.kv_cache_bytes));
   LLMC_RETURN_IF_ERROR(llmc_check_size("arena_bytes", info.arena_bytes));
+  LLMC_RETURN_IF_ERROR(llmc_check_size("gathered_bytes", info.gathered_bytes));
+  LLMC_RETURN_IF_ERROR(
+      llmc_check_size("gathered_row_bytes", info.gathered_row_bytes));
+  if (info.gathered_bytes > info.weights_data_size ||
+      info.gathered_row_bytes > info.gathered_bytes)
+    return llmc_status_make(LLMC_STATUS_FORMAT_ERROR,
+                            "compiled model reports gathered_bytes %" PRId64
+                            " and gathered_row_bytes %" PRId64
+                            ", expected row <= tables <= weights_data_size "
+                            "%" PRId64,
+                            info.gathered_bytes, info.gathered_row_bytes,
+                            info.weights_data_size);
   if (model->prefill)
     LLMC_RETURN_IF_ERROR(
         llmc_check_positive("prefill_chunk", info.prefill_chunk));

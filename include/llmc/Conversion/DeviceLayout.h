@@ -116,6 +116,8 @@ enum ModelInfoIndex : unsigned {
   kInfoKVBytes = 7,
   kInfoArenaBytes = 8,
   kInfoPrefillChunk = 9,
+  kInfoGatheredBytes = 10,
+  kInfoGatheredRowBytes = 11,
   kInfoCount = 16
 };
 

@@ -760,6 +760,27 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   values[kInfoKVBytes] = kvBytes;
   values[kInfoArenaBytes] = arenaSize;
   values[kInfoPrefillChunk] = chunk;
+  // Tables a step reads one row of (embeddings not shared with a linear):
+  // what a decoded token does not stream through (bench/, docs/benchmarks.md).
+  llvm::DenseMap<StringAttr, bool> gatherOnly;
+  entryBlock.walk([&](Operation *op) {
+    bool gathers = isa<llm::EmbeddingOp, llm::PositionEmbeddingOp>(op);
+    for (NamedAttribute attr : op->getAttrs())
+      if (auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue()))
+        if (decodeCtx->deviceWeights.count(ref.getAttr())) {
+          auto [it, inserted] = gatherOnly.try_emplace(ref.getAttr(), gathers);
+          if (!inserted)
+            it->second = it->second && gathers;
+        }
+  });
+  for (auto [name, only] : gatherOnly) {
+    if (!only)
+      continue;
+    const DeviceWeight &table = decodeCtx->deviceWeights[name];
+    values[kInfoGatheredBytes] += table.packing.totalBytes;
+    values[kInfoGatheredRowBytes] +=
+        (table.packing.totalBytes + table.rows - 1) / table.rows;
+  }
   for (unsigned i = 0; i < kInfoCount; ++i)
     memref::StoreOp::create(
         b, loc, arith::ConstantIntOp::create(b, loc, b.getI64Type(), values[i]),

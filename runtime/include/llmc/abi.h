@@ -23,7 +23,11 @@
  *                          (64-byte aligned); contents need not persist
  *   [9] prefill_chunk      most tokens one llmc_model_prefill call takes
  *                          (>= 1)
- *   [10..15] reserved      0
+ *   [10] gathered_bytes    bytes of the weight tables a step reads only one
+ *                          row of per token (token/position embedding tables
+ *                          not shared with a linear); 0 if none or unknown
+ *   [11] gathered_row_bytes bytes of one row of each of those tables, summed
+ *   [12..15] reserved      0
  *
  * llmc_model_forward runs one decode step: it reads the weights data, writes
  * the K/V entries of position `pos` into kv_cache and reads those of
@@ -68,6 +72,8 @@ enum llmc_model_info_index_e {
   LLMC_MODEL_INFO_KV_CACHE_BYTES = 7,
   LLMC_MODEL_INFO_ARENA_BYTES = 8,
   LLMC_MODEL_INFO_PREFILL_CHUNK = 9,
+  LLMC_MODEL_INFO_GATHERED_BYTES = 10,
+  LLMC_MODEL_INFO_GATHERED_ROW_BYTES = 11,
   LLMC_MODEL_INFO_COUNT = 16,
 };
 

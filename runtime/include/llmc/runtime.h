@@ -172,6 +172,9 @@ typedef struct llmc_model_info_t {
   int64_t kv_cache_bytes;
   int64_t arena_bytes;
   int64_t prefill_chunk; ///< Tokens per prefill call (0: no prefill entry).
+  /// Weight tables read one row per token (embeddings), and one row of each.
+  int64_t gathered_bytes;
+  int64_t gathered_row_bytes;
 } llmc_model_info_t;
 
 /// Calls model->info and validates the description: ABI version, positive

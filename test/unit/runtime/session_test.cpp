@@ -104,6 +104,7 @@ TEST_F(SessionTest, ModelInfo) {
   EXPECT_EQ(info->weights_data_size, FAKE_MODEL_DATA_SIZE);
   EXPECT_EQ(info->kv_cache_bytes, FAKE_MODEL_KV_CACHE_BYTES);
   EXPECT_EQ(info->arena_bytes, FAKE_MODEL_ARENA_BYTES);
+  EXPECT_EQ(info->gathered_bytes, 0); // The fake model reports none.
   EXPECT_EQ(llmc_session_weights(session_.get()), weights_.get());
 }
 
@@ -303,6 +304,21 @@ void InfoReadsTooMuch(int64_t *out) {
   out[LLMC_MODEL_INFO_WEIGHTS_DATA_SIZE] = FAKE_MODEL_DATA_SIZE + 1;
 }
 
+void InfoGatheredTablesTooLarge(int64_t *out) {
+  llmc_model_info(out);
+  out[LLMC_MODEL_INFO_GATHERED_BYTES] = FAKE_MODEL_DATA_SIZE + 1;
+}
+void InfoGatheredRowTooLarge(int64_t *out) {
+  llmc_model_info(out);
+  out[LLMC_MODEL_INFO_GATHERED_BYTES] = 64;
+  out[LLMC_MODEL_INFO_GATHERED_ROW_BYTES] = 65;
+}
+void InfoGatheredTables(int64_t *out) {
+  llmc_model_info(out);
+  out[LLMC_MODEL_INFO_GATHERED_BYTES] = 64;
+  out[LLMC_MODEL_INFO_GATHERED_ROW_BYTES] = 8;
+}
+
 class SessionCreateTest : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -358,6 +374,24 @@ TEST_F(SessionCreateTest, BadDescriptions) {
             LLMC_STATUS_FORMAT_ERROR);
   EXPECT_EQ(Create(InfoReadsTooMuch, file_.get()).code,
             LLMC_STATUS_MODEL_MISMATCH);
+}
+
+TEST_F(SessionCreateTest, GatheredTableSizes) {
+  // Tables read one row per token lie within the weights, rows within them.
+  StatusInfo tables = Create(InfoGatheredTablesTooLarge, file_.get());
+  EXPECT_EQ(tables.code, LLMC_STATUS_FORMAT_ERROR);
+  EXPECT_NE(tables.message.find("gathered_bytes"), std::string::npos)
+      << tables.message;
+  EXPECT_EQ(Create(InfoGatheredRowTooLarge, file_.get()).code,
+            LLMC_STATUS_FORMAT_ERROR);
+  EXPECT_EQ(Create(InfoGatheredTables, file_.get()).code, LLMC_STATUS_OK);
+  llmc_compiled_model_t model = {InfoGatheredTables, llmc_model_forward,
+                                 llmc_model_prefill};
+  llmc_model_info_t info;
+  llmc_status_t status = llmc_compiled_model_query_info(&model, &info);
+  ASSERT_EQ(status, nullptr) << llmc_status_message(status);
+  EXPECT_EQ(info.gathered_bytes, 64);
+  EXPECT_EQ(info.gathered_row_bytes, 8);
 }
 
 TEST_F(SessionCreateTest, MisalignedWeightsInMemory) {

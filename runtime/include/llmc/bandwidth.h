@@ -1,0 +1,65 @@
+/* Memory read bandwidth probe: the roofline a decoded token is measured by. */
+/*
+ * Decode reads every streamed weight once per token, so its speed limit on a
+ * device is (read bandwidth) / (bytes read per token). This probe measures the
+ * first term with the same binary and the same thread pool as the model:
+ * it fills a buffer (much larger than the last-level cache), then reads all of
+ * it `repeats` times through llmc_thread_pool_parallel_for, each thread
+ * summing a contiguous range of 64-bit words, and reports bytes / seconds of
+ * the fastest and the median read pass.
+ *
+ * Word i of the buffer holds i * LLMC_BANDWIDTH_WORD_MULTIPLIER (mod 2^64);
+ * every pass's checksum is the sum of all words (mod 2^64), so a caller can
+ * check that each word was read exactly once.
+ */
+#ifndef LLMC_BANDWIDTH_H_
+#define LLMC_BANDWIDTH_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "llmc/runtime.h"
+#include "llmc/thread_pool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Multiplier of the fill pattern (word i = i * multiplier).
+#define LLMC_BANDWIDTH_WORD_MULTIPLIER 0x9E3779B97F4A7C15ull
+/// Bytes each parallel-for index reads (the buffer size is rounded down to
+/// a multiple of it).
+#define LLMC_BANDWIDTH_BLOCK_BYTES 65536u
+/// Default buffer size: far above the last-level caches of the CPUs we
+/// target (the probe cannot ask the hardware reliably: VMs report anything).
+#define LLMC_BANDWIDTH_DEFAULT_BYTES ((size_t)512 << 20)
+
+/// What llmc_bandwidth_measure measured.
+typedef struct llmc_bandwidth_result_t {
+  uint64_t buffer_bytes;          ///< Bytes read per pass.
+  int32_t threads;                ///< Threads that read (the pool's, or 1).
+  int32_t repeats;                ///< Read passes timed.
+  double best_bytes_per_second;   ///< Fastest pass.
+  double median_bytes_per_second; ///< Median pass.
+  uint64_t checksum; ///< Sum of all words of the last pass (mod 2^64).
+} llmc_bandwidth_result_t;
+
+/// Measures the read bandwidth over a `buffer_bytes` buffer (rounded down to
+/// a multiple of LLMC_BANDWIDTH_BLOCK_BYTES) allocated from `allocator`,
+/// with the threads of `pool` (NULL: the calling thread only), `repeats`
+/// timed passes after one untimed warm-up pass. INVALID_ARGUMENT if
+/// buffer_bytes < LLMC_BANDWIDTH_BLOCK_BYTES or repeats is outside
+/// [1, 1000]; RESOURCE_EXHAUSTED if the buffer cannot be allocated.
+llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
+                                     size_t buffer_bytes, int32_t repeats,
+                                     llmc_allocator_t allocator,
+                                     llmc_bandwidth_result_t *out_result);
+
+/// The checksum of a pass over `buffer_bytes` (rounded as above).
+uint64_t llmc_bandwidth_expected_checksum(size_t buffer_bytes);
+
+#ifdef __cplusplus
+} // extern "C"
+#endif
+
+#endif /* LLMC_BANDWIDTH_H_ */

@@ -1,0 +1,121 @@
+/* Memory read bandwidth probe (bandwidth.h). */
+#define _POSIX_C_SOURCE 200809L
+
+#include "llmc/bandwidth.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define LLMC_BANDWIDTH_WORDS_PER_BLOCK (LLMC_BANDWIDTH_BLOCK_BYTES / 8u)
+
+/// Shared state of one pass: the buffer and the sum of the ranges' sums.
+typedef struct llmc_bandwidth_pass_t {
+  uint64_t *words;
+  _Atomic uint64_t checksum;
+} llmc_bandwidth_pass_t;
+
+/// Fills blocks [begin, end): word i = i * multiplier.
+static void llmc_bandwidth_fill(void *ctx, int64_t begin, int64_t end) {
+  llmc_bandwidth_pass_t *pass = ctx;
+  uint64_t first = (uint64_t)begin * LLMC_BANDWIDTH_WORDS_PER_BLOCK;
+  uint64_t last = (uint64_t)end * LLMC_BANDWIDTH_WORDS_PER_BLOCK;
+  for (uint64_t i = first; i < last; ++i)
+    pass->words[i] = i * LLMC_BANDWIDTH_WORD_MULTIPLIER;
+}
+
+/// Sums blocks [begin, end) with independent accumulators (so the loads,
+/// not an add chain, bound the loop; compilers vectorize it).
+static void llmc_bandwidth_read(void *ctx, int64_t begin, int64_t end) {
+  llmc_bandwidth_pass_t *pass = ctx;
+  const uint64_t *p =
+      pass->words + (uint64_t)begin * LLMC_BANDWIDTH_WORDS_PER_BLOCK;
+  const uint64_t *stop =
+      pass->words + (uint64_t)end * LLMC_BANDWIDTH_WORDS_PER_BLOCK;
+  uint64_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (; p < stop; p += 8)
+    for (int k = 0; k < 8; ++k)
+      acc[k] += p[k];
+  uint64_t sum = 0;
+  for (int k = 0; k < 8; ++k)
+    sum += acc[k];
+  atomic_fetch_add_explicit(&pass->checksum, sum, memory_order_relaxed);
+}
+
+static double llmc_bandwidth_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int llmc_bandwidth_compare(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+uint64_t llmc_bandwidth_expected_checksum(size_t buffer_bytes) {
+  // sum_{i<n} i * m = m * n(n-1)/2 (mod 2^64); halve the even factor first.
+  uint64_t n = (uint64_t)(buffer_bytes / LLMC_BANDWIDTH_BLOCK_BYTES) *
+               LLMC_BANDWIDTH_WORDS_PER_BLOCK;
+  if (n == 0)
+    return 0;
+  uint64_t a = n, b = n - 1;
+  if (a % 2 == 0)
+    a /= 2;
+  else
+    b /= 2;
+  return a * b * LLMC_BANDWIDTH_WORD_MULTIPLIER;
+}
+
+llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
+                                     size_t buffer_bytes, int32_t repeats,
+                                     llmc_allocator_t allocator,
+                                     llmc_bandwidth_result_t *out_result) {
+  if (!out_result)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT, "out_result is NULL");
+  if (buffer_bytes < LLMC_BANDWIDTH_BLOCK_BYTES)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                            "bandwidth buffer of %zu bytes is smaller than "
+                            "one %u-byte block",
+                            buffer_bytes, LLMC_BANDWIDTH_BLOCK_BYTES);
+  if (repeats < 1 || repeats > 1000)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                            "bandwidth repeats %d is outside [1, 1000]",
+                            (int)repeats);
+  int64_t blocks = (int64_t)(buffer_bytes / LLMC_BANDWIDTH_BLOCK_BYTES);
+  size_t bytes = (size_t)blocks * LLMC_BANDWIDTH_BLOCK_BYTES;
+  llmc_bandwidth_pass_t pass;
+  atomic_init(&pass.checksum, 0);
+  pass.words = NULL;
+  LLMC_RETURN_IF_ERROR(
+      llmc_allocator_alloc(allocator, bytes, 64, (void **)&pass.words));
+  double *rates = NULL;
+  llmc_status_t status = llmc_allocator_alloc(
+      allocator, sizeof(double) * (size_t)repeats, 8, (void **)&rates);
+  if (status) {
+    llmc_allocator_free(allocator, pass.words);
+    return status;
+  }
+  // The threads that read a range also write it first (first touch).
+  llmc_thread_pool_parallel_for(pool, blocks, llmc_bandwidth_fill, &pass);
+  llmc_thread_pool_parallel_for(pool, blocks, llmc_bandwidth_read, &pass);
+  uint64_t checksum = 0;
+  for (int32_t r = 0; r < repeats; ++r) {
+    atomic_store_explicit(&pass.checksum, 0, memory_order_relaxed);
+    double start = llmc_bandwidth_now();
+    llmc_thread_pool_parallel_for(pool, blocks, llmc_bandwidth_read, &pass);
+    double seconds = llmc_bandwidth_now() - start;
+    checksum = atomic_load_explicit(&pass.checksum, memory_order_relaxed);
+    rates[r] = seconds > 0.0 ? (double)bytes / seconds : 0.0;
+  }
+  qsort(rates, (size_t)repeats, sizeof(double), llmc_bandwidth_compare);
+  out_result->buffer_bytes = bytes;
+  out_result->threads = llmc_thread_pool_thread_count(pool);
+  out_result->repeats = repeats;
+  out_result->best_bytes_per_second = rates[repeats - 1];
+  out_result->median_bytes_per_second = rates[repeats / 2];
+  out_result->checksum = checksum;
+  llmc_allocator_free(allocator, rates);
+  llmc_allocator_free(allocator, pass.words);
+  return LLMC_OK;
+}
