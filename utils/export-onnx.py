@@ -8,12 +8,12 @@ checkpoint does):
 
   decomposed   opset 17, plain ops as `torch.onnx.export` writes them: Gather
                embedding, MatMul linears, RMSNorm as Pow/ReduceMean/Add/Sqrt
-               then Reciprocal+Mul (even layers) or Div (odd layers), SiLU as
-               Sigmoid*Mul, rotary as Slice/Neg/Concat/Mul/Add with cos/sin
-               computed from position_ids, heads by Reshape/Transpose, GQA by
+               then Div or Reciprocal+Mul, SiLU as Sigmoid*Mul, rotary as
+               Slice/Neg/Concat/Mul/Add with cos/sin computed from
+               position_ids, heads by Reshape/Transpose, GQA by
                Unsqueeze/Expand/Reshape (or Tile with --gqa tile), scores
-               scaled by Div (even layers) or Mul by the reciprocal (odd
-               layers), a causal mask built from Range/Less/Where, Softmax.
+               scaled by Div or Mul by the reciprocal, a causal mask built
+               from Range/Less/Where, Softmax.
   matmulnbits  the same graph with every linear whose input width is a
                multiple of --block-size replaced by com.microsoft MatMulNBits
                (4-bit, asymmetric min/max quantization with zero points, as
@@ -24,8 +24,25 @@ Inputs: input_ids int64 [1, S], position_ids int64 [1, S] and, unless
 Outputs: logits f32 [1, S, vocab] and present.N.key/value [1, kv_heads, P+S,
 head_dim].
 
+Variations of the decomposed graph (each recognised by llmc's importer):
+  --gqa expand|tile            KV heads repeated by Expand or Tile
+  --no-kv-cache                no past/present inputs and outputs
+  --division mixed|div|reciprocal
+                               RMSNorm and the score scale by Div, by Mul
+                               with a Reciprocal/reciprocal constant, or
+                               alternating by layer (the default)
+  --constants nodes|initializers
+                               scalars and index lists as Constant nodes (as
+                               torch writes them) or as initializers
+  --rope halves|adjacent       rotate the two halves of each head (Hugging
+                               Face, Q/K rows permuted) or adjacent pairs
+                               (the llama2.c/Meta layout, rows unpermuted,
+                               rotation as strided Slices and a stack)
+
 Usage: export-onnx.py CHECKPOINT.bin OUT.onnx [--style decomposed|matmulnbits]
            [--gqa expand|tile] [--no-kv-cache] [--block-size 32]
+           [--division mixed|div|reciprocal] [--constants nodes|initializers]
+           [--rope halves|adjacent]
 Needs /usr/bin/python3 with numpy and onnx (Debian python3-onnx).
 """
 
@@ -39,8 +56,9 @@ from llama2c_checkpoint import read_llama2c, to_halves
 
 
 class Graph:
-    def __init__(self):
+    def __init__(self, constant_nodes=True):
         self.nodes, self.inits, self.count = [], [], 0
+        self.constant_nodes = constant_nodes
 
     def name(self, hint):
         self.count += 1
@@ -52,6 +70,8 @@ class Graph:
 
     def const(self, array, hint="Constant"):
         out = self.name(hint) + "_output_0"
+        if not self.constant_nodes:
+            return self.init(out, array)
         self.nodes.append(helper.make_node(
             "Constant", [], [out], name=self.name(hint),
             value=numpy_helper.from_array(np.asarray(array))))
@@ -90,12 +110,19 @@ def quantize_nbits(wt, block):
             zp_packed.reshape(-1))
 
 
-def export(cfg, w, style, gqa, kv_cache, block):
-    g = Graph()
+def export(cfg, w, style, gqa, kv_cache, block, division="mixed",
+           constant_nodes=True, rope="halves"):
+    g = Graph(constant_nodes)
     dim, heads, kvh = cfg["dim"], cfg["heads"], cfg["kv_heads"]
     hd, layers = cfg["head_dim"], cfg["layers"]
     rep = heads // kvh
     eps = 1e-5
+
+    def use_div(layer):
+        return division == "div" or (division == "mixed" and layer % 2 == 1)
+
+    def qk_rows(wmat, n):
+        return to_halves(wmat, n) if rope == "halves" else wmat
 
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64,
                                             [1, "sequence_length"]),
@@ -138,7 +165,14 @@ def export(cfg, w, style, gqa, kv_cache, block):
     freqs = g.op("Mul", [pos_e, g.init("rotary.inv_freq",
                                        inv_freq.astype(np.float32)
                                        .reshape(1, 1, -1))])
-    emb = g.op("Concat", [freqs, freqs], axis=-1)
+    if rope == "halves":
+        emb = g.op("Concat", [freqs, freqs], axis=-1)
+    else:  # each angle twice in a row: [f0, f0, f1, f1, ...]
+        last1 = g.const(np.array([-1], np.int64))
+        pair = g.op("Concat", [g.op("Unsqueeze", [freqs, last1]),
+                               g.op("Unsqueeze", [freqs, last1])], axis=-1)
+        emb = g.op("Reshape", [pair, g.const(np.array([1, -1, hd],
+                                                      np.int64))])
     axis1 = g.const(np.array([1], np.int64))
     cos = g.op("Unsqueeze", [g.op("Cos", [emb]), axis1])  # [1, 1, S, hd]
     sin = g.op("Unsqueeze", [g.op("Sin", [emb]), axis1])
@@ -151,9 +185,19 @@ def export(cfg, w, style, gqa, kv_cache, block):
     last = g.const(np.array([-1], np.int64))
 
     def rotary(x):
-        x1 = g.op("Slice", [x, starts0, ends1, last])
-        x2 = g.op("Slice", [x, starts1, ends2, last])
-        rot = g.op("Concat", [g.op("Neg", [x2]), x1], axis=-1)
+        if rope == "halves":
+            x1 = g.op("Slice", [x, starts0, ends1, last])
+            x2 = g.op("Slice", [x, starts1, ends2, last])
+            rot = g.op("Concat", [g.op("Neg", [x2]), x1], axis=-1)
+        else:  # stack((-x[..., 1::2], x[..., ::2]), -1).flatten(-2)
+            two = g.const(np.array([2], np.int64))
+            x1 = g.op("Slice", [x, starts0, ends2, last, two])
+            x2 = g.op("Slice", [x, g.const(np.array([1], np.int64)), ends2,
+                                last, two])
+            stacked = g.op("Concat", [
+                g.op("Unsqueeze", [g.op("Neg", [x2]), last]),
+                g.op("Unsqueeze", [x1, last])], axis=-1)
+            rot = g.op("Reshape", [stacked, g.op("Shape", [x])])
         return g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [rot, sin])])
 
     def heads_of(x, n):
@@ -191,10 +235,10 @@ def export(cfg, w, style, gqa, kv_cache, block):
     for l in range(layers):
         p = f"model.layers.{l}."
         h = rms_norm(x, w["att_norm"][l], p + "input_layernorm.weight",
-                     use_div=bool(l % 2))
-        q = heads_of(linear(h, to_halves(w["wq"][l], heads),
+                     use_div=use_div(l))
+        q = heads_of(linear(h, qk_rows(w["wq"][l], heads),
                             p + "self_attn.q_proj"), heads)
-        k = heads_of(linear(h, to_halves(w["wk"][l], kvh),
+        k = heads_of(linear(h, qk_rows(w["wk"][l], kvh),
                             p + "self_attn.k_proj"), kvh)
         v = heads_of(linear(h, w["wv"][l], p + "self_attn.v_proj"), kvh)
         q, k = rotary(q), rotary(k)
@@ -237,7 +281,7 @@ def export(cfg, w, style, gqa, kv_cache, block):
                                                              np.int64))])
         kt = g.op("Transpose", [repeat_kv(k)], perm=[0, 1, 3, 2])
         scores = g.op("MatMul", [q, kt])
-        if l % 2:
+        if not use_div(l):
             scores = g.op("Mul", [scores, g.const(
                 np.array(1.0 / np.sqrt(hd), np.float32))])
         else:
@@ -250,14 +294,15 @@ def export(cfg, w, style, gqa, kv_cache, block):
         x = g.op("Add", [x, linear(attn, w["wo"][l], p + "self_attn.o_proj")])
 
         h = rms_norm(x, w["ffn_norm"][l], p + "post_attention_layernorm"
-                     ".weight", use_div=bool(l % 2))
+                     ".weight", use_div=use_div(l))
         gate = linear(h, w["w1"][l], p + "mlp.gate_proj")
         act = g.op("Mul", [gate, g.op("Sigmoid", [gate])])
         up = linear(h, w["w3"][l], p + "mlp.up_proj")
         x = g.op("Add", [x, linear(g.op("Mul", [act, up]), w["w2"][l],
                                    p + "mlp.down_proj")])
 
-    h = rms_norm(x, w["final_norm"], "model.norm.weight", use_div=False)
+    h = rms_norm(x, w["final_norm"], "model.norm.weight",
+                 use_div=division == "div")
     logits = g.op("MatMul", [h, g.init("lm_head.weight",
                                        np.ascontiguousarray(
                                            w["cls"].T.astype(np.float32)))])
@@ -282,12 +327,19 @@ def main():
     ap.add_argument("--gqa", choices=["expand", "tile"], default="expand")
     ap.add_argument("--no-kv-cache", action="store_true")
     ap.add_argument("--block-size", type=int, default=32)
+    ap.add_argument("--division", choices=["mixed", "div", "reciprocal"],
+                    default="mixed")
+    ap.add_argument("--constants", choices=["nodes", "initializers"],
+                    default="nodes")
+    ap.add_argument("--rope", choices=["halves", "adjacent"],
+                    default="halves")
     args = ap.parse_args()
     cfg, w = read_llama2c(args.checkpoint)
     if w["cls"] is None:  # tied classifier
         w["cls"] = w["tok"]
     model = export(cfg, w, args.style, args.gqa, not args.no_kv_cache,
-                   args.block_size)
+                   args.block_size, args.division,
+                   args.constants == "nodes", args.rope)
     if args.style == "decomposed":
         onnx.checker.check_model(model)
     onnx.save(model, args.output)

@@ -20,6 +20,8 @@
 //    cache is full its newest half is moved to the front, which is exact for
 //    models whose attention window is at most half the cache plus one (the
 //    model's own mask enforces the window; positions stay absolute).
+//  - no cache inputs at all: every step runs the whole sequence so far and
+//    the logits of its last position are taken.
 import { createRequire } from 'module';
 import fs from 'fs';
 import path from 'path';
@@ -94,10 +96,14 @@ let slot = 0;
 for (let pos = 0; pos < steps; ++pos) {
   if (pos >= tokens.length) throw new Error('internal: no token');
   const feeds = {};
+  // Without a cache the model sees positions 0..pos, else just pos.
+  const first = caches.length ? pos : 0;
+  const ids = tokens.slice(first, pos + 1);
+  const positions = ids.map((_, i) => first + i);
   for (const name of session.inputNames) {
     const m = meta[name];
-    if (name === 'input_ids') feeds[name] = tensor(m.type, [tokens[pos]], [1, 1]);
-    else if (name === 'position_ids') feeds[name] = tensor(m.type, [pos], [1, 1]);
+    if (name === 'input_ids') feeds[name] = tensor(m.type, ids, [1, ids.length]);
+    else if (name === 'position_ids') feeds[name] = tensor(m.type, positions, [1, ids.length]);
     else if (name === 'attention_mask') feeds[name] = tensor(m.type, new Array(pos + 1).fill(1), [1, pos + 1]);
     else if (name === 'write_indices') feeds[name] = tensor(m.type, [slot], [1]);
     else if (name === 'nonpad_kv_seqlen') feeds[name] = tensor(m.type, [slot + 1], [1]);
@@ -108,8 +114,9 @@ for (let pos = 0; pos < steps; ++pos) {
     }
   }
   const result = await session.run(feeds);
-  const logits = toFloat32(result.logits);
-  const vocab = logits.length;
+  const all = toFloat32(result.logits);
+  const vocab = result.logits.dims[result.logits.dims.length - 1];
+  const logits = all.subarray(all.length - vocab);
   logitRows.push(Float32Array.from(logits));
   for (const c of caches) c.value = result[c.present];
   if (fixedLen) {

@@ -58,11 +58,11 @@ cl::opt<std::string> target("target",
                             cl::desc("Device: x86_64, aarch64 or riscv64, "
                                      "optionally :cpu[:+feature,...]"),
                             cl::init("x86_64"), cl::sub(compileCmd));
-cl::opt<std::string> tokenizer("tokenizer",
-                               cl::desc("Tokenizer file (llama2.c models)"),
-                               cl::init(""), cl::sub(importCmd),
-                               cl::sub(compileCmd), cl::sub(evalCmd),
-                               cl::sub(scoreCmd));
+cl::opt<std::string> tokenizer(
+    "tokenizer",
+    cl::desc("llama2.c tokenizer file (llama2.c checkpoints, ONNX graphs)"),
+    cl::init(""), cl::sub(importCmd), cl::sub(compileCmd), cl::sub(evalCmd),
+    cl::sub(scoreCmd));
 cl::opt<int64_t> maxSeq("max-seq",
                         cl::desc("KV-cache length (default: the model's "
                                  "context length)"),

@@ -23,8 +23,8 @@ llvm::Expected<ModelSource> readONNX(llvm::StringRef path,
                                      llvm::MemoryBufferRef buffer);
 
 /// Opens \p path and reads it with readONNX; on success \p outBuffer holds
-/// the file. ONNX graphs carry no tokenizer, so a \p tokenizerPath is an
-/// error.
+/// the file. ONNX graphs carry no tokenizer: a non-empty \p tokenizerPath
+/// names a llama2.c tokenizer file for the model's vocabulary.
 llvm::Expected<ModelSource>
 readONNXFile(llvm::StringRef path, llvm::StringRef tokenizerPath,
              std::unique_ptr<llvm::MemoryBuffer> &outBuffer);

@@ -8,7 +8,9 @@
 
 #include "OnnxEvaluate.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 using namespace llvm;
 
@@ -45,6 +47,8 @@ private:
                                  ArrayRef<const EvalTensor *> args,
                                  int32_t resultType,
                                  function_ref<double(ArrayRef<double>)> fn);
+  Expected<EvalTensor> slice(const onnx::NodeProto &node,
+                             ArrayRef<EvalTensor> args);
 
   const OnnxGraph &g;
   const StringMap<EvalTensor> &inputs;
@@ -166,6 +170,75 @@ bool normAxis(int64_t &a, int64_t rank) {
   return a >= 0 && a < rank;
 }
 
+/// \p v as an index, saturating at the int64 range (ends of INT64_MAX).
+int64_t toIndex(double v) {
+  if (v >= 9.2e18)
+    return std::numeric_limits<int64_t>::max();
+  if (v <= -9.2e18)
+    return std::numeric_limits<int64_t>::min();
+  return int64_t(v);
+}
+
+Expected<EvalTensor> Evaluator::slice(const onnx::NodeProto &node,
+                                      ArrayRef<EvalTensor> args) {
+  // Slice (10+): data, starts, ends[, axes[, steps]].
+  auto given = [&](size_t i) { return i < args.size() && !args[i].shapeOnly; };
+  if (!given(0) || !given(1) || !given(2))
+    return g.nodeError(node, "needs known data, starts and ends to be "
+                             "evaluated");
+  const EvalTensor &data = args[0];
+  int64_t rank = data.shape.size();
+  size_t n = args[1].values.size();
+  if (args[2].values.size() != n || (given(3) && args[3].values.size() != n) ||
+      (given(4) && args[4].values.size() != n))
+    return g.nodeError(node, "starts, ends, axes and steps differ in length");
+  std::vector<int64_t> begin(rank, 0), step(rank, 1), shape = data.shape;
+  for (size_t k = 0; k < n; ++k) {
+    int64_t axis = given(3) ? toIndex(args[3].values[k]) : int64_t(k);
+    if (!normAxis(axis, rank))
+      return g.nodeError(node, "has an invalid axis");
+    int64_t dim = data.shape[axis];
+    int64_t st = given(4) ? toIndex(args[4].values[k]) : 1;
+    if (st == 0)
+      return g.nodeError(node, "has a zero step");
+    int64_t s = toIndex(args[1].values[k]), e = toIndex(args[2].values[k]);
+    if (s < 0)
+      s = s < -dim ? 0 : s + dim;
+    if (e < 0)
+      e = e < -dim ? -1 : e + dim;
+    int64_t count;
+    if (st > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      count = e > s ? (e - s + st - 1) / st : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      count = s > e ? (s - e - st - 1) / -st : 0;
+    }
+    begin[axis] = s;
+    step[axis] = st;
+    shape[axis] = count;
+  }
+  EvalTensor out;
+  out.dataType = data.dataType;
+  out.shape = shape;
+  int64_t total = out.size();
+  out.values.reserve(total);
+  std::vector<int64_t> index(rank);
+  for (int64_t flat = 0; flat < total; ++flat) {
+    int64_t rem = flat, off = 0;
+    for (int64_t i = rank; i-- > 0;) {
+      index[i] = rem % shape[i];
+      rem /= shape[i];
+    }
+    for (int64_t i = 0; i < rank; ++i)
+      off = off * data.shape[i] + begin[i] + index[i] * step[i];
+    out.values.push_back(data.values[off]);
+  }
+  return out;
+}
+
 Expected<EvalTensor> Evaluator::evalNode(const onnx::NodeProto &node,
                                          unsigned depth) {
   StringRef op = node.op_type();
@@ -265,6 +338,19 @@ Expected<EvalTensor> Evaluator::evalNode(const onnx::NodeProto &node,
     return unary(DT_BOOL, [](ArrayRef<double> v) { return double(!v[0]); });
   if (op == "Neg")
     return unary(t0(), [](ArrayRef<double> v) { return -v[0]; });
+  if (op == "Pow")
+    return binary(t0(),
+                  [](ArrayRef<double> v) { return std::pow(v[0], v[1]); });
+  if (op == "Sqrt")
+    return unary(t0(), [](ArrayRef<double> v) { return std::sqrt(v[0]); });
+  if (op == "Reciprocal")
+    return unary(t0(), [](ArrayRef<double> v) { return 1.0 / v[0]; });
+  if (op == "Cos")
+    return unary(t0(), [](ArrayRef<double> v) { return std::cos(v[0]); });
+  if (op == "Sin")
+    return unary(t0(), [](ArrayRef<double> v) { return std::sin(v[0]); });
+  if (op == "Slice")
+    return slice(node, args);
   if (op == "Cast") {
     int32_t to = int32_t(OnnxGraph::attrInt(node, "to", DT_FLOAT));
     return unary(to, [](ArrayRef<double> v) { return v[0]; });

@@ -37,11 +37,6 @@ Expected<ModelSource> readONNX(StringRef path, MemoryBufferRef buffer) {
 
 Expected<ModelSource> readONNXFile(StringRef path, StringRef tokenizerPath,
                                    std::unique_ptr<MemoryBuffer> &outBuffer) {
-  if (!tokenizerPath.empty())
-    return createStringError(std::make_error_code(std::errc::invalid_argument),
-                             path + ": --tokenizer applies only to llama2.c "
-                                    "checkpoints; ONNX models are run from "
-                                    "token ids");
   ErrorOr<std::unique_ptr<MemoryBuffer>> file =
       MemoryBuffer::getFile(path, /*IsText=*/false,
                             /*RequiresNullTerminator=*/false);
@@ -50,8 +45,25 @@ Expected<ModelSource> readONNXFile(StringRef path, StringRef tokenizerPath,
         std::make_error_code(std::errc::invalid_argument),
         path + ": cannot open file: " + file.getError().message());
   Expected<ModelSource> source = readONNX(path, (*file)->getMemBufferRef());
-  if (source)
-    outBuffer = std::move(*file);
+  if (!source)
+    return source;
+  // A graph has no vocabulary; a llama2.c tokenizer file may supply it.
+  if (!tokenizerPath.empty()) {
+    ErrorOr<std::unique_ptr<MemoryBuffer>> tok =
+        MemoryBuffer::getFile(tokenizerPath, /*IsText=*/false);
+    if (!tok)
+      return createStringError(
+          std::make_error_code(std::errc::invalid_argument),
+          tokenizerPath +
+              ": cannot open tokenizer: " + tok.getError().message());
+    Expected<TokenizerData> t = readLlama2cTokenizer(
+        tokenizerPath, (*tok)->getMemBufferRef(), source->config.vocabSize);
+    if (!t)
+      return t.takeError();
+    source->tokenizer = std::move(*t);
+    source->hasTokenizer = true;
+  }
+  outBuffer = std::move(*file);
   return source;
 }
 
