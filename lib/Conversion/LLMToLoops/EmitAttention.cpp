@@ -67,8 +67,8 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   });
 
   // One parallel iteration per (row, query head): it writes only its head's
-  // slice of its row of `out`, with its own scores buffer (a stack buffer in
-  // an alloca scope, so tasks on different threads never share one). The
+  // slice of its row of `out`, with the scores buffer of its task (tasks on
+  // different threads never share one). The
   // arithmetic of an iteration does not depend on the split or on how many
   // rows the call has, so logits are identical for any thread count and for
   // prefill vs decode. Work estimate: a dot product and a weighted sum over
@@ -78,13 +78,21 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
       [&](Value i) {
         Value t = arith::DivUIOp::create(b, loc, i, ctx.index(heads));
         Value h = arith::RemUIOp::create(b, loc, i, ctx.index(heads));
-        auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-        Block *scopeBody = new Block();
-        scope.getBodyRegion().push_back(scopeBody);
-        OpBuilder::InsertionGuard scopeGuard(b);
-        b.setInsertionPointToStart(scopeBody);
-        Value att =
-            memref::AllocaOp::create(b, loc, MemRefType::get({maxSeq}, f32));
+        // The scores buffer: on the stack of the function that runs the
+        // loop, allocated once at its entry (in a task function: once per
+        // range, so each thread has its own; an alloca inside the loop would
+        // grow the stack at every iteration).
+        Value att;
+        {
+          OpBuilder::InsertionGuard guard(b);
+          Operation *parent = b.getInsertionBlock()->getParentOp();
+          auto fn = isa<func::FuncOp>(parent)
+                        ? cast<func::FuncOp>(parent)
+                        : parent->getParentOfType<func::FuncOp>();
+          b.setInsertionPointToStart(&fn.getBody().front());
+          att =
+              memref::AllocaOp::create(b, loc, MemRefType::get({maxSeq}, f32));
+        }
         Value p = arith::AddIOp::create(b, loc, ctx.pos, t);
         Value count = arith::AddIOp::create(b, loc, p, one);
         // First attended position: 0, or max(0, p + 1 - window).
@@ -172,6 +180,5 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
                 out, ValueRange{t, col});
           });
         });
-        memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
       });
 }

@@ -51,14 +51,16 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
 
 // Attention: the keys and values of every row are stored first (a serial
 // loop in the entry function), then one task iteration per (row, query
-// head), i = t * heads + h, each with its own score buffer on the stack
-// (an alloca scope per iteration: threads never share it).
+// head), i = t * heads + h, with the score buffer of its task: allocated
+// once at the task's entry, not inside the loop (threads never share it,
+// and the stack does not grow per iteration).
 // CHECK-LABEL: func.func private @llmc_model_forward_task0
+// CHECK: %[[ATT:.*]] = memref.alloca() : memref<16xf32>
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: arith.divui %[[I]], %{{.*}} : index
 // CHECK: arith.remui %[[I]], %{{.*}} : index
-// CHECK: memref.alloca_scope {
-// CHECK: memref.alloca() : memref<16xf32>
+// CHECK-NOT: memref.alloca
+// CHECK: memref.store %{{.*}}, %[[ATT]]
 // CHECK: math.exp
 // CHECK-LABEL: func.func @llmc_model_forward
 // CHECK: scf.for
