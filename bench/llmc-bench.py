@@ -214,6 +214,10 @@ def compile_artifact(args, shape, fmt):
     except (OSError, ValueError):
         pass
     log("compiling %s %s (%s)" % (shape, fmt, " ".join(options)))
+    # Results of an earlier compile no longer apply.
+    results = os.path.join(out, "llmc-bench-results.json")
+    if os.path.exists(results):
+        os.remove(results)
     run([os.path.join(args.build_dir, "bin", "llmc"), "compile", model, "-o",
          out] + options)
     with open(stamp, "w") as f:

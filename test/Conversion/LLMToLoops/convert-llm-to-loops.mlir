@@ -84,7 +84,8 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
 // -----
 
 // Attention stores k/v at the position, then loops over 0..pos for scores,
-// softmax and the weighted sum. The score buffer is scratch in the arena.
+// softmax and the weighted sum. The score buffer is on the stack of the
+// function running the loop (of each task when split over threads).
 
 llm.weight @emb : tensor<16x8xf32>
 llm.weight @wk : tensor<4x8xf32>

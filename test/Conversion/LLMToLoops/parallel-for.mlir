@@ -46,3 +46,35 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
   %l = llm.linear %x, @emb : tensor<1x32xf32> -> tensor<1x16xf32>
   return %l : tensor<1x16xf32>
 }
+
+// -----
+
+// Attention: the keys and values of every row are stored first (a serial
+// loop in the entry function), then one task iteration per (row, query
+// head), i = t * heads + h, with the score buffer of its task: allocated
+// once at the task's entry, not inside the loop (threads never share it,
+// and the stack does not grow per iteration).
+// CHECK-LABEL: func.func private @llmc_model_forward_task0
+// CHECK: %[[ATT:.*]] = memref.alloca() : memref<16xf32>
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: arith.divui %[[I]], %{{.*}} : index
+// CHECK: arith.remui %[[I]], %{{.*}} : index
+// CHECK-NOT: memref.alloca
+// CHECK: memref.store %{{.*}}, %[[ATT]]
+// CHECK: math.exp
+// CHECK-LABEL: func.func @llmc_model_forward
+// CHECK: scf.for
+// CHECK: memref.store %{{.*}} : memref<2x2x2x16x2xf32>
+// CHECK: %[[COUNT:.*]] = arith.constant 4 : i64
+// CHECK: func.call @llmc_model_forward_task0(%{{.*}}, %{{.*}}, %[[COUNT]])
+llm.weight @emb : tensor<16x8xf32>
+llm.weight @kv : tensor<16x4xf32>
+func.func @decode(%tok: tensor<1xi32>, %pos: index,
+    %cache: !llm.kv_cache<slots = 2, kv_heads = 2, head_dim = 2, max_seq = 16, element = f32>)
+    -> tensor<1x8xf32> attributes {llm.entry = "decode"} {
+  %x = llm.embedding %tok, @emb : tensor<1xi32> -> tensor<1x8xf32>
+  %k = llm.embedding %tok, @kv : tensor<1xi32> -> tensor<1x4xf32>
+  %o = llm.attention %x, %k, %k, %cache[1], %pos {heads = 4 : i64, kv_heads = 2 : i64, head_dim = 2 : i64}
+      : tensor<1x8xf32>, tensor<1x4xf32>, tensor<1x4xf32>, !llm.kv_cache<slots = 2, kv_heads = 2, head_dim = 2, max_seq = 16, element = f32> -> tensor<1x8xf32>
+  return %o : tensor<1x8xf32>
+}
