@@ -38,11 +38,20 @@ Variations of the decomposed graph (each recognised by llmc's importer):
                                Face, Q/K rows permuted) or adjacent pairs
                                (the llama2.c/Meta layout, rows unpermuted,
                                rotation as strided Slices and a stack)
+  --rope-freqs mul|matmul      angles as position_ids * inv_freq by a
+                               broadcast Mul, or as transformers computes
+                               them: Expand(inv_freq) @ position_ids, then
+                               Transpose
+  --attention eager|sdpa       scores scaled after the MatMul (transformers'
+                               eager attention) or q and kT each scaled by
+                               sqrt(1/sqrt(Shape(q)[-1])) before it (torch's
+                               scaled_dot_product_attention export)
 
 Usage: export-onnx.py CHECKPOINT.bin OUT.onnx [--style decomposed|matmulnbits]
            [--gqa expand|tile] [--no-kv-cache] [--block-size 32]
            [--division mixed|div|reciprocal] [--constants nodes|initializers]
-           [--rope halves|adjacent]
+           [--rope halves|adjacent] [--rope-freqs mul|matmul]
+           [--attention eager|sdpa]
 Needs /usr/bin/python3 with numpy and onnx (Debian python3-onnx).
 """
 
@@ -111,7 +120,8 @@ def quantize_nbits(wt, block):
 
 
 def export(cfg, w, style, gqa, kv_cache, block, division="mixed",
-           constant_nodes=True, rope="halves"):
+           constant_nodes=True, rope="halves", rope_freqs="mul",
+           attention="eager"):
     g = Graph(constant_nodes)
     dim, heads, kvh = cfg["dim"], cfg["heads"], cfg["kv_heads"]
     hd, layers = cfg["head_dim"], cfg["layers"]
@@ -161,10 +171,25 @@ def export(cfg, w, style, gqa, kv_cache, block, division="mixed",
     # Rotary tables from position_ids: freqs = pos * inv_freq, emb = [f, f].
     inv_freq = 1.0 / (10000.0 ** (np.arange(0, hd, 2, dtype=np.float64) / hd))
     pos_f = g.op("Cast", ["position_ids"], "Cast", to=TensorProto.FLOAT)
-    pos_e = g.op("Unsqueeze", [pos_f, g.const(np.array([2], np.int64))])
-    freqs = g.op("Mul", [pos_e, g.init("rotary.inv_freq",
-                                       inv_freq.astype(np.float32)
-                                       .reshape(1, 1, -1))])
+    if rope_freqs == "mul":
+        pos_e = g.op("Unsqueeze", [pos_f, g.const(np.array([2], np.int64))])
+        freqs = g.op("Mul", [pos_e, g.init("rotary.inv_freq",
+                                           inv_freq.astype(np.float32)
+                                           .reshape(1, 1, -1))])
+    else:
+        # inv_freq[None, :, None].expand(batch, -1, 1) @
+        # position_ids[:, None, :], transposed to [batch, S, hd/2].
+        inv = g.op("Unsqueeze", [g.init("rotary.inv_freq",
+                                        inv_freq.astype(np.float32)),
+                                 g.const(np.array([0, 2], np.int64))])
+        batch = g.op("Slice", [g.op("Shape", ["position_ids"]),
+                               g.const(np.array([0], np.int64)),
+                               g.const(np.array([1], np.int64))])
+        inv = g.op("Expand", [inv, g.op("Concat", [
+            batch, g.const(np.array([hd // 2, 1], np.int64))], axis=0)])
+        pos_e = g.op("Unsqueeze", [pos_f, g.const(np.array([1], np.int64))])
+        freqs = g.op("Transpose", [g.op("MatMul", [inv, pos_e])],
+                     perm=[0, 2, 1])
     if rope == "halves":
         emb = g.op("Concat", [freqs, freqs], axis=-1)
     else:  # each angle twice in a row: [f0, f0, f1, f1, ...]
@@ -280,8 +305,23 @@ def export(cfg, w, style, gqa, kv_cache, block, division="mixed",
             mask = g.op("Unsqueeze", [mask, g.const(np.array([0, 1],
                                                              np.int64))])
         kt = g.op("Transpose", [repeat_kv(k)], perm=[0, 1, 3, 2])
-        scores = g.op("MatMul", [q, kt])
-        if not use_div(l):
+        if attention == "sdpa":
+            # torch.onnx's scaled_dot_product_attention: scale =
+            # 1/sqrt(Shape(q)[-1]); q and kT each times sqrt(scale).
+            width = g.op("Cast", [g.op("Slice", [
+                g.op("Shape", [q]), g.const(np.array([-1], np.int64)),
+                g.const(np.array([np.iinfo(np.int64).max], np.int64))])],
+                to=TensorProto.FLOAT)
+            scale = g.op("Div", [g.const(np.array(1.0, np.float32)),
+                                 g.op("Sqrt", [width])])
+            root = g.op("Sqrt", [scale])
+            scores = g.op("MatMul", [g.op("Mul", [q, root]),
+                                     g.op("Mul", [kt, root])])
+        else:
+            scores = g.op("MatMul", [q, kt])
+        if attention == "sdpa":
+            pass
+        elif not use_div(l):
             scores = g.op("Mul", [scores, g.const(
                 np.array(1.0 / np.sqrt(hd), np.float32))])
         else:
@@ -333,13 +373,17 @@ def main():
                     default="nodes")
     ap.add_argument("--rope", choices=["halves", "adjacent"],
                     default="halves")
+    ap.add_argument("--rope-freqs", choices=["mul", "matmul"], default="mul")
+    ap.add_argument("--attention", choices=["eager", "sdpa"],
+                    default="eager")
     args = ap.parse_args()
     cfg, w = read_llama2c(args.checkpoint)
     if w["cls"] is None:  # tied classifier
         w["cls"] = w["tok"]
     model = export(cfg, w, args.style, args.gqa, not args.no_kv_cache,
                    args.block_size, args.division,
-                   args.constants == "nodes", args.rope)
+                   args.constants == "nodes", args.rope, args.rope_freqs,
+                   args.attention)
     if args.style == "decomposed":
         onnx.checker.check_model(model)
     onnx.save(model, args.output)

@@ -49,6 +49,10 @@ private:
                                  function_ref<double(ArrayRef<double>)> fn);
   Expected<EvalTensor> slice(const onnx::NodeProto &node,
                              ArrayRef<EvalTensor> args);
+  Expected<EvalTensor> transpose(const onnx::NodeProto &node,
+                                 ArrayRef<EvalTensor> args);
+  Expected<EvalTensor> matMul(const onnx::NodeProto &node,
+                              ArrayRef<EvalTensor> args);
 
   const OnnxGraph &g;
   const StringMap<EvalTensor> &inputs;
@@ -159,6 +163,107 @@ Evaluator::broadcast(const onnx::NodeProto &node,
       operands[k] = a.values[off];
     }
     out.values[flat] = convert(fn(operands), resultType);
+  }
+  return out;
+}
+
+Expected<EvalTensor> Evaluator::transpose(const onnx::NodeProto &node,
+                                          ArrayRef<EvalTensor> args) {
+  if (args.empty() || args[0].shapeOnly)
+    return g.nodeError(node, "needs known data to be evaluated");
+  const EvalTensor &a = args[0];
+  int64_t rank = a.shape.size();
+  std::vector<int64_t> perm;
+  if (const onnx::AttributeProto *p = OnnxGraph::attr(node, "perm"))
+    perm.assign(p->ints().begin(), p->ints().end());
+  else
+    for (int64_t i = rank; i-- > 0;)
+      perm.push_back(i);
+  std::vector<bool> used(rank, false);
+  if (int64_t(perm.size()) != rank)
+    return g.nodeError(node, "has an invalid permutation");
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || used[p])
+      return g.nodeError(node, "has an invalid permutation");
+    used[p] = true;
+  }
+  EvalTensor out;
+  out.dataType = a.dataType;
+  for (int64_t p : perm)
+    out.shape.push_back(a.shape[p]);
+  std::vector<int64_t> stride(rank, 1), index(rank);
+  for (int64_t i = rank - 1; i > 0; --i)
+    stride[i - 1] = stride[i] * a.shape[i];
+  int64_t n = out.size();
+  out.values.reserve(n);
+  for (int64_t flat = 0; flat < n; ++flat) {
+    int64_t rem = flat, off = 0;
+    for (int64_t i = rank; i-- > 0;) {
+      index[i] = rem % out.shape[i];
+      rem /= out.shape[i];
+    }
+    for (int64_t i = 0; i < rank; ++i)
+      off += index[i] * stride[perm[i]];
+    out.values.push_back(a.values[off]);
+  }
+  return out;
+}
+
+Expected<EvalTensor> Evaluator::matMul(const onnx::NodeProto &node,
+                                       ArrayRef<EvalTensor> args) {
+  // Batched [..., M, K] x [..., K, N] with broadcast batch dimensions; a
+  // 1-D operand is a row (left) or a column (right).
+  if (args.size() < 2 || args[0].shapeOnly || args[1].shapeOnly)
+    return g.nodeError(node, "needs known operands to be evaluated");
+  EvalTensor a = args[0], b = args[1];
+  bool rowVec = a.shape.size() == 1, colVec = b.shape.size() == 1;
+  if (rowVec)
+    a.shape.insert(a.shape.begin(), 1);
+  if (colVec)
+    b.shape.push_back(1);
+  if (a.shape.size() < 2 || b.shape.size() < 2)
+    return g.nodeError(node, "multiplies scalars");
+  int64_t m = a.shape[a.shape.size() - 2], k = a.shape.back();
+  int64_t n = b.shape.back();
+  if (b.shape[b.shape.size() - 2] != k)
+    return g.nodeError(node, "has mismatched inner dimensions");
+  // Broadcast the batch dimensions through an index tensor per operand.
+  EvalTensor ia, ib;
+  ia.shape.assign(a.shape.begin(), a.shape.end() - 2);
+  ib.shape.assign(b.shape.begin(), b.shape.end() - 2);
+  ia.values.resize(ia.size());
+  ib.values.resize(ib.size());
+  for (size_t i = 0; i < ia.values.size(); ++i)
+    ia.values[i] = double(i);
+  for (size_t i = 0; i < ib.values.size(); ++i)
+    ib.values[i] = double(i);
+  Expected<EvalTensor> pairs =
+      broadcast(node, {&ia, &ib}, DT_DOUBLE, [](ArrayRef<double> v) {
+        return v[0] * double(1 << 26) + v[1];
+      });
+  if (!pairs)
+    return pairs.takeError();
+  EvalTensor out;
+  out.dataType = a.dataType;
+  out.shape = pairs->shape;
+  if (!rowVec)
+    out.shape.push_back(m);
+  if (!colVec)
+    out.shape.push_back(n);
+  if (out.size() > kMaxEvalElements ||
+      out.size() > kMaxEvalElements / std::max<int64_t>(k, 1))
+    return g.nodeError(node, "result too large to evaluate");
+  for (double pair : pairs->values) {
+    int64_t pa = int64_t(pair) >> 26, pb = int64_t(pair) & ((1 << 26) - 1);
+    const double *x = a.values.data() + pa * m * k;
+    const double *y = b.values.data() + pb * k * n;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0;
+        for (int64_t t = 0; t < k; ++t)
+          sum += x[i * k + t] * y[t * n + j];
+        out.values.push_back(convert(sum, out.dataType));
+      }
   }
   return out;
 }
@@ -351,6 +456,10 @@ Expected<EvalTensor> Evaluator::evalNode(const onnx::NodeProto &node,
     return unary(t0(), [](ArrayRef<double> v) { return std::sin(v[0]); });
   if (op == "Slice")
     return slice(node, args);
+  if (op == "Transpose")
+    return transpose(node, args);
+  if (op == "MatMul")
+    return matMul(node, args);
   if (op == "Cast") {
     int32_t to = int32_t(OnnxGraph::attrInt(node, "to", DT_FLOAT));
     return unary(to, [](ArrayRef<double> v) { return v[0]; });

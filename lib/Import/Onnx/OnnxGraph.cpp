@@ -9,6 +9,8 @@
 
 #include "OnnxGraph.h"
 
+#include "llvm/ADT/APFloat.h"
+
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/Endian.h"
@@ -87,28 +89,9 @@ std::string dataTypeName(int32_t dataType) {
 }
 
 float halfToFloat(uint16_t h) {
-  uint32_t sign = uint32_t(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else { // subnormal: renormalize
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while (!(mant & 0x400));
-      bits = sign | uint32_t(127 - 15 - e) << 23 | (mant & 0x3ff) << 13;
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000 | mant << 13;
-  } else {
-    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+  // LLVM's IEEE half semantics (exact: every half is a float), rather than
+  // another hand-written copy of llm::halfToFloat.
+  return APFloat(APFloat::IEEEhalf(), APInt(16, h)).convertToFloat();
 }
 
 //===----------------------------------------------------------------------===//

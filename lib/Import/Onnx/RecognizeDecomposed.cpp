@@ -37,6 +37,15 @@ bool isScalarArith(const onnx::NodeProto *n) {
   return false;
 }
 
+/// Ops that take part of a shape (torch's attention scale is
+/// 1/sqrt(Shape(query)[-1])).
+bool isShapeIndexing(const onnx::NodeProto *n) {
+  for (StringRef op : {"Shape", "Slice", "Gather", "Squeeze", "Unsqueeze"})
+    if (is(n, op) && isStd(*n))
+      return true;
+  return false;
+}
+
 bool hasPerm(const onnx::NodeProto *n, ArrayRef<int64_t> perm) {
   if (!is(n, "Transpose"))
     return false;
@@ -85,22 +94,32 @@ std::vector<int64_t> reshaped(ArrayRef<int64_t> in, ArrayRef<double> target) {
 }
 } // namespace
 
-std::optional<double> Recognizer::scalar(StringRef value) const {
-  // Only small constant subgraphs are evaluated: never the activations.
+bool Recognizer::isConstantCone(StringRef value, bool shapes) const {
+  // Only small subgraphs of constants (and with \p shapes, of Shapes of
+  // any value) qualify: never the activations.
   std::vector<std::string> work = {skipIdentity(value.str())};
   for (unsigned seen = 0; !work.empty(); ++seen) {
     std::string v = work.back();
     work.pop_back();
-    if (seen > 16)
-      return std::nullopt;
+    if (seen > 24)
+      return false;
     if (g.constant(v))
       continue;
     const onnx::NodeProto *n = g.producer(v);
-    if (!isScalarArith(n))
-      return std::nullopt;
+    if (!isScalarArith(n) && !(shapes && isShapeIndexing(n)))
+      return false;
+    if (is(n, "Shape"))
+      continue;
     for (const std::string &i : n->input())
-      work.push_back(i);
+      if (!i.empty())
+        work.push_back(i);
   }
+  return true;
+}
+
+std::optional<double> Recognizer::scalar(StringRef value) const {
+  if (!isConstantCone(value, /*shapes=*/false))
+    return std::nullopt;
   Expected<EvalTensor> t = evaluate(g, value, bindings(0, 1));
   if (!t) {
     consumeError(t.takeError());
@@ -587,32 +606,38 @@ Recognizer::decomposedAttention(const onnx::NodeProto &softmax, StringRef input,
                                     ", expected the key axis (-1) of "
                                     "attention scores");
   // Scores: MatMul(q, kT) scaled by constants (on the scores or on q/k).
-  double scale = 1;
+  // The factors may be computed from shapes (torch's scaled_dot_product_
+  // attention scales q and kT by sqrt(1/sqrt(Shape(q)[-1]))): they are
+  // evaluated once the shapes are known.
+  struct Factor {
+    std::string value;
+    bool divides;
+    const onnx::NodeProto *node;
+  };
+  std::vector<Factor> factors;
   auto stripScale = [&](std::string v) {
     for (;;) {
       v = skipIdentity(v);
       const onnx::NodeProto *n = g.producer(v);
       if (!is(n, "Mul") && !is(n, "Div"))
         return v;
-      std::optional<double> c;
-      int i = 0;
-      for (; i < 2 && !c; ++i)
-        if (!(is(n, "Div") && i == 0))
-          c = scalar(in(*n, i));
-      if (!c || *c == 0)
+      int i = is(n, "Div") ? 1 : 0;
+      for (; i < 2; ++i)
+        if (isConstantCone(in(*n, i), /*shapes=*/true))
+          break;
+      if (i == 2)
         return v;
-      --i;
-      scale = is(n, "Div") ? scale / *c : scale * *c;
+      factors.push_back({in(*n, i), is(n, "Div"), n});
       v = in(*n, 1 - i);
     }
   };
   auto scoresOf = [&](StringRef v) -> const onnx::NodeProto * {
-    double saved = scale;
+    size_t saved = factors.size();
     const onnx::NodeProto *n = g.producer(stripScale(v.str()));
     if (is(n, "MatMul") && !g.constant(skipIdentity(in(*n, 0))) &&
         !g.constant(skipIdentity(in(*n, 1))))
       return n;
-    scale = saved;
+    factors.resize(saved);
     return nullptr;
   };
   std::string x = skipIdentity(in(softmax, 0));
@@ -735,6 +760,17 @@ Recognizer::decomposedAttention(const onnx::NodeProto &softmax, StringRef input,
                                 "query/key heads");
   if (Error err = noteRope(softmax, qr, kr))
     return std::move(err);
+  double scale = 1;
+  for (const Factor &f : factors) {
+    Expected<EvalTensor> t = evaluate(g, f.value, bindings(2, 3));
+    if (!t)
+      return t.takeError();
+    if (t->size() != 1 || t->values.size() != 1 || t->values[0] == 0)
+      return g.nodeError(*f.node, "scales the attention scores by '" + f.value +
+                                      "', which is not a non-zero "
+                                      "scalar");
+    scale = f.divides ? scale / t->values[0] : scale * t->values[0];
+  }
   if (Error err = setScale(softmax, float(scale)))
     return std::move(err);
   KeyLayout layout;

@@ -204,6 +204,10 @@ private:
   Expected<std::string> decomposedRope(StringRef value,
                                        std::optional<Rope> &found,
                                        int64_t headDim, bool past);
+  /// Whether \p value is computed from constants only (with \p shapes,
+  /// also from Shape of any value) by a small subgraph.
+  bool isConstantCone(StringRef value, bool shapes) const;
+  /// The value of a scalar computed from constants only, or nullopt.
   std::optional<double> scalar(StringRef value) const;
   std::vector<int64_t> ints(const onnx::NodeProto &n, int input,
                             StringRef attr) const;
