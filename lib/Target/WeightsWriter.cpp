@@ -48,6 +48,34 @@ private:
 /// Writes one weight in its device layout starting at `start` (the writer's
 /// offset): dense formats as they are, integer formats as scales, offsets
 /// and quants (nibbles re-packed into ggml's order per 32 elements).
+/// The interleaving of `weight` chosen by convert-llm-to-loops (1: plain).
+int64_t getInterleave(llm::WeightOp weight) {
+  auto attr = weight->getAttrOfType<IntegerAttr>("llm.device_interleave");
+  return attr ? attr.getInt() : 1;
+}
+
+/// `rows x width` items of `itemBytes` bytes (row-major) reordered into the
+/// interleaved layout: row groups of R rows, and in each group the rows'
+/// 4-byte words side by side (`width * itemBytes` must be a multiple of 4;
+/// scales are interleaved as 4-byte items).
+template <typename T>
+std::vector<T> interleaveRows(ArrayRef<T> plain, int64_t rows, int64_t R) {
+  int64_t rowBytes = plain.size() * sizeof(T) / rows;
+  int64_t words = rowBytes / 4;
+  std::vector<T> out(plain.size());
+  const char *src = reinterpret_cast<const char *>(plain.data());
+  char *dst = reinterpret_cast<char *>(out.data());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < words; ++j)
+      std::memcpy(dst + (((r / R) * words + j) * R + r % R) * 4,
+                  src + r * rowBytes + j * 4, 4);
+  return out;
+}
+
+/// Writes one weight in its device layout starting at `start` (the writer's
+/// offset): dense formats as they are, integer formats as scales, offsets
+/// and quants (nibbles re-packed into ggml's order per 32 elements), rows
+/// interleaved if convert-llm-to-loops chose it.
 void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
                  uint64_t start) {
   llm::FormatAttr format = weight.getFormatOrDefault();
@@ -57,25 +85,34 @@ void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
     return;
   }
   DeviceFormat device = getDeviceFormat(format, cols);
-  DevicePacking packing = getDevicePacking(device, rows, cols);
+  int64_t interleave = getInterleave(weight);
+  DevicePacking packing = getDevicePacking(device, rows, cols, interleave);
   llm::UnpackedWeight u = llm::unpackWeight(format, rows, cols, src);
-  w.write(u.scales.data(), u.scales.size() * 4);
+  // In the interleaved layout, scales (and offsets) are 4-byte items and
+  // the quants of a row are 4-byte words, both taken R rows at a time.
+  auto put = [&](auto part) {
+    using T = typename decltype(part)::value_type;
+    if (interleave > 1)
+      part = interleaveRows(ArrayRef<T>(part), rows, interleave);
+    w.write(part.data(), part.size() * sizeof(T));
+  };
+  put(u.scales);
   if (device.asymmetric) {
     w.padTo(start + packing.minsOffset);
-    w.write(u.offsets.data(), u.offsets.size() * 4);
+    put(u.offsets);
   }
   w.padTo(start + packing.dataOffset);
   if (device.kind == DeviceFormat::Int8) {
-    w.write(u.quants.data(), u.quants.size());
+    put(u.quants);
     return;
   }
-  std::vector<char> nibbles(u.quants.size() / 2);
+  std::vector<uint8_t> nibbles(u.quants.size() / 2);
   for (size_t b = 0; b < u.quants.size() / 32; ++b)
     for (int j = 0; j < 16; ++j)
       nibbles[b * 16 + j] =
-          static_cast<char>((u.quants[b * 32 + j] & 0xF) |
-                            ((u.quants[b * 32 + j + 16] & 0xF) << 4));
-  w.write(nibbles.data(), nibbles.size());
+          static_cast<uint8_t>((u.quants[b * 32 + j] & 0xF) |
+                               ((u.quants[b * 32 + j + 16] & 0xF) << 4));
+  put(nibbles);
 }
 } // namespace
 
@@ -137,7 +174,7 @@ llvm::Error llmc::writeWeightsFile(ModuleOp module, llvm::StringRef path) {
       return src.takeError();
     DevicePacking packing = getDevicePacking(
         getDeviceFormat(weight.getFormatOrDefault(), weight.getCols()),
-        weight.getRows(), weight.getCols());
+        weight.getRows(), weight.getCols(), getInterleave(weight));
     if (start + packing.totalBytes > header.data_offset + header.data_size)
       return llvm::createStringError("weight @%s lies outside the data size",
                                      weight.getSymName().str().c_str());
