@@ -861,7 +861,11 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
   bool asym = w.format.asymmetric;
   auto vecF = VectorType::get({kLanes}, f32);
   auto scaleType = MemRefType::get({rowGroups * groups, kLanes}, f32);
-  Value scales = ctx.weightView(w.offset + w.packing.scalesOffset, scaleType);
+  bool halfScales = w.packing.halfScales;
+  Value scales = ctx.weightView(
+      w.offset + w.packing.scalesOffset,
+      halfScales ? MemRefType::get({rowGroups * groups, kLanes}, b.getF16Type())
+                 : scaleType);
   Value mins = asym ? ctx.weightView(w.offset + w.packing.minsOffset, scaleType)
                     : Value();
   Value quants = ctx.weightView(
@@ -885,8 +889,13 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
                             b, loc, blk, ctx.index(blocksPerGroup)));
         Value scaleRow = arith::AddIOp::create(
             b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(groups)), g);
-        Value wScale = vector::LoadOp::create(
-            b, loc, vecF, scales, ValueRange{scaleRow, ctx.index(0)});
+        Value wScale =
+            halfScales ? ctx.extendF16(vector::LoadOp::create(
+                             b, loc, VectorType::get({kLanes}, b.getF16Type()),
+                             scales, ValueRange{scaleRow, ctx.index(0)}))
+                       : Value(vector::LoadOp::create(
+                             b, loc, vecF, scales,
+                             ValueRange{scaleRow, ctx.index(0)}));
         Value wMin =
             asym ? Value(vector::LoadOp::create(
                        b, loc, vecF, mins, ValueRange{scaleRow, ctx.index(0)}))

@@ -316,6 +316,7 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
                  IntegerAttr::get(IntegerType::get(&getContext(), 64),
                                   kInterleaveRows));
     id.add(uint64_t(dw.packing.interleave));
+    id.add(uint64_t(dw.packing.halfScales));
     ctx.deviceWeights[w.getSymNameAttr()] = dw;
     // The id covers the layout and the identity of every weight's data.
     id.add(w.getSymName());
