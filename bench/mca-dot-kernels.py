@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """Static throughput of the integer dot-product inner loops with llvm-mca.
 
-Compiles a random-weight model whose linears have 2048 inputs (8 chunks of
-8 blocks of 32) at each format for each target with --emit-asm, finds the
-chunk loop of the integer dot-product kernel in the assembly (the
-self-looping basic block that holds the target's dot-product instruction;
-one iteration covers 8 blocks = 256 weights of one output row) and runs
-llvm-mca on it. Prints one table row per (target, format): the loop's
-instruction count, dot instructions, and estimated cycles per 32 weights.
+Compiles a random-weight model whose linears have 2048 inputs at each
+format for each target with --emit-asm, finds the block loop of the
+decode (llmc_model_forward) integer dot-product kernel in the assembly
+(the self-looping basic block that holds the target's dot-product
+instruction; in the interleaved kernel one iteration covers one 32-weight
+block of 16 output rows) and runs llvm-mca on it. The weights per
+iteration follow from the dot instructions in it (multiply-adds each
+instruction does for one input row). Prints one table row per (target,
+format): the loop's instruction count, dot instructions, and estimated
+cycles per 32 weights.
 Under qemu only correctness counts; these are the speed estimates for
 boards we do not have (docs/benchmarks.md).
 
@@ -23,17 +26,20 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-# (label, llmc target, llvm-mca triple, llvm-mca cpu, dot-instruction regex)
+# (label, llmc target, llvm-mca triple, llvm-mca cpu, dot-instruction
+# regex, multiply-adds per dot instruction)
 TARGETS = [
     ("cortex-a76", "aarch64:cortex-a76", "aarch64", "cortex-a76",
-     r"\bsdot\b"),
+     r"\bsdot\b", 16),  # 4 lanes x 4 bytes
+    # 16 rows x one input element per widening add (VLEN 256, LMUL 2).
     ("spacemit-x60", "riscv64:spacemit-x60", "riscv64", "spacemit-x60",
-     r"\bvwmacc\.vv\b"),
-    ("znver4", "x86_64:znver4", "x86_64", "znver4", r"\bvpdpbusd\b"),
-    ("x86-64-v3", "x86_64", "x86_64", "x86-64-v3", r"\bvpmaddubsw\b"),
+     r"\bvwadd\.wv\b", 16),
+    ("znver4", "x86_64:znver4", "x86_64", "znver4", r"\bvpdpbusd\b",
+     64),  # zmm: 16 lanes x 4 bytes
+    ("x86-64-v3", "x86_64", "x86_64", "x86-64-v3", r"\bvpmaddubsw\b",
+     32),  # ymm: 32 bytes
 ]
 FORMATS = ["q8_0", "q4_0", "int8", "int4"]
-WEIGHTS_PER_ITERATION = 256  # one chunk: 8 blocks of 32
 
 
 def run(cmd, **kw):
@@ -103,13 +109,16 @@ def main():
     print("| target (-mcpu) | format | measured | instructions "
           "| dot instructions | cycles / iteration | cycles per 32 weights |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    for label, target, triple, cpu, dot_re in TARGETS:
+    for label, target, triple, cpu, dot_re, macs in TARGETS:
         for fmt in FORMATS:
             out = os.path.join(work, "%s-%s" % (label, fmt))
             run([a.llmc, "compile", model, "--target", target, "--quantize",
                  fmt, "--emit-asm", "-o", out])
             with open(os.path.join(out, "model.s")) as f:
-                found = chunk_loop(f.read(), dot_re,
+                # Decode only: the prefill copy comes after the first
+                # llmc_model_prefill label.
+                asm = f.read().split("\nllmc_model_prefill")[0]
+                found = chunk_loop(asm, dot_re,
                                    "//" if triple == "aarch64" else "#")
             if not found:
                 print("| %s | %s | no %s found | | | | |" %
@@ -124,7 +133,7 @@ def main():
             per_iter = cycles / iterations
             print("| %s | %s | %s | %d | %d | %.1f | %.2f |" %
                   (label, fmt, kind, len(body), dots, per_iter,
-                   per_iter * 32 / WEIGHTS_PER_ITERATION))
+                   per_iter * 32 / (dots * macs)))
 
 
 if __name__ == "__main__":

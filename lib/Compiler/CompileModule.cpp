@@ -87,6 +87,9 @@ llmc::compileModule(ModuleOp module, const TargetSpec &target,
                 lowering.dotInstruction = "avx-vnni";
               else if (targetHasFeatures(target, "+avx2"))
                 lowering.dotInstruction = "avx2";
+            } else if (target.arch == "aarch64") {
+              if (targetHasFeatures(target, "+dotprod"))
+                lowering.dotInstruction = "neon-dotprod";
             } else if (target.arch == "riscv64") {
               lowering.dotInstruction = "widening";
             }

@@ -15,6 +15,7 @@
 #include "llmc/format.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
@@ -45,9 +46,35 @@ private:
   uint64_t written = 0;
 };
 
+/// The interleaving of `weight` chosen by convert-llm-to-loops (1: plain).
+int64_t getInterleave(llm::WeightOp weight) {
+  auto attr = weight->getAttrOfType<IntegerAttr>("llm.device_interleave");
+  return attr ? attr.getInt() : 1;
+}
+
+/// A row-major `rows x ...` array reordered into the interleaved layout:
+/// row groups of R rows, and in each group the rows' `itemBytes`-byte
+/// items side by side (quants: 4-byte words; scales and offsets: one
+/// value).
+template <typename T>
+std::vector<T> interleaveRows(ArrayRef<T> plain, int64_t rows, int64_t R,
+                              int64_t itemBytes) {
+  int64_t rowBytes = plain.size() * sizeof(T) / rows;
+  int64_t items = rowBytes / itemBytes;
+  std::vector<T> out(plain.size());
+  const char *src = reinterpret_cast<const char *>(plain.data());
+  char *dst = reinterpret_cast<char *>(out.data());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < items; ++j)
+      std::memcpy(dst + (((r / R) * items + j) * R + r % R) * itemBytes,
+                  src + r * rowBytes + j * itemBytes, itemBytes);
+  return out;
+}
+
 /// Writes one weight in its device layout starting at `start` (the writer's
 /// offset): dense formats as they are, integer formats as scales, offsets
-/// and quants (nibbles re-packed into ggml's order per 32 elements).
+/// and quants (nibbles re-packed into ggml's order per 32 elements), rows
+/// interleaved if convert-llm-to-loops chose it.
 void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
                  uint64_t start) {
   llm::FormatAttr format = weight.getFormatOrDefault();
@@ -57,25 +84,47 @@ void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
     return;
   }
   DeviceFormat device = getDeviceFormat(format, cols);
-  DevicePacking packing = getDevicePacking(device, rows, cols);
+  int64_t interleave = getInterleave(weight);
+  DevicePacking packing = getDevicePacking(device, rows, cols, interleave);
   llm::UnpackedWeight u = llm::unpackWeight(format, rows, cols, src);
-  w.write(u.scales.data(), u.scales.size() * 4);
+  // In the interleaved layout, scales and offsets are items of their size
+  // and the quants of a row are 4-byte words, all taken R rows at a time.
+  auto put = [&](auto part, int64_t itemBytes) {
+    using T = typename decltype(part)::value_type;
+    if (interleave > 1)
+      part = interleaveRows(ArrayRef<T>(part), rows, interleave, itemBytes);
+    w.write(part.data(), part.size() * sizeof(T));
+  };
+  if (packing.halfScales) {
+    // Exact: these scales were f16 in the source format.
+    std::vector<uint16_t> half(u.scales.size());
+    for (size_t i = 0; i < half.size(); ++i) {
+      llvm::APFloat v(u.scales[i]);
+      bool lost = false;
+      v.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
+                &lost);
+      half[i] = static_cast<uint16_t>(v.bitcastToAPInt().getZExtValue());
+    }
+    put(half, 2);
+  } else {
+    put(u.scales, 4);
+  }
   if (device.asymmetric) {
     w.padTo(start + packing.minsOffset);
-    w.write(u.offsets.data(), u.offsets.size() * 4);
+    put(u.offsets, 4);
   }
   w.padTo(start + packing.dataOffset);
   if (device.kind == DeviceFormat::Int8) {
-    w.write(u.quants.data(), u.quants.size());
+    put(u.quants, 4);
     return;
   }
-  std::vector<char> nibbles(u.quants.size() / 2);
+  std::vector<uint8_t> nibbles(u.quants.size() / 2);
   for (size_t b = 0; b < u.quants.size() / 32; ++b)
     for (int j = 0; j < 16; ++j)
       nibbles[b * 16 + j] =
-          static_cast<char>((u.quants[b * 32 + j] & 0xF) |
-                            ((u.quants[b * 32 + j + 16] & 0xF) << 4));
-  w.write(nibbles.data(), nibbles.size());
+          static_cast<uint8_t>((u.quants[b * 32 + j] & 0xF) |
+                               ((u.quants[b * 32 + j + 16] & 0xF) << 4));
+  put(nibbles, 4);
 }
 } // namespace
 
@@ -137,7 +186,7 @@ llvm::Error llmc::writeWeightsFile(ModuleOp module, llvm::StringRef path) {
       return src.takeError();
     DevicePacking packing = getDevicePacking(
         getDeviceFormat(weight.getFormatOrDefault(), weight.getCols()),
-        weight.getRows(), weight.getCols());
+        weight.getRows(), weight.getCols(), getInterleave(weight));
     if (start + packing.totalBytes > header.data_offset + header.data_size)
       return llvm::createStringError("weight @%s lies outside the data size",
                                      weight.getSymName().str().c_str());

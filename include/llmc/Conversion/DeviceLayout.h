@@ -31,6 +31,9 @@ struct DeviceFormat {
   enum Kind : uint32_t { F32, F16, Int8, Int4 } kind = F32;
   int64_t group = 1;       ///< Elements per scale (a divisor of the row).
   bool asymmetric = false; ///< Has a per-group offset: w = s * q + m.
+  /// The scales are f16 values (GGUF q8_0 / q4_0 store them so): the
+  /// interleaved layout keeps them in f16, exactly.
+  bool halfScales = false;
 };
 
 /// The device kind of a storage format for rows of `cols` elements.
@@ -56,6 +59,8 @@ inline DeviceFormat getDeviceFormat(llm::FormatAttr format, int64_t cols) {
   d.group = format.getGroupSize(cols);
   d.asymmetric =
       format.getKind() == llm::FormatKind::q4_k || !format.getSymmetric();
+  d.halfScales = format.getKind() == llm::FormatKind::q8_0 ||
+                 format.getKind() == llm::FormatKind::q4_0;
   return d;
 }
 
@@ -72,16 +77,52 @@ inline DeviceFormat getDeviceFormat(llm::FormatAttr format, int64_t cols) {
 ///         element j + 16 in its high nibble (as ggml); symmetric nibbles
 ///         hold q + 8.
 /// Each part starts 64-byte aligned.
+///
+/// Interleaved (`interleave` = R = kInterleaveRows > 1, integer kinds): the
+/// rows are taken R at a time (a row group) and every part stores the R rows
+/// of a group side by side, so one vector of R 32-bit lanes holds the same
+/// 4 consecutive quant bytes of R rows (what a 4-way byte dot product
+/// instruction such as vpdpbusd or sdot multiplies with 4 broadcast input
+/// bytes):
+///   scales / offsets: f32[rows/R][cols/group][R] (scales f16 if the
+///                     format's are: DeviceFormat::halfScales)
+///   int8 quants:      i8[rows/R][cols/32][8 words][R][4 bytes]; word j of
+///                     a block holds its elements 4j .. 4j+3
+///   int4 nibbles:     u8[rows/R][cols/32][4 words][R][4 bytes]; word j of
+///                     a block holds bytes 4j .. 4j+3 of the row's ggml
+///                     order (elements 4j.. in the low nibbles, 16+4j.. in
+///                     the high ones)
+/// Sizes and part offsets are those of the plain layout.
 struct DevicePacking {
   uint64_t scalesOffset = 0; ///< f32 scales (integer kinds).
   uint64_t minsOffset = 0;   ///< f32 offsets (asymmetric kinds).
   uint64_t dataOffset = 0;   ///< Values / quants / nibbles.
   uint64_t totalBytes = 0;   ///< Bytes of the packed weight.
+  int64_t interleave = 1;    ///< Rows per interleaved row group (1: plain).
+  bool halfScales = false;   ///< f16 scales (interleaved layout only).
 };
 
+/// Rows per row group of the interleaved integer layout.
+constexpr int64_t kInterleaveRows = 16;
+
+/// Whether a `rows x cols` weight of `format` can use the interleaved
+/// layout: an integer kind, whole row groups and whole 32-element blocks
+/// in every scale group.
+inline bool canInterleave(const DeviceFormat &format, uint64_t rows,
+                          uint64_t cols) {
+  return (format.kind == DeviceFormat::Int8 ||
+          format.kind == DeviceFormat::Int4) &&
+         rows % kInterleaveRows == 0 && cols % 32 == 0 &&
+         format.group % 32 == 0;
+}
+
+/// The packing of a `rows x cols` weight; `interleave` > 1 (only where
+/// canInterleave holds) selects the interleaved layout.
 inline DevicePacking getDevicePacking(const DeviceFormat &format, uint64_t rows,
-                                      uint64_t cols) {
+                                      uint64_t cols, int64_t interleave = 1) {
   DevicePacking p;
+  p.interleave = interleave;
+  p.halfScales = interleave > 1 && format.halfScales;
   uint64_t n = rows * cols;
   switch (format.kind) {
   case DeviceFormat::F32:
@@ -92,7 +133,8 @@ inline DevicePacking getDevicePacking(const DeviceFormat &format, uint64_t rows,
     return p;
   case DeviceFormat::Int8:
   case DeviceFormat::Int4: {
-    uint64_t scaleBytes = n / static_cast<uint64_t>(format.group) * 4;
+    uint64_t scaleBytes =
+        n / static_cast<uint64_t>(format.group) * (p.halfScales ? 2 : 4);
     p.minsOffset = alignTo64(scaleBytes);
     p.dataOffset =
         format.asymmetric ? alignTo64(p.minsOffset + scaleBytes) : p.minsOffset;

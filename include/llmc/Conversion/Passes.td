@@ -72,8 +72,9 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
            "code; AArch64 +dotprod selects sdot from it), widening (16-bit "
            "products accumulated into 32 bits: RISC-V V vwmul/vwmacc), avx2 "
            "(x86 pmaddubsw + pmaddwd), "
-           "avx512-vnni (vpdpbusd, needs AVX512-VNNI and AVX512VL) or "
-           "avx-vnni; the results are identical">,
+           "avx512-vnni (vpdpbusd, needs AVX512-VNNI and AVX512VL), "
+           "avx-vnni or neon-dotprod (AArch64 sdot, needs +dotprod); the "
+           "results are identical">,
     Option<"parallelMinWork", "parallel-min-work", "int64_t", "32768",
            "Loops of independent iterations (linear output features) with at "
            "least this much work (iterations times multiply-adds per "

@@ -595,6 +595,366 @@ Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
   }
   llvm_unreachable("unknown device format");
 }
+
+//===----------------------------------------------------------------------===//
+// Interleaved integer kernels (weight rows in vector lanes)
+//===----------------------------------------------------------------------===//
+
+/// Weight rows per vector of the interleaved kernels: one row group.
+constexpr int64_t kLanes = kInterleaveRows;
+
+/// Input rows (prefill tokens) that share each unpacked row-group block.
+constexpr int64_t kTokenTile = 4;
+
+/// One word of an interleaved block: 4 quant bytes of each of the kLanes
+/// rows (vector<64xi8>), to be multiplied with the input elements
+/// [offset, offset + 4) of the block.
+struct LaneWord {
+  Value w;
+  int64_t offset;
+};
+
+/// The words of block `blk` of row group `rg`, unpacked to one byte per
+/// quant, and how to read them (as BlockQuants).
+struct LaneBlock {
+  SmallVector<LaneWord> words;
+  bool isUnsigned = false;
+  bool nibbles = false; ///< 4-bit quants (0..15).
+  int64_t zero = 0;
+};
+
+LaneBlock loadLaneBlock(EmitContext &ctx, const DeviceWeight &w, Value quants,
+                        Value rg, Value blk) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  auto bytes = VectorType::get({4 * kLanes}, b.getI8Type());
+  bool int8 = w.format.kind == DeviceFormat::Int8;
+  int64_t words = int8 ? 8 : 4;
+  int64_t blocks = w.cols / 32;
+  Value first = arith::MulIOp::create(
+      b, loc,
+      arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(blocks)), blk),
+      ctx.index(words));
+  LaneBlock r;
+  auto load = [&](int64_t j) -> Value {
+    return vector::LoadOp::create(
+        b, loc, bytes, quants,
+        ValueRange{arith::AddIOp::create(b, loc, first, ctx.index(j)),
+                   ctx.index(0)});
+  };
+  if (int8) {
+    for (int64_t j = 0; j < words; ++j)
+      r.words.push_back({load(j), 4 * j});
+    r.isUnsigned = w.format.asymmetric;
+    return r;
+  }
+  auto constant = [&](int8_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(bytes, b.getI8IntegerAttr(v)));
+  };
+  SmallVector<LaneWord> high;
+  for (int64_t j = 0; j < words; ++j) {
+    Value packed = load(j);
+    r.words.push_back(
+        {arith::AndIOp::create(b, loc, packed, constant(15)), 4 * j});
+    high.push_back(
+        {arith::ShRUIOp::create(b, loc, packed, constant(4)), 16 + 4 * j});
+  }
+  r.words.append(high);
+  r.isUnsigned = true;
+  r.nibbles = true;
+  r.zero = w.format.asymmetric ? 0 : 8;
+  return r;
+}
+
+/// Exact int32 dot products of every row (lane) of `block` with the 32
+/// quantized inputs of row `t`, block `blk`: a vector<kLanes x i32> holding
+/// sum_i (q_i - zero) * x_i per row. The words are summed in two chains
+/// (shorter dependences); how the products are grouped depends on the
+/// target's instruction, the totals do not.
+Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
+                   const QuantizedRows &xq, Value t, Value blk) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type i8 = b.getI8Type();
+  Type i32 = b.getI32Type();
+  auto bytes = VectorType::get({4 * kLanes}, i8);
+  auto lanes = VectorType::get({kLanes}, i32);
+  Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+  auto call = [&](StringRef name, Type type, ValueRange args) -> Value {
+    return LLVM::CallIntrinsicOp::create(b, loc, type, b.getStringAttr(name),
+                                         args)
+        .getResult(0);
+  };
+  auto constant = [&](VectorType type, int64_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(type,
+                               b.getIntegerAttr(type.getElementType(), v)));
+  };
+  // The 4 inputs of a word, repeated in every lane (`parts` lanes wide).
+  auto inputWord = [&](int64_t offset, int64_t laneCount) -> Value {
+    Value at = arith::AddIOp::create(b, loc, col, ctx.index(offset));
+    Value four = vector::LoadOp::create(b, loc, VectorType::get({4}, i8), xq.q,
+                                        ValueRange{t, at});
+    Value word = vector::ExtractOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), four), 0);
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({4 * laneCount}, i8),
+        vector::BroadcastOp::create(b, loc, VectorType::get({laneCount}, i32),
+                                    word));
+  };
+  // Splits a vector into `n` equal parts / joins them back.
+  auto split = [&](Value v, int64_t n) {
+    auto type = cast<VectorType>(v.getType());
+    int64_t size = type.getNumElements() / n;
+    SmallVector<Value> parts;
+    for (int64_t i = 0; i < n; ++i)
+      parts.push_back(vector::ExtractStridedSliceOp::create(
+          b, loc, v, ArrayRef<int64_t>{i * size}, ArrayRef<int64_t>{size},
+          ArrayRef<int64_t>{1}));
+    return parts;
+  };
+  auto join = [&](ArrayRef<Value> parts) -> Value {
+    SmallVector<Value> level(parts);
+    while (level.size() > 1) {
+      SmallVector<Value> next;
+      for (size_t i = 0; i < level.size(); i += 2) {
+        int64_t size = cast<VectorType>(level[i].getType()).getNumElements();
+        SmallVector<int64_t> mask;
+        for (int64_t j = 0; j < 2 * size; ++j)
+          mask.push_back(j);
+        next.push_back(
+            vector::ShuffleOp::create(b, loc, level[i], level[i + 1], mask));
+      }
+      level = std::move(next);
+    }
+    return level.front();
+  };
+
+  // How each word's bytes are fed to the instruction, and the correction
+  // `corr * sum(x)` that makes the lanes sum_i (q_i - zero) * x_i.
+  int64_t correction = -block.zero;
+  enum class Feed { Unsigned, SignsMoved, Signed } feed = Feed::Signed;
+  bool flip = false; // XOR 0x80: q <-> q - 128 between u8 and s8.
+  if (!ctx.x86DotIntrinsic.empty()) {
+    feed = Feed::Unsigned;
+    if (!block.isUnsigned) {
+      flip = true;
+      correction = -128;
+    }
+  } else if (ctx.avx2Dot) {
+    if (block.nibbles) {
+      feed = Feed::Unsigned; // 0..15: pairs of products fit 16 bits.
+    } else {
+      feed = Feed::SignsMoved;
+      if (block.isUnsigned) {
+        flip = true;
+        correction = 128;
+      }
+    }
+  } else if (ctx.neonDot) {
+    if (block.isUnsigned && !block.nibbles) {
+      flip = true;
+      correction = 128;
+    }
+  }
+
+  auto wordDot = [&](Value acc, const LaneWord &word) -> Value {
+    Value w = word.w;
+    if (flip)
+      w = arith::XOrIOp::create(b, loc, w, constant(bytes, -128));
+    if (!ctx.x86WideDotIntrinsic.empty())
+      return call(ctx.x86WideDotIntrinsic, lanes,
+                  {acc, w, inputWord(word.offset, kLanes)});
+    if (!ctx.x86DotIntrinsic.empty()) {
+      SmallVector<Value> out;
+      for (auto [a, wp] : llvm::zip(split(acc, 2), split(w, 2)))
+        out.push_back(call(ctx.x86DotIntrinsic, a.getType(),
+                           {a, wp, inputWord(word.offset, kLanes / 2)}));
+      return join(out);
+    }
+    if (ctx.avx2Dot) {
+      auto bytes32 = VectorType::get({32}, i8);
+      auto words16 = VectorType::get({16}, b.getI16Type());
+      SmallVector<Value> out;
+      for (auto [a, wp] : llvm::zip(split(acc, 2), split(w, 2))) {
+        Value u = wp, sx = inputWord(word.offset, kLanes / 2);
+        if (feed == Feed::SignsMoved) {
+          u = call("llvm.x86.avx2.psign.b", bytes32, {wp, wp});
+          sx = call("llvm.x86.avx2.psign.b", bytes32, {sx, wp});
+        }
+        Value pairs = call("llvm.x86.avx2.pmadd.ub.sw", words16, {u, sx});
+        out.push_back(
+            arith::AddIOp::create(b, loc, a,
+                                  call("llvm.x86.avx2.pmadd.wd", a.getType(),
+                                       {pairs, constant(words16, 1)})));
+      }
+      return join(out);
+    }
+    if (ctx.neonDot) {
+      SmallVector<Value> out;
+      for (auto [a, wp] :
+           llvm::zip(split(acc, kLanes / 4), split(w, kLanes / 4)))
+        out.push_back(call("llvm.aarch64.neon.sdot.v4i32.v16i8", a.getType(),
+                           {a, wp, inputWord(word.offset, 4)}));
+      return join(out);
+    }
+    // Portable: rows in lanes, one input element at a time (k-major): the
+    // rows' quants times that element as exact 16-bit products
+    // (|q x| <= 255 * 128), widened and added to the 32-bit lanes (RISC-V
+    // V: vwmul.vx + vwadd.wv).
+    Type i16 = b.getI16Type();
+    auto halves = VectorType::get({kLanes}, i16);
+    for (int64_t c = 0; c < 4; ++c) {
+      SmallVector<int64_t> mask;
+      for (int64_t lane = 0; lane < kLanes; ++lane)
+        mask.push_back(4 * lane + c);
+      Value q = vector::ShuffleOp::create(b, loc, w, w, mask);
+      Value wide = block.isUnsigned
+                       ? Value(arith::ExtUIOp::create(b, loc, halves, q))
+                       : Value(arith::ExtSIOp::create(b, loc, halves, q));
+      Value at = arith::AddIOp::create(b, loc, col, ctx.index(word.offset + c));
+      Value xs = arith::ExtSIOp::create(
+          b, loc, i16, memref::LoadOp::create(b, loc, xq.q, ValueRange{t, at}));
+      Value prod = arith::MulIOp::create(b, loc, wide, splat(ctx, halves, xs));
+      acc = arith::AddIOp::create(b, loc, acc,
+                                  arith::ExtSIOp::create(b, loc, lanes, prod));
+    }
+    return acc;
+  };
+  Value chains[2] = {constant(lanes, 0), constant(lanes, 0)};
+  for (auto [i, word] : llvm::enumerate(block.words))
+    chains[i % 2] = wordDot(chains[i % 2], word);
+  Value total = arith::AddIOp::create(b, loc, chains[0], chains[1]);
+  if (correction) {
+    Value sum = memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
+    Value corr = arith::MulIOp::create(
+        b, loc, sum,
+        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(correction)));
+    total = arith::AddIOp::create(b, loc, total, splat(ctx, lanes, corr));
+  }
+  return total;
+}
+
+/// An int8/int4 linear whose weight is interleaved (DeviceLayout.h): each
+/// task takes whole row groups; for each row group, input rows
+/// kTokenTile at a time share every unpacked block. Per output (lane) the
+/// arithmetic is, in block order: exact int32 block dot product, times
+/// (weight scale * input scale) added with one fused multiply-add (plus
+/// offset * input scale * sum of the block's quants, asymmetric formats).
+/// Every target, row tiling and thread split computes the same bits.
+void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
+                           const DeviceWeight *bias, const QuantizedRows &xq,
+                           int64_t firstRow, int64_t endRow, Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type f32 = b.getF32Type();
+  Type i8 = b.getI8Type();
+  int64_t blocks = w.cols / 32;
+  int64_t groups = w.cols / w.format.group;
+  int64_t blocksPerGroup = w.format.group / 32;
+  int64_t rowGroups = w.rows / kLanes;
+  bool int8 = w.format.kind == DeviceFormat::Int8;
+  bool asym = w.format.asymmetric;
+  auto vecF = VectorType::get({kLanes}, f32);
+  auto scaleType = MemRefType::get({rowGroups * groups, kLanes}, f32);
+  bool halfScales = w.packing.halfScales;
+  Value scales = ctx.weightView(
+      w.offset + w.packing.scalesOffset,
+      halfScales ? MemRefType::get({rowGroups * groups, kLanes}, b.getF16Type())
+                 : scaleType);
+  Value mins = asym ? ctx.weightView(w.offset + w.packing.minsOffset, scaleType)
+                    : Value();
+  Value quants = ctx.weightView(
+      w.offset + w.packing.dataOffset,
+      MemRefType::get({rowGroups * blocks * (int8 ? 8 : 4), 4 * kLanes}, i8));
+
+  int64_t numRows = endRow - firstRow;
+  ctx.parallelFor(rowGroups, numRows * w.cols * kLanes, [&](Value rg) {
+    // Outputs of the tokens `rows` for the kLanes rows of group `rg`.
+    auto tile = [&](ArrayRef<Value> rows) {
+      SmallVector<Value> init(rows.size(), zeros(ctx, vecF));
+      auto loop = scf::ForOp::create(b, loc, ctx.index(0), ctx.index(blocks),
+                                     ctx.index(1), init);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value blk = loop.getInductionVar();
+        Value g = blocksPerGroup == 1
+                      ? blk
+                      : Value(arith::DivUIOp::create(
+                            b, loc, blk, ctx.index(blocksPerGroup)));
+        Value scaleRow = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(groups)), g);
+        Value wScale =
+            halfScales ? ctx.extendF16(vector::LoadOp::create(
+                             b, loc, VectorType::get({kLanes}, b.getF16Type()),
+                             scales, ValueRange{scaleRow, ctx.index(0)}))
+                       : Value(vector::LoadOp::create(
+                             b, loc, vecF, scales,
+                             ValueRange{scaleRow, ctx.index(0)}));
+        Value wMin =
+            asym ? Value(vector::LoadOp::create(
+                       b, loc, vecF, mins, ValueRange{scaleRow, ctx.index(0)}))
+                 : Value();
+        LaneBlock block = loadLaneBlock(ctx, w, quants, rg, blk);
+        SmallVector<Value> next;
+        for (auto [r, t] : llvm::enumerate(rows)) {
+          Value dots = emitLaneDots(ctx, block, xq, t, blk);
+          Value dx = memref::LoadOp::create(b, loc, xq.d, ValueRange{t, blk});
+          Value scale =
+              arith::MulFOp::create(b, loc, wScale, splat(ctx, vecF, dx));
+          Value acc = math::FmaOp::create(
+              b, loc, arith::SIToFPOp::create(b, loc, vecF, dots), scale,
+              loop.getRegionIterArg(r));
+          if (asym) {
+            // offset * sum(x) ~= m * d * sum(q)
+            Value sum =
+                memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
+            Value sumX = arith::MulFOp::create(
+                b, loc, dx, arith::SIToFPOp::create(b, loc, f32, sum));
+            acc = arith::AddFOp::create(
+                b, loc, acc,
+                arith::MulFOp::create(b, loc, wMin, splat(ctx, vecF, sumX)));
+          }
+          next.push_back(acc);
+        }
+        scf::YieldOp::create(b, loc, next);
+      }
+      Value n0 = arith::MulIOp::create(b, loc, rg, ctx.index(kLanes));
+      for (auto [acc, t] : llvm::zip(loop.getResults(), rows)) {
+        if (!bias) {
+          vector::StoreOp::create(b, loc, acc, out, ValueRange{t, n0});
+          continue;
+        }
+        for (int64_t lane = 0; lane < kLanes; ++lane) {
+          Value n = arith::AddIOp::create(b, loc, n0, ctx.index(lane));
+          Value y = arith::AddFOp::create(
+              b, loc, vector::ExtractOp::create(b, loc, acc, lane),
+              ctx.loadWeightElement(*bias, ctx.index(0), n));
+          memref::StoreOp::create(b, loc, y, out, ValueRange{t, n});
+        }
+      }
+    };
+    int64_t tiles = numRows / kTokenTile;
+    if (tiles > 0)
+      ctx.forLoop(0, tiles, [&](Value tileIndex) {
+        Value base = arith::AddIOp::create(
+            b, loc,
+            arith::MulIOp::create(b, loc, tileIndex, ctx.index(kTokenTile)),
+            ctx.index(firstRow));
+        SmallVector<Value> rows;
+        for (int64_t r = 0; r < kTokenTile; ++r)
+          rows.push_back(arith::AddIOp::create(b, loc, base, ctx.index(r)));
+        tile(rows);
+      });
+    ctx.forLoop(firstRow + tiles * kTokenTile, endRow,
+                [&](Value t) { tile({t}); });
+  });
+}
 } // namespace
 
 void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
@@ -612,6 +972,12 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   QuantizedRows xq;
   if (integerDot)
     xq = quantizeRows(ctx, x, shape[0], w.cols);
+  if (w.packing.interleave > 1) {
+    assert(integerDot && w.packing.interleave == kLanes &&
+           "weights are interleaved only for the integer-dot kernels");
+    emitInterleavedLinear(ctx, w, bias, xq, firstRow, shape[0], out);
+    return;
+  }
   // Output features outermost: each weight row is read from memory once
   // and used for every input row (token) while it is in cache; the output
   // features are independent, so they are what threads split.

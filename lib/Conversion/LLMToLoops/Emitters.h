@@ -68,6 +68,12 @@ struct EmitContext {
   /// ("llvm.x86.avx512.vpdpbusd.256" or "llvm.x86.avxvnni.vpdpbusd.256"), or
   /// empty for portable vector code. Same results either way.
   std::string x86DotIntrinsic;
+  /// The 512-bit form of x86DotIntrinsic ("llvm.x86.avx512.vpdpbusd.512"),
+  /// or empty if the target has only the 256-bit one.
+  std::string x86WideDotIntrinsic;
+  /// AArch64 NEON sdot ("llvm.aarch64.neon.sdot") for the interleaved
+  /// kernels (+dotprod). Same results.
+  bool neonDot = false;
   /// Integer dot products as 16-bit products widened into 32-bit
   /// multiply-accumulates over contiguous halves of each block (RISC-V V:
   /// vwmul/vwmacc), instead of llvm.vector.partial.reduce.add. Same results.

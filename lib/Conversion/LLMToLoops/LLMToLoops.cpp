@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -68,6 +69,8 @@ Value EmitContext::loadWeightElement(const DeviceWeight &w, Value row,
   }
   case DeviceFormat::Int8:
   case DeviceFormat::Int4: {
+    assert(w.packing.interleave == 1 &&
+           "interleaved weights are read only by the linear kernels");
     int64_t groups = w.cols / w.format.group;
     auto scaleType = MemRefType::get({w.rows, groups}, f32Type);
     Value group = arith::DivUIOp::create(b, loc, col, index(w.format.group));
@@ -274,18 +277,46 @@ struct ConvertLLMToLoopsPass
 
 uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
                                             Fnv1a &id) {
+  // Integer weights that only llm.linear reads (with the integer-dot
+  // kernels) get the interleaved layout their kernel wants; weights that
+  // other ops also read element by element (embedding tables tied to the
+  // classifier, norms, biases) stay plain.
+  llvm::DenseSet<StringAttr> linearWeights, otherWeights;
+  module.walk([&](Operation *op) {
+    auto linear = dyn_cast<llm::LinearOp>(op);
+    for (NamedAttribute attr : op->getAttrs()) {
+      auto sym = dyn_cast<FlatSymbolRefAttr>(attr.getValue());
+      if (!sym)
+        continue;
+      if (linear && attr.getName() == linear.getWeightAttrName())
+        linearWeights.insert(sym.getAttr());
+      else
+        otherWeights.insert(sym.getAttr());
+    }
+  });
   uint64_t cursor = 0;
   for (auto w : module.getOps<llm::WeightOp>()) {
     DeviceWeight dw;
     dw.rows = w.getRows();
     dw.cols = w.getCols();
     dw.format = getDeviceFormat(w.getFormatOrDefault(), dw.cols);
-    dw.packing = getDevicePacking(dw.format, dw.rows, dw.cols);
+    StringAttr name = w.getSymNameAttr();
+    bool interleave = integerDot && linearWeights.contains(name) &&
+                      !otherWeights.contains(name) &&
+                      canInterleave(dw.format, dw.rows, dw.cols);
+    dw.packing = getDevicePacking(dw.format, dw.rows, dw.cols,
+                                  interleave ? kInterleaveRows : 1);
     dw.offset = alignTo64(cursor);
     cursor = dw.offset + dw.packing.totalBytes;
     w->setAttr("llm.device_offset",
                IntegerAttr::get(IntegerType::get(&getContext(), 64),
                                 static_cast<int64_t>(dw.offset)));
+    if (interleave)
+      w->setAttr("llm.device_interleave",
+                 IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                  kInterleaveRows));
+    id.add(uint64_t(dw.packing.interleave));
+    id.add(uint64_t(dw.packing.halfScales));
     ctx.deviceWeights[w.getSymNameAttr()] = dw;
     // The id covers the layout and the identity of every weight's data.
     id.add(w.getSymName());
@@ -546,19 +577,21 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     auto ctx = std::make_unique<EmitContext>(b, loc, vectorWidth, emulateF16);
     ctx->integerDot = integerDot;
     ctx->parallelMinWork = parallelMinWork;
-    if (dotInstruction == "avx512-vnni")
+    if (dotInstruction == "avx512-vnni") {
       ctx->x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
-    else if (dotInstruction == "avx-vnni")
+      ctx->x86WideDotIntrinsic = "llvm.x86.avx512.vpdpbusd.512";
+    } else if (dotInstruction == "avx-vnni")
       ctx->x86DotIntrinsic = "llvm.x86.avxvnni.vpdpbusd.256";
     ctx->wideningDot = dotInstruction == "widening";
     ctx->avx2Dot = dotInstruction == "avx2";
+    ctx->neonDot = dotInstruction == "neon-dotprod";
     return ctx;
   };
-  if (!llvm::is_contained(
-          {"generic", "widening", "avx2", "avx512-vnni", "avx-vnni"},
-          dotInstruction)) {
+  if (!llvm::is_contained({"generic", "widening", "avx2", "avx512-vnni",
+                           "avx-vnni", "neon-dotprod"},
+                          dotInstruction)) {
     module.emitError() << "dot-instruction must be generic, widening, avx2, "
-                          "avx512-vnni or avx-vnni, got '"
+                          "avx512-vnni, avx-vnni or neon-dotprod, got '"
                        << dotInstruction << "'";
     return signalPassFailure();
   }

@@ -101,7 +101,7 @@
 /// The 8 magic bytes, including the terminating NUL.
 #define LLMC_WEIGHTS_MAGIC "LLMCWTS"
 #define LLMC_WEIGHTS_MAGIC_SIZE 8
-#define LLMC_WEIGHTS_VERSION 1u
+#define LLMC_WEIGHTS_VERSION 2u
 #define LLMC_WEIGHTS_HEADER_SIZE 128u
 /// Alignment of data_offset (and of the data pointer handed to the model).
 #define LLMC_WEIGHTS_DATA_ALIGNMENT 64u

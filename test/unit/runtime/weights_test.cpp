@@ -116,7 +116,7 @@ TEST(WeightsTest, ValidFileOpensWithDecodedHeader) {
                                           &weights));
   WeightsPtr owner(weights);
   const llmc_weights_header_t *header = llmc_weights_header(weights);
-  EXPECT_EQ(header->version, 1u);
+  EXPECT_EQ(header->version, LLMC_WEIGHTS_VERSION);
   EXPECT_EQ(header->header_size, 128u);
   EXPECT_EQ(header->file_size, bytes.size());
   EXPECT_EQ(header->model_id, kModelId);
@@ -142,10 +142,10 @@ TEST(WeightsTest, BadMagic) {
 
 TEST(WeightsTest, WrongVersion) {
   std::vector<uint8_t> bytes = ValidFile();
-  llmw_fixture_store_u32(&bytes[kVersion], 2);
+  llmw_fixture_store_u32(&bytes[kVersion], LLMC_WEIGHTS_VERSION + 1);
   StatusInfo info = OpenStatus(bytes);
   EXPECT_EQ(info.code, LLMC_STATUS_UNSUPPORTED_VERSION);
-  EXPECT_NE(info.message.find("version 2"), std::string::npos) << info.message;
+  EXPECT_NE(info.message.find("version 3"), std::string::npos) << info.message;
 }
 
 TEST(WeightsTest, WrongHeaderSize) {
