@@ -45,21 +45,66 @@ private:
   uint64_t written = 0;
 };
 
+/// The device format of a weight, sparse if it is marked so.
+DeviceFormat getWeightDeviceFormat(llm::WeightOp weight) {
+  DeviceFormat device =
+      getDeviceFormat(weight.getFormatOrDefault(), weight.getCols());
+  device.sparse = static_cast<bool>(weight.getSparsityAttr());
+  return device;
+}
+
+/// Writes the index and value parts of a 2:4 sparse weight (DeviceLayout.h)
+/// after its scales; fails if a group of 4 holds more than 2 nonzeros.
+llvm::Error writeSparse(Writer &w, llm::WeightOp weight,
+                        const llm::UnpackedWeight &u,
+                        const DevicePacking &packing, uint64_t start) {
+  llm::FormatAttr format = weight.getFormatOrDefault();
+  uint64_t rows = weight.getRows(), cols = weight.getCols();
+  uint64_t pairs = getSparsePairs(cols);
+  bool nibbles = format.getBits() == 4;
+  uint64_t valueBytes = pairs * (nibbles ? 16 : 32);
+  std::vector<uint8_t> index(rows * pairs * 8), values(rows * valueBytes);
+  for (uint64_t r = 0; r < rows; ++r)
+    if (!packSparseRow(u.quants.data() + r * cols, cols,
+                       llm::getZeroQuant(format), nibbles,
+                       index.data() + r * pairs * 8,
+                       values.data() + r * valueBytes)) {
+      std::optional<llm::DenseGroup> dense =
+          llm::findDenseGroup(u, format, rows, cols, 2, 4);
+      return llvm::createStringError(
+          "weight @%s is marked 2:4 sparse but row %lld, inputs %lld..%lld "
+          "hold %lld nonzero values",
+          weight.getSymName().str().c_str(),
+          static_cast<long long>(dense ? dense->row : r),
+          static_cast<long long>(dense ? dense->col : 0),
+          static_cast<long long>(dense ? dense->col + 3 : 0),
+          static_cast<long long>(dense ? dense->nonzeros : 0));
+    }
+  w.padTo(start + packing.indexOffset);
+  w.write(index.data(), index.size());
+  w.padTo(start + packing.dataOffset);
+  w.write(values.data(), values.size());
+  return llvm::Error::success();
+}
+
 /// Writes one weight in its device layout starting at `start` (the writer's
 /// offset): dense formats as they are, integer formats as scales, offsets
-/// and quants (nibbles re-packed into ggml's order per 32 elements).
-void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
-                 uint64_t start) {
+/// and quants (nibbles re-packed into ggml's order per 32 elements), 2:4
+/// sparse ones as scales, positions and kept quants.
+llvm::Error writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
+                        uint64_t start) {
   llm::FormatAttr format = weight.getFormatOrDefault();
   int64_t rows = weight.getRows(), cols = weight.getCols();
   if (format.isDense()) {
     w.write(src.data(), src.size());
-    return;
+    return llvm::Error::success();
   }
-  DeviceFormat device = getDeviceFormat(format, cols);
+  DeviceFormat device = getWeightDeviceFormat(weight);
   DevicePacking packing = getDevicePacking(device, rows, cols);
   llm::UnpackedWeight u = llm::unpackWeight(format, rows, cols, src);
   w.write(u.scales.data(), u.scales.size() * 4);
+  if (device.sparse)
+    return writeSparse(w, weight, u, packing, start);
   if (device.asymmetric) {
     w.padTo(start + packing.minsOffset);
     w.write(u.offsets.data(), u.offsets.size() * 4);
@@ -67,7 +112,7 @@ void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
   w.padTo(start + packing.dataOffset);
   if (device.kind == DeviceFormat::Int8) {
     w.write(u.quants.data(), u.quants.size());
-    return;
+    return llvm::Error::success();
   }
   std::vector<char> nibbles(u.quants.size() / 2);
   for (size_t b = 0; b < u.quants.size() / 32; ++b)
@@ -76,6 +121,7 @@ void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
           static_cast<char>((u.quants[b * 32 + j] & 0xF) |
                             ((u.quants[b * 32 + j + 16] & 0xF) << 4));
   w.write(nibbles.data(), nibbles.size());
+  return llvm::Error::success();
 }
 } // namespace
 
@@ -136,13 +182,13 @@ llvm::Error llmc::writeWeightsFile(ModuleOp module, llvm::StringRef path) {
     if (!src)
       return src.takeError();
     DevicePacking packing = getDevicePacking(
-        getDeviceFormat(weight.getFormatOrDefault(), weight.getCols()),
-        weight.getRows(), weight.getCols());
+        getWeightDeviceFormat(weight), weight.getRows(), weight.getCols());
     if (start + packing.totalBytes > header.data_offset + header.data_size)
       return llvm::createStringError("weight @%s lies outside the data size",
                                      weight.getSymName().str().c_str());
     w.padTo(start);
-    writePacked(w, weight, *src, start);
+    if (llvm::Error err = writePacked(w, weight, *src, start))
+      return err;
   }
   w.padTo(header.tokenizer_offset);
   w.write(tokBytes->data(), tokBytes->size());
