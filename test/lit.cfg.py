@@ -38,6 +38,7 @@ tool_dirs = [config.llmc_tools_dir, config.llvm_tools_dir]
 tools = ["llmc", "llmc-opt", "llmc-eval-tests", "llmc-import-tests",
          "llmc-runtime-tests",
          ToolSubst("%mlir-opt", "mlir-opt", unresolved="ignore")]
+tools += ["llmc-conversion-tests"]
 if config.enable_fuzzers:
     tools += ["gguf-fuzzer", "llmc-weights-fuzzer"]
     tools += ["safetensors-fuzzer"]

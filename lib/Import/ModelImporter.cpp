@@ -258,7 +258,7 @@ OwningOpRef<ModuleOp> llmc::importModel(MLIRContext *context,
     else if (t.format != TensorFormat::F32)
       format = llm::FormatAttr::get(context, toFormatKind(t.format));
     llm::WeightOp::create(b, loc, b.getStringAttr(t.name), TypeAttr::get(type),
-                          format, data);
+                          format, data, /*sparsity=*/nullptr);
   }
 
   auto cacheType =

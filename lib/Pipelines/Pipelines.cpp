@@ -75,6 +75,20 @@ void llmc::buildCompressionPipeline(OpPassManager &pm,
   }
   skipSublayers("attention", options.skipAttention);
   skipSublayers("mlp", options.skipMlp);
+  // --sparse=N:M: "2:4" -> (2, 4); anything else -> (0, 0), which
+  // llm-sparsify-weights rejects with the supported pattern.
+  int64_t sparseN = 0, sparseM = 0;
+  if (!options.sparse.empty()) {
+    auto [n, m] = StringRef(options.sparse).split(':');
+    if (n.getAsInteger(10, sparseN) || m.getAsInteger(10, sparseM))
+      sparseN = sparseM = 0;
+    if (sparseN >= 1 && sparseN <= sparseM) {
+      llm::LLMPruneNMPassOptions prune;
+      prune.n = sparseN;
+      prune.m = sparseM;
+      pm.addPass(llm::createLLMPruneNMPass(prune));
+    }
+  }
   const char *embeddings = "^(token_embd|output)\\.weight$";
   if (!options.quantizeEmbeddings.empty()) {
     llm::LLMQuantizeWeightsPassOptions quantize;
@@ -88,6 +102,12 @@ void llmc::buildCompressionPipeline(OpPassManager &pm,
     quantize.format = options.quantize;
     quantize.biasCorrection = options.biasCorrection;
     pm.addPass(llm::createLLMQuantizeWeightsPass(quantize));
+  }
+  if (!options.sparse.empty()) {
+    llm::LLMSparsifyWeightsPassOptions sparsify;
+    sparsify.n = sparseN;
+    sparsify.m = sparseM;
+    pm.addPass(llm::createLLMSparsifyWeightsPass(sparsify));
   }
 }
 
@@ -124,6 +144,10 @@ struct CompressPipelineOptions
       *this, "quantize",
       llvm::cl::desc("Format of the other weight matrices (e.g. int4:g32)"),
       llvm::cl::init("")};
+  Option<std::string> sparse{
+      *this, "sparse",
+      llvm::cl::desc("N:M (2:4): prune the linears and store them sparse"),
+      llvm::cl::init("")};
 };
 } // namespace
 
@@ -141,6 +165,7 @@ void llmc::registerPipelines() {
         options.quantizeEmbeddings = o.quantizeEmbeddings;
         options.quantize = o.quantize;
         options.biasCorrection = o.biasCorrection;
+        options.sparse = o.sparse;
         buildCompressionPipeline(pm, options);
       });
   PassPipelineRegistration<>(

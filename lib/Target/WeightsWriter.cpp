@@ -71,19 +71,62 @@ std::vector<T> interleaveRows(ArrayRef<T> plain, int64_t rows, int64_t R,
   return out;
 }
 
+/// The device format of a weight, sparse if it is marked so.
+DeviceFormat getWeightDeviceFormat(llm::WeightOp weight) {
+  DeviceFormat device =
+      getDeviceFormat(weight.getFormatOrDefault(), weight.getCols());
+  device.sparse = static_cast<bool>(weight.getSparsityAttr());
+  return device;
+}
+
+/// Writes the index and value parts of a 2:4 sparse weight (DeviceLayout.h)
+/// after its scales; fails if a group of 4 holds more than 2 nonzeros.
+llvm::Error writeSparse(Writer &w, llm::WeightOp weight,
+                        const llm::UnpackedWeight &u,
+                        const DevicePacking &packing, uint64_t start) {
+  llm::FormatAttr format = weight.getFormatOrDefault();
+  uint64_t rows = weight.getRows(), cols = weight.getCols();
+  uint64_t pairs = getSparsePairs(cols);
+  bool nibbles = format.getBits() == 4;
+  uint64_t valueBytes = pairs * (nibbles ? 16 : 32);
+  std::vector<uint8_t> index(rows * pairs * 8), values(rows * valueBytes);
+  for (uint64_t r = 0; r < rows; ++r)
+    if (!packSparseRow(u.quants.data() + r * cols, cols,
+                       llm::getZeroQuant(format), nibbles,
+                       index.data() + r * pairs * 8,
+                       values.data() + r * valueBytes)) {
+      std::optional<llm::DenseGroup> dense =
+          llm::findDenseGroup(u, format, rows, cols, 2, 4);
+      return llvm::createStringError(
+          "weight @%s is marked 2:4 sparse but row %lld, inputs %lld..%lld "
+          "hold %lld nonzero values",
+          weight.getSymName().str().c_str(),
+          static_cast<long long>(dense ? dense->row : r),
+          static_cast<long long>(dense ? dense->col : 0),
+          static_cast<long long>(dense ? dense->col + 3 : 0),
+          static_cast<long long>(dense ? dense->nonzeros : 0));
+    }
+  w.padTo(start + packing.indexOffset);
+  w.write(index.data(), index.size());
+  w.padTo(start + packing.dataOffset);
+  w.write(values.data(), values.size());
+  return llvm::Error::success();
+}
+
 /// Writes one weight in its device layout starting at `start` (the writer's
 /// offset): dense formats as they are, integer formats as scales, offsets
 /// and quants (nibbles re-packed into ggml's order per 32 elements), rows
-/// interleaved if convert-llm-to-loops chose it.
-void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
-                 uint64_t start) {
+/// interleaved if convert-llm-to-loops chose it, 2:4 sparse ones as scales,
+/// positions and kept quants.
+llvm::Error writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
+                        uint64_t start) {
   llm::FormatAttr format = weight.getFormatOrDefault();
   int64_t rows = weight.getRows(), cols = weight.getCols();
   if (format.isDense()) {
     w.write(src.data(), src.size());
-    return;
+    return llvm::Error::success();
   }
-  DeviceFormat device = getDeviceFormat(format, cols);
+  DeviceFormat device = getWeightDeviceFormat(weight);
   int64_t interleave = getInterleave(weight);
   DevicePacking packing = getDevicePacking(device, rows, cols, interleave);
   llm::UnpackedWeight u = llm::unpackWeight(format, rows, cols, src);
@@ -109,6 +152,8 @@ void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
   } else {
     put(u.scales, 4);
   }
+  if (device.sparse)
+    return writeSparse(w, weight, u, packing, start);
   if (device.asymmetric) {
     w.padTo(start + packing.minsOffset);
     put(u.offsets, 4);
@@ -116,7 +161,7 @@ void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
   w.padTo(start + packing.dataOffset);
   if (device.kind == DeviceFormat::Int8) {
     put(u.quants, 4);
-    return;
+    return llvm::Error::success();
   }
   std::vector<uint8_t> nibbles(u.quants.size() / 2);
   for (size_t b = 0; b < u.quants.size() / 32; ++b)
@@ -125,6 +170,7 @@ void writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
           static_cast<uint8_t>((u.quants[b * 32 + j] & 0xF) |
                                ((u.quants[b * 32 + j + 16] & 0xF) << 4));
   put(nibbles, 4);
+  return llvm::Error::success();
 }
 } // namespace
 
@@ -184,14 +230,15 @@ llvm::Error llmc::writeWeightsFile(ModuleOp module, llvm::StringRef path) {
     llvm::Expected<ArrayRef<char>> src = reader.getBytes(weight, scratch);
     if (!src)
       return src.takeError();
-    DevicePacking packing = getDevicePacking(
-        getDeviceFormat(weight.getFormatOrDefault(), weight.getCols()),
-        weight.getRows(), weight.getCols(), getInterleave(weight));
+    DevicePacking packing =
+        getDevicePacking(getWeightDeviceFormat(weight), weight.getRows(),
+                         weight.getCols(), getInterleave(weight));
     if (start + packing.totalBytes > header.data_offset + header.data_size)
       return llvm::createStringError("weight @%s lies outside the data size",
                                      weight.getSymName().str().c_str());
     w.padTo(start);
-    writePacked(w, weight, *src, start);
+    if (llvm::Error err = writePacked(w, weight, *src, start))
+      return err;
   }
   w.padTo(header.tokenizer_offset);
   w.write(tokBytes->data(), tokBytes->size());

@@ -24,7 +24,7 @@ using namespace llmc::driver;
 bool CompressionRequest::usesNamedOptions() const {
   return named.skipAttention || named.skipMlp || named.skipLayers ||
          !named.quantize.empty() || !named.quantizeEmbeddings.empty() ||
-         !named.biasCorrection.empty();
+         !named.biasCorrection.empty() || !named.sparse.empty();
 }
 
 bool CompressionRequest::needsScores() const {
@@ -58,6 +58,8 @@ llmc::driver::compressionPipelineText(const CompressionRequest &request,
       os << sep << "quantize-embeddings=" << o.quantizeEmbeddings;
     if (!o.quantize.empty())
       os << sep << "quantize=" << o.quantize;
+    if (!o.sparse.empty())
+      os << sep << "sparse=" << o.sparse;
     std::string means = meansPath.empty() ? o.biasCorrection : meansPath.str();
     if (!means.empty())
       os << sep << "bias-correction=" << means;

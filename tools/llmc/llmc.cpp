@@ -117,6 +117,15 @@ cl::opt<std::string> calibration(
     cl::value_desc("file"), cl::init(""), cl::sub(compileCmd), cl::sub(evalCmd),
     cl::sub(scoreCmd), cl::sub(calibrateCmd), cl::cat(compressionCategory));
 
+cl::opt<std::string> sparse(
+    "sparse",
+    cl::desc("N:M structured sparsity (only 2:4): prune every linear but the "
+             "classifier to N nonzeros per M inputs by magnitude, then store "
+             "the quantized weights compressed with kernels that skip the "
+             "zeros (needs --quantize to int8, int4, q8_0 or q4_0)"),
+    cl::value_desc("N:M"), cl::init(""), cl::sub(compileCmd), cl::sub(evalCmd),
+    cl::cat(compressionCategory));
+
 cl::opt<bool> biasCorrection(
     "bias-correction",
     cl::desc("Give quantized linears the bias b += (W - Q(W)) E[x], with "
@@ -236,6 +245,7 @@ int main(int argc, char **argv) {
   compression.named.skipLayers = skipLayers;
   compression.named.skipBy = skipBy;
   compression.named.scores = scoresFile;
+  compression.named.sparse = sparse;
   compression.biasCorrection = biasCorrection;
   compression.calibrationText =
       calibration.empty() ? std::string(LLMC_DEFAULT_EVAL_TEXT) : calibration;

@@ -150,6 +150,24 @@ def LLM_FormatAttr : LLM_Attr<"Format", "format"> {
   }];
 }
 
+def LLM_SparsityAttr : LLM_Attr<"Sparsity", "sparsity"> {
+  let summary = "N:M structured sparsity of a weight's rows.";
+  let description = [{
+    Marks a weight matrix whose every group of `m` consecutive inputs (along
+    a row, the input dimension) holds at most `n` nonzero values. The stored
+    bytes in the IR stay in the weight's dense format (the zeros included);
+    code generation stores only the kept values and their positions and
+    runs kernels that skip the zeros (docs/artifact.md, "2:4 sparse
+    weights"). `llm-sparsify-weights` sets it after checking the pattern.
+    Only `2:4` is supported, on symmetric int8/int4, q8_0 and q4_0 weights.
+
+    Example: `llm.weight @w : tensor<64x64xf32> format <int8, group = 32> sparsity <2:4> = ...`
+  }];
+  let parameters = (ins "int64_t":$n, "int64_t":$m);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Types
 //===----------------------------------------------------------------------===//

@@ -200,6 +200,31 @@ std::optional<ArrayRef<char>> llmc::llm::getRawBytes(ElementsAttr attr) {
 }
 
 //===----------------------------------------------------------------------===//
+// SparsityAttr
+//===----------------------------------------------------------------------===//
+
+Attribute SparsityAttr::parse(AsmParser &parser, Type) {
+  // <n:m>
+  int64_t n = 0, m = 0;
+  if (parser.parseLess() || parser.parseInteger(n) || parser.parseColon() ||
+      parser.parseInteger(m) || parser.parseGreater())
+    return {};
+  return parser.getChecked<SparsityAttr>(parser.getContext(), n, m);
+}
+
+void SparsityAttr::print(AsmPrinter &printer) const {
+  printer << "<" << getN() << ":" << getM() << ">";
+}
+
+LogicalResult SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   int64_t n, int64_t m) {
+  if (n != 2 || m != 4)
+    return emitError() << "unsupported sparsity " << n << ":" << m
+                       << " (only 2:4 is supported)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // KVCacheType
 //===----------------------------------------------------------------------===//
 

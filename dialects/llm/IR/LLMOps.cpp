@@ -68,6 +68,23 @@ LogicalResult WeightOp::verify() {
     return emitOpError() << "innermost dimension " << getCols()
                          << " is not a multiple of the " << multiple
                          << "-element groups of format " << format;
+  if (SparsityAttr sparsity = getSparsityAttr()) {
+    // The sparse device layout exists for symmetric integer formats, where
+    // a zero weight is a zero quant.
+    bool symmetricInteger = format.getKind() == FormatKind::q8_0 ||
+                            format.getKind() == FormatKind::q4_0 ||
+                            ((format.getKind() == FormatKind::int8 ||
+                              format.getKind() == FormatKind::int4) &&
+                             format.getSymmetric());
+    if (type.getRank() != 2)
+      return emitOpError() << "sparsity " << sparsity << " needs a matrix, got "
+                           << type;
+    if (!symmetricInteger)
+      return emitOpError() << "sparsity " << sparsity
+                           << " needs a symmetric int8/int4, q8_0 or q4_0 "
+                              "format, got "
+                           << format;
+  }
   if (!getData())
     return success();
   Attribute data = *getData();

@@ -42,6 +42,10 @@ def LLM_WeightOp : LLM_Op<"weight", [Symbol]> {
     A weight without `data` is a declaration: the IR verifies and transforms,
     but code generation refuses it.
 
+    `sparsity` (`#llm.sparsity<2:4>`, set by `llm-sparsify-weights`) says
+    that every 4 consecutive inputs of a row hold at most 2 nonzeros, so code
+    generation stores the weight compressed and skips the zeros.
+
     Example:
     ```mlir
     llm.weight @blk.0.attn_q.weight : tensor<64x64xf32> format <q8_0>
@@ -51,9 +55,11 @@ def LLM_WeightOp : LLM_Op<"weight", [Symbol]> {
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<AnyStaticShapeTensor>:$type,
                        OptionalAttr<LLM_FormatAttr>:$format,
-                       OptionalAttr<AnyAttr>:$data);
+                       OptionalAttr<AnyAttr>:$data,
+                       OptionalAttr<LLM_SparsityAttr>:$sparsity);
   let assemblyFormat = [{
-    $sym_name `:` $type (`format` $format^)? (`=` $data^)? attr-dict
+    $sym_name `:` $type (`format` $format^)? (`sparsity` $sparsity^)?
+    (`=` $data^)? attr-dict
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -161,6 +161,27 @@ bool isInt4Family(FormatKind kind) {
 }
 } // namespace
 
+uint8_t llmc::llm::getZeroQuant(FormatAttr format) {
+  return format.getBits() == 4 ? 8 : 0;
+}
+
+std::optional<DenseGroup> llmc::llm::findDenseGroup(const UnpackedWeight &u,
+                                                    FormatAttr format,
+                                                    int64_t rows, int64_t cols,
+                                                    int64_t n, int64_t m) {
+  uint8_t zero = getZeroQuant(format);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; c += m) {
+      const uint8_t *q = u.quants.data() + r * cols + c;
+      int64_t nonzeros = 0;
+      for (int64_t i = 0; i < m; ++i)
+        nonzeros += q[i] != zero;
+      if (nonzeros > n)
+        return DenseGroup{r, c, nonzeros};
+    }
+  return std::nullopt;
+}
+
 UnpackedWeight llmc::llm::unpackWeight(FormatAttr format, int64_t rows,
                                        int64_t cols, ArrayRef<char> bytes) {
   UnpackedWeight u;

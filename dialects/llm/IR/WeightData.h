@@ -16,6 +16,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <optional>
 #include <vector>
 
 namespace llmc::llm {
@@ -49,6 +50,24 @@ struct UnpackedWeight {
 /// Unpacks stored bytes of an integer-family format.
 UnpackedWeight unpackWeight(FormatAttr format, int64_t rows, int64_t cols,
                             llvm::ArrayRef<char> bytes);
+
+/// The quant that stands for 0 in a symmetric integer-family format (8 for
+/// the 4-bit ones, 0 for the 8-bit ones).
+uint8_t getZeroQuant(FormatAttr format);
+
+/// A group of `m` consecutive elements of a row that holds more than `n`
+/// nonzero quants: its row, first column and number of nonzeros.
+struct DenseGroup {
+  int64_t row = 0, col = 0, nonzeros = 0;
+};
+
+/// The first group of `m` consecutive elements along the rows of `u` (an
+/// unpacked symmetric integer-family weight of `format`, rows x cols, cols
+/// a multiple of m) with more than `n` nonzero quants, if any: the check
+/// behind `#llm.sparsity<n:m>`.
+std::optional<DenseGroup> findDenseGroup(const UnpackedWeight &u,
+                                         FormatAttr format, int64_t rows,
+                                         int64_t cols, int64_t n, int64_t m);
 
 /// Decodes stored bytes in any format to f32 values (rows x cols).
 void decodeWeight(FormatAttr format, int64_t rows, int64_t cols,

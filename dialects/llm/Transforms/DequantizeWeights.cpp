@@ -47,6 +47,7 @@ struct LLMDequantizeWeightsPass
       ArrayRef<char> bytes(reinterpret_cast<const char *>(values->data()),
                            values->size() * sizeof(float));
       weight.removeFormatAttr();
+      weight.removeSparsityAttr(); // sparse storage needs integer quants
       weight.setDataAttr(
           createByteResource(&getContext(), weight.getSymName(), bytes));
       ++numExpanded;

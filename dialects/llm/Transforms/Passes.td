@@ -622,4 +622,54 @@ def LLMSliceWidthPass : Pass<"llm-slice-width", "::mlir::ModuleOp"> {
   ];
 }
 
+def LLMSparsifyWeightsPass : Pass<"llm-sparsify-weights", "::mlir::ModuleOp"> {
+  let summary = "Marks N:M-pruned integer weights for sparse storage and "
+                "kernels that skip the zeros.";
+  let description = [{
+    Checks every selected linear weight for the `n:m` pattern (at most `n`
+    nonzero quants in every group of `m` consecutive inputs of a row, as
+    `llm-prune-nm` leaves it) and sets its `sparsity` attribute, so code
+    generation stores only the kept values with 2-bit positions and the
+    linear kernels gather the matching inputs instead of multiplying zeros
+    (docs/compression.md, docs/artifact.md).
+
+    Run it after quantization: the pattern is checked on the stored quants
+    (a zero weight is a zero quant), and only symmetric int8/int4, q8_0 and
+    q4_0 weights have a sparse layout. A selected weight in another format,
+    used by something else than `llm.linear`, or with a denser group is an
+    error naming the weight, row and columns. Selection is as in
+    `llm-prune-nm` (`only`, `skip`, `include-embeddings`); weights still
+    stored as f32/f16 (e.g. left unquantized because of their shape) stay
+    dense and are counted in `skipped-float`, and a run that marks no weight
+    at all is an error. Only `2:4` is supported.
+
+    Before (every 4 inputs of each row hold at most 2 nonzero quants):
+    ```mlir
+    llm.weight @w : tensor<64x64xf32> format <int8, group = 32> = dense_resource<w> : tensor<4608xi8>
+    ```
+    After:
+    ```mlir
+    llm.weight @w : tensor<64x64xf32> format <int8, group = 32> sparsity <2:4> = dense_resource<w> : tensor<4608xi8>
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"n", "n", "int64_t", "2",
+           "Nonzeros allowed in every group (only 2:4 is supported)">,
+    Option<"m", "m", "int64_t", "4", "Consecutive inputs per group">,
+    Option<"only", "only", "std::string", "\"\"",
+           "Regular expression: mark only weights whose name matches">,
+    Option<"skip", "skip", "std::string", "\"\"",
+           "Regular expression: leave weights whose name matches">,
+    Option<"includeEmbeddings", "include-embeddings", "bool", "false",
+           "Also mark the classifier (a tied embedding table cannot be "
+           "sparse)">
+  ];
+  let statistics = [
+    Statistic<"numSparsified", "sparsified", "Weights marked sparse">,
+    Statistic<"numSkippedFloat", "skipped-float",
+              "Selected weights left dense because they are stored as floats">
+  ];
+}
+
 #endif // LLMC_DIALECT_LLM_TRANSFORMS_PASSES_TD

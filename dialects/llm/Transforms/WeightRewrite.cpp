@@ -82,6 +82,7 @@ void llmc::llm::setWeightValues(WeightOp weight, ArrayRef<int64_t> shape,
                        values.size() * sizeof(float));
   weight.setType(RankedTensorType::get(shape, Float32Type::get(context)));
   weight.removeFormatAttr();
+  weight.removeSparsityAttr(); // f32 values: no longer stored sparse
   weight.setDataAttr(createByteResource(context, weight.getSymName(), bytes));
 }
 

@@ -12,6 +12,7 @@
 #include "llm/IR/LLMDialect.h"
 
 #include <cstdint>
+#include <utility>
 
 namespace llmc {
 
@@ -34,6 +35,9 @@ struct DeviceFormat {
   /// The scales are f16 values (GGUF q8_0 / q4_0 store them so): the
   /// interleaved layout keeps them in f16, exactly.
   bool halfScales = false;
+  /// 2:4 sparse rows (symmetric Int8/Int4 only): the compressed layout of
+  /// getSparseDevicePacking.
+  bool sparse = false;
 };
 
 /// The device kind of a storage format for rows of `cols` elements.
@@ -100,7 +104,11 @@ struct DevicePacking {
   uint64_t totalBytes = 0;   ///< Bytes of the packed weight.
   int64_t interleave = 1;    ///< Rows per interleaved row group (1: plain).
   bool halfScales = false;   ///< f16 scales (interleaved layout only).
+  uint64_t indexOffset = 0;  ///< 2-bit positions (sparse kinds).
 };
+
+inline DevicePacking getSparseDevicePacking(const DeviceFormat &format,
+                                            uint64_t rows, uint64_t cols);
 
 /// Rows per row group of the interleaved integer layout.
 constexpr int64_t kInterleaveRows = 16;
@@ -112,7 +120,7 @@ inline bool canInterleave(const DeviceFormat &format, uint64_t rows,
                           uint64_t cols) {
   return (format.kind == DeviceFormat::Int8 ||
           format.kind == DeviceFormat::Int4) &&
-         rows % kInterleaveRows == 0 && cols % 32 == 0 &&
+         !format.sparse && rows % kInterleaveRows == 0 && cols % 32 == 0 &&
          format.group % 32 == 0;
 }
 
@@ -133,6 +141,8 @@ inline DevicePacking getDevicePacking(const DeviceFormat &format, uint64_t rows,
     return p;
   case DeviceFormat::Int8:
   case DeviceFormat::Int4: {
+    if (format.sparse)
+      return getSparseDevicePacking(format, rows, cols);
     uint64_t scaleBytes =
         n / static_cast<uint64_t>(format.group) * (p.halfScales ? 2 : 4);
     p.minsOffset = alignTo64(scaleBytes);
@@ -144,6 +154,103 @@ inline DevicePacking getDevicePacking(const DeviceFormat &format, uint64_t rows,
   }
   }
   return p;
+}
+
+//===----------------------------------------------------------------------===//
+// 2:4 sparse weights
+//===----------------------------------------------------------------------===//
+//
+// A weight marked #llm.sparsity<2:4> keeps 2 values of every 4 consecutive
+// inputs of a row, with their positions in 2-bit codes. Rows are cut into
+// 32-input blocks (as the dense formats) and blocks into pairs (A, B) =
+// (2p, 2p + 1); a row with an odd number of blocks is padded with a zero
+// block. The 32 kept values of a pair are stored in "slot" order: slot j
+// (0..31) in half h = j / 16, i = j % 16, belongs to block A if i < 8 and
+// to B otherwise, and is kept value k = 8h + i % 8 of its block, i.e. one of
+// the 2 kept of the block's 4-input group k / 2 (in input order). Its input
+// is 32 * block + 4 * (k / 2) + code. So each 16-slot half reads only 16
+// consecutive inputs of A and of B: slot j's input within its block's
+// half h is 4 * ((j % 8) / 2) + code, which a byte shuffle inside 128-bit
+// lanes (x86 pshufb) gathers directly.
+//
+//   scales  f32[rows][cols/group]   as the dense format
+//   index   u8[rows][pairs][8]      slot j's code in byte j % 8, bits
+//                                   2 * (j / 8) (a 64-bit broadcast shifted
+//                                   by 0, 2, 4, 6 per quarter expands it)
+//   values  int8: i8[rows][pairs][32] in slot order
+//           int4: u8[rows][pairs][16], byte i = slot i | slot i + 16 << 4,
+//                 nibbles hold q + 8
+// each part 64-byte aligned. A group with fewer than 2 nonzeros keeps zero
+// values at unused positions; padding slots hold zero quants with code 0.
+
+/// Pairs of 32-input blocks of a row of `cols` inputs.
+inline uint64_t getSparsePairs(uint64_t cols) { return (cols / 32 + 1) / 2; }
+
+inline DevicePacking getSparseDevicePacking(const DeviceFormat &format,
+                                            uint64_t rows, uint64_t cols) {
+  DevicePacking p;
+  uint64_t pairs = getSparsePairs(cols);
+  uint64_t scaleBytes = rows * cols / static_cast<uint64_t>(format.group) * 4;
+  p.indexOffset = alignTo64(scaleBytes);
+  p.minsOffset = p.indexOffset;
+  p.dataOffset = alignTo64(p.indexOffset + rows * pairs * 8);
+  p.totalBytes = p.dataOffset +
+                 rows * pairs * (format.kind == DeviceFormat::Int8 ? 32 : 16);
+  return p;
+}
+
+/// Packs one row of `cols` quants (in input order; `zero` is the quant of
+/// 0, 8 for int4 nibbles) into its index bytes (getSparsePairs(cols) * 8)
+/// and value bytes (pairs * 32 for int8, pairs * 16 for 4-bit `nibbles`).
+/// Returns false if a group of 4 holds more than 2 nonzeros.
+inline bool packSparseRow(const uint8_t *quants, uint64_t cols, uint8_t zero,
+                          bool nibbles, uint8_t *index, uint8_t *values) {
+  uint64_t blocks = cols / 32, pairs = getSparsePairs(cols);
+  for (uint64_t p = 0; p < pairs; ++p) {
+    uint8_t slotValue[32], slotCode[32];
+    for (int j = 0; j < 32; ++j) {
+      slotValue[j] = zero;
+      slotCode[j] = 0;
+    }
+    for (int j = 0; j < 32; j += 2) {
+      int half = j / 16, i = j % 16;
+      uint64_t block = 2 * p + (i >= 8 ? 1 : 0);
+      if (block >= blocks)
+        continue;
+      int group = (8 * half + i % 8) / 2;
+      const uint8_t *g = quants + block * 32 + 4 * group;
+      // The nonzero positions first, then zero ones, in input order.
+      int kept[4], count = 0;
+      for (int pos = 0; pos < 4; ++pos)
+        if (g[pos] != zero)
+          kept[count++] = pos;
+      if (count > 2)
+        return false;
+      for (int pos = 0; pos < 4 && count < 2; ++pos)
+        if (g[pos] == zero)
+          kept[count++] = pos;
+      if (kept[0] > kept[1])
+        std::swap(kept[0], kept[1]);
+      for (int s = 0; s < 2; ++s) {
+        slotValue[j + s] = g[kept[s]];
+        slotCode[j + s] = static_cast<uint8_t>(kept[s]);
+      }
+    }
+    uint8_t *code = index + p * 8;
+    for (int b = 0; b < 8; ++b)
+      code[b] = 0;
+    for (int j = 0; j < 32; ++j)
+      code[j % 8] |= static_cast<uint8_t>(slotCode[j] << (2 * (j / 8)));
+    if (nibbles) {
+      for (int b = 0; b < 16; ++b)
+        values[p * 16 + b] = static_cast<uint8_t>((slotValue[b] & 0xF) |
+                                                  (slotValue[b + 16] << 4));
+    } else {
+      for (int j = 0; j < 32; ++j)
+        values[p * 32 + j] = slotValue[j];
+    }
+  }
+  return true;
 }
 
 /// Indices of the values `llmc_model_info` writes (runtime/include/llmc/abi.h).

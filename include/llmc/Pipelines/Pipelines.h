@@ -58,11 +58,16 @@ struct CompressionOptions {
   /// Input means (JSON from `llmc calibrate`) for bias correction of the
   /// quantized linears ("" = none).
   std::string biasCorrection;
+  /// "N:M" (only "2:4"): prune the linears N:M by magnitude before
+  /// quantization (llm-prune-nm) and store them sparse after it
+  /// (llm-sparsify-weights); "" = dense.
+  std::string sparse;
 };
 
-/// Structure first (skipping), then weights (quantization). Registered as
-/// `llmc-compress{skip-attention=N skip-mlp=N skip-layers=N skip-by=...
-/// scores=FILE quantize-embeddings=FMT quantize=FMT}`.
+/// Structure first (skipping), then weights (N:M pruning, quantization,
+/// sparse storage). Registered as `llmc-compress{skip-attention=N
+/// skip-mlp=N skip-layers=N skip-by=... scores=FILE quantize-embeddings=FMT
+/// quantize=FMT sparse=N:M}`.
 void buildCompressionPipeline(mlir::OpPassManager &pm,
                               const CompressionOptions &options);
 

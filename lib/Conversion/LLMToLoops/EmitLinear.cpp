@@ -150,22 +150,8 @@ Value emitIntegerRowDot(EmitContext &ctx, const DeviceWeight &w, Value x,
 // Integer dot products (int8 / int4 weights with int8 activations)
 //===----------------------------------------------------------------------===//
 
-/// Blocks of 32 elements whose integer dot products are combined into one
-/// vector of f32 partial sums (the canonical accumulation width).
-constexpr int64_t kDotBlocks = 8;
-
 /// Input rows (prefill tokens) that share each loaded weight block.
 constexpr int64_t kRowTile = 4;
-
-/// The input rows of a linear quantized to int8, one scale per 32-element
-/// block: x ~= d * q with d = max|x| / 127 and q = x * (127 / max|x|)
-/// rounded half to even; `sum` holds the exact sum of each block's q (for the
-/// zero-point corrections).
-struct QuantizedRows {
-  Value q;   ///< memref<rows x k x i8>
-  Value d;   ///< memref<rows x k/32 x f32>
-  Value sum; ///< memref<rows x k/32 x i32>
-};
 
 QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k) {
   OpBuilder &b = ctx.b;
@@ -218,17 +204,6 @@ QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k) {
   return r;
 }
 
-/// The 32 quants of weight row `n`, block `blk`, in element order, and how
-/// to read them: `isUnsigned` quants (int4 nibbles, asymmetric int8) are
-/// 0..255, the weight being proportional to (q - zero).
-struct BlockQuants {
-  Value q; ///< vector<32xi8>
-  bool isUnsigned = false;
-  /// 4-bit quants (0..15).
-  bool nibbles = false;
-  int64_t zero = 0;
-};
-
 BlockQuants loadBlockQuants(EmitContext &ctx, const DeviceWeight &w,
                             Value quants, Value n, Value blk) {
   OpBuilder &b = ctx.b;
@@ -262,6 +237,8 @@ BlockQuants loadBlockQuants(EmitContext &ctx, const DeviceWeight &w,
   return r;
 }
 
+} // namespace
+
 /// Integer partial sums of one 32-element block: a vector<8xi32> whose
 /// lanes add up to sum_i (u_i - zero) * x_i, up to a correction `corr *
 /// sum(x)` returned in `correction` (added later, per block). How the
@@ -269,8 +246,8 @@ BlockQuants loadBlockQuants(EmitContext &ctx, const DeviceWeight &w,
 /// vpdpbusd, AArch64 sdot via llvm.vector.partial.reduce.add, plain vector
 /// code elsewhere); the lanes are exact integers, so the block's total does
 /// not.
-Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq, Value xv,
-                     int64_t &correction) {
+Value llmc::lowering::emitBlockLanes(EmitContext &ctx, const BlockQuants &wq,
+                                     Value xv, int64_t &correction) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
   Type i8 = b.getI8Type();
@@ -370,7 +347,8 @@ Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq, Value xv,
 
 /// Sums each of kDotBlocks lane vectors into one lane of the result, in
 /// block order: three rounds of adding adjacent lanes of vector pairs.
-Value emitLaneTotals(EmitContext &ctx, SmallVector<Value> vectors) {
+Value llmc::lowering::emitLaneTotals(EmitContext &ctx,
+                                     SmallVector<Value> vectors) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
   SmallVector<int64_t> even, odd;
@@ -390,6 +368,8 @@ Value emitLaneTotals(EmitContext &ctx, SmallVector<Value> vectors) {
   }
   return vectors.front();
 }
+
+namespace {
 
 /// Inner products of quantized input rows `rows` with row `n` of an
 /// int8/int4 weight. Blocks are taken kDotBlocks at a time: their exact
@@ -978,6 +958,11 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
     emitInterleavedLinear(ctx, w, bias, xq, firstRow, shape[0], out);
     return;
   }
+  // 2:4 sparse weights have their own kernels (EmitSparseLinear.cpp).
+  auto dotRows = [&](ArrayRef<Value> rows, Value n) {
+    return w.format.sparse ? emitSparseDotRows(ctx, w, xq, rows, n)
+                           : emitIntegerDotRows(ctx, w, xq, rows, n);
+  };
   // Output features outermost: each weight row is read from memory once
   // and used for every input row (token) while it is in cache; the output
   // features are independent, so they are what threads split.
@@ -1008,12 +993,10 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
         for (int64_t r = 0; r < kRowTile; ++r)
           rows.push_back(
               arith::AddIOp::create(ctx.b, ctx.loc, base, ctx.index(r)));
-        for (auto [y, t] :
-             llvm::zip(emitIntegerDotRows(ctx, w, xq, rows, n), rows))
+        for (auto [y, t] : llvm::zip(dotRows(rows, n), rows))
           store(y, t);
       });
-    ctx.forLoop(firstRow + tiles * kRowTile, shape[0], [&](Value t) {
-      store(emitIntegerDotRows(ctx, w, xq, {t}, n).front(), t);
-    });
+    ctx.forLoop(firstRow + tiles * kRowTile, shape[0],
+                [&](Value t) { store(dotRows({t}, n).front(), t); });
   });
 }

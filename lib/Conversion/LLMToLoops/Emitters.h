@@ -125,6 +125,55 @@ struct EmitContext {
                    llvm::function_ref<void(mlir::Value)> body);
 };
 
+//===----------------------------------------------------------------------===//
+// Integer dot products (EmitLinear.cpp), shared with the sparse kernels
+//===----------------------------------------------------------------------===//
+
+/// Blocks of 32 elements whose integer dot products are combined into one
+/// vector of f32 partial sums (the canonical accumulation width).
+constexpr int64_t kDotBlocks = 8;
+
+/// The input rows of a linear quantized to int8, one scale per 32-element
+/// block: x ~= d * q with d = max|x| / 127 and q = x * (127 / max|x|)
+/// rounded half to even; `sum` holds the exact sum of each block's q (for the
+/// zero-point corrections).
+struct QuantizedRows {
+  mlir::Value q;   ///< memref<rows x k x i8>
+  mlir::Value d;   ///< memref<rows x k/32 x f32>
+  mlir::Value sum; ///< memref<rows x k/32 x i32>
+};
+
+/// The 32 quants of weight row `n`, block `blk`, in element order, and how
+/// to read them: `isUnsigned` quants (int4 nibbles, asymmetric int8) are
+/// 0..255, the weight being proportional to (q - zero).
+struct BlockQuants {
+  mlir::Value q; ///< vector<32xi8>
+  bool isUnsigned = false;
+  /// 4-bit quants (0..15).
+  bool nibbles = false;
+  int64_t zero = 0;
+};
+
+/// Integer partial sums of one 32-element block: a vector<kDotBlocks x i32>
+/// whose lanes add up to sum_i (u_i - zero) * x_i (exactly), up to a
+/// correction `correction * sum(x)`, with the target's dot instruction.
+mlir::Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq,
+                           mlir::Value xv, int64_t &correction);
+
+/// Sums each of kDotBlocks lane vectors into one lane of the result, in
+/// block order.
+mlir::Value emitLaneTotals(EmitContext &ctx,
+                           llvm::SmallVector<mlir::Value> vectors);
+
+/// Inner products of the quantized input rows `rows` with row `n` of a 2:4
+/// sparse int8/int4 weight (EmitSparseLinear.cpp): the same exact integer
+/// block sums and f32 scaling as the dense integer kernels, skipping the
+/// zeros.
+llvm::SmallVector<mlir::Value>
+emitSparseDotRows(EmitContext &ctx, const DeviceWeight &w,
+                  const QuantizedRows &xq, llvm::ArrayRef<mlir::Value> rows,
+                  mlir::Value n);
+
 void emitEmbedding(EmitContext &ctx, llm::EmbeddingOp op, mlir::Value out);
 void emitPositionEmbedding(EmitContext &ctx, llm::PositionEmbeddingOp op,
                            mlir::Value out);

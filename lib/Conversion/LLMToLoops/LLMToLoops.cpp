@@ -300,6 +300,7 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
     dw.rows = w.getRows();
     dw.cols = w.getCols();
     dw.format = getDeviceFormat(w.getFormatOrDefault(), dw.cols);
+    dw.format.sparse = static_cast<bool>(w.getSparsityAttr());
     StringAttr name = w.getSymNameAttr();
     bool interleave = integerDot && linearWeights.contains(name) &&
                       !otherWeights.contains(name) &&
@@ -325,6 +326,8 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
     id.add(uint64_t(dw.format.asymmetric));
     id.add(uint64_t(dw.rows));
     id.add(uint64_t(dw.cols));
+    if (dw.format.sparse)
+      id.add(StringRef("sparse 2:4"));
     id.add(dw.offset);
     if (std::optional<Attribute> data = w.getData()) {
       if (auto ext = dyn_cast<llm::ExternalDataAttr>(*data)) {
@@ -607,6 +610,35 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   }
   std::unique_ptr<EmitContext> decodeCtx = makeContext();
   uint64_t weightsSize = planWeights(module, *decodeCtx, id);
+  // 2:4 sparse weights are read only by the integer linear kernels.
+  WalkResult sparseUses = module.walk([&](Operation *op) {
+    if (isa<llm::WeightOp>(op))
+      return WalkResult::advance();
+    for (NamedAttribute attr : op->getAttrs()) {
+      auto ref = dyn_cast<FlatSymbolRefAttr>(attr.getValue());
+      if (!ref)
+        continue;
+      auto it = decodeCtx->deviceWeights.find(ref.getAttr());
+      if (it == decodeCtx->deviceWeights.end() || !it->second.format.sparse)
+        continue;
+      auto linear = dyn_cast<llm::LinearOp>(op);
+      if (!linear || linear.getWeightAttr() != ref) {
+        op->emitOpError() << "reads the 2:4 sparse weight " << ref
+                          << "; only the weight of an llm.linear can be "
+                             "sparse";
+        return WalkResult::interrupt();
+      }
+      if (!integerDot) {
+        op->emitOpError() << "has the 2:4 sparse weight " << ref
+                          << ", which needs the integer-dot kernels "
+                             "(integer-dot=true)";
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  if (sparseUses.wasInterrupted())
+    return signalPassFailure();
   weightBytes = weightsSize;
   uint64_t kvBytes = cacheType.getTotalBytes();
   auto weightsType = MemRefType::get({std::max<int64_t>(weightsSize, 64)}, i8);
