@@ -347,6 +347,30 @@ Value llmc::lowering::emitBlockLanes(EmitContext &ctx, const BlockQuants &wq,
 
 /// Sums each of kDotBlocks lane vectors into one lane of the result, in
 /// block order: three rounds of adding adjacent lanes of vector pairs.
+SmallVector<Value> llmc::lowering::emitBlockChunks(
+    EmitContext &ctx, int64_t blocks, SmallVector<Value> accs,
+    function_ref<SmallVector<Value>(Value, int64_t, ValueRange)> chunk) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  int64_t full = blocks / kDotBlocks;
+  if (full > 0) {
+    auto loop = scf::ForOp::create(b, loc, ctx.index(0), ctx.index(full),
+                                   ctx.index(1), accs);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value first = arith::MulIOp::create(b, loc, loop.getInductionVar(),
+                                          ctx.index(kDotBlocks));
+      scf::YieldOp::create(b, loc,
+                           chunk(first, kDotBlocks, loop.getRegionIterArgs()));
+    }
+    accs = SmallVector<Value>(loop.getResults());
+  }
+  if (int64_t rest = blocks % kDotBlocks)
+    accs = chunk(ctx.index(full * kDotBlocks), rest, accs);
+  return accs;
+}
+
 Value llmc::lowering::emitLaneTotals(EmitContext &ctx,
                                      SmallVector<Value> vectors) {
   OpBuilder &b = ctx.b;
@@ -499,23 +523,8 @@ SmallVector<Value> emitIntegerDotRows(EmitContext &ctx, const DeviceWeight &w,
     return accOut;
   };
 
-  int64_t full = blocks / kDotBlocks;
-  SmallVector<Value> accs(rows.size(), zeros(ctx, vecF));
-  if (full > 0) {
-    auto loop = scf::ForOp::create(b, loc, ctx.index(0), ctx.index(full),
-                                   ctx.index(1), accs);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      Value first = arith::MulIOp::create(b, loc, loop.getInductionVar(),
-                                          ctx.index(kDotBlocks));
-      scf::YieldOp::create(b, loc,
-                           chunk(first, kDotBlocks, loop.getRegionIterArgs()));
-    }
-    accs = SmallVector<Value>(loop.getResults());
-  }
-  if (int64_t rest = blocks % kDotBlocks)
-    accs = chunk(ctx.index(full * kDotBlocks), rest, accs);
+  SmallVector<Value> accs = emitBlockChunks(
+      ctx, blocks, SmallVector<Value>(rows.size(), zeros(ctx, vecF)), chunk);
   SmallVector<Value> result;
   for (Value acc : accs)
     result.push_back(reduce(ctx, acc));

@@ -279,25 +279,12 @@ SmallVector<Value> llmc::lowering::emitSparseDotRows(EmitContext &ctx,
     return accOut;
   };
 
-  int64_t full = blocks / kDotBlocks;
   Value zero = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecF, b.getF32FloatAttr(0)));
-  SmallVector<Value> accs(rows.size(), blockOrder ? ctx.f32(0.0f) : zero);
-  if (full > 0) {
-    auto loop = scf::ForOp::create(b, loc, ctx.index(0), ctx.index(full),
-                                   ctx.index(1), accs);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      Value first = arith::MulIOp::create(b, loc, loop.getInductionVar(),
-                                          ctx.index(kDotBlocks));
-      scf::YieldOp::create(b, loc,
-                           chunk(first, kDotBlocks, loop.getRegionIterArgs()));
-    }
-    accs = SmallVector<Value>(loop.getResults());
-  }
-  if (int64_t rest = blocks % kDotBlocks)
-    accs = chunk(ctx.index(full * kDotBlocks), rest, accs);
+  SmallVector<Value> accs = emitBlockChunks(
+      ctx, blocks,
+      SmallVector<Value>(rows.size(), blockOrder ? ctx.f32(0.0f) : zero),
+      chunk);
   SmallVector<Value> result;
   if (blockOrder)
     return accs;

@@ -165,6 +165,16 @@ mlir::Value emitBlockLanes(EmitContext &ctx, const BlockQuants &wq,
 mlir::Value emitLaneTotals(EmitContext &ctx,
                            llvm::SmallVector<mlir::Value> vectors);
 
+/// Runs `chunk(first, count, accumulators)` over `blocks` 32-element blocks
+/// in order, kDotBlocks at a time in a loop that carries the accumulators,
+/// then once for the remaining blocks; returns the final accumulators.
+llvm::SmallVector<mlir::Value>
+emitBlockChunks(EmitContext &ctx, int64_t blocks,
+                llvm::SmallVector<mlir::Value> accs,
+                llvm::function_ref<llvm::SmallVector<mlir::Value>(
+                    mlir::Value first, int64_t count, mlir::ValueRange accs)>
+                    chunk);
+
 /// Inner products of the quantized input rows `rows` with row `n` of a 2:4
 /// sparse int8/int4 weight (EmitSparseLinear.cpp): the same exact integer
 /// block sums and f32 scaling as the dense integer kernels, skipping the
