@@ -13,7 +13,7 @@
 #include "internal.h"
 
 /// Polls of the generation counter before a worker goes to sleep, and of
-/// the pending counter before the caller starts yielding its core.
+/// the done counter before the caller starts yielding its core.
 #define LLMC_THREAD_POOL_WORKER_SPINS 10000
 #define LLMC_THREAD_POOL_CALLER_SPINS 2000
 
@@ -28,7 +28,6 @@ static inline void llmc_cpu_relax(void) {
 typedef struct llmc_thread_pool_worker_t {
   llmc_thread_pool_t *pool;
   pthread_t thread;
-  int32_t index; ///< 1 .. thread_count-1 (0 is the caller).
 } llmc_thread_pool_worker_t;
 
 struct llmc_thread_pool_t {
@@ -38,12 +37,19 @@ struct llmc_thread_pool_t {
   int32_t started; ///< Workers successfully started.
   llmc_thread_pool_worker_t *workers;
 
-  /// The current job, published by incrementing `generation`.
-  int64_t count;
-  llmc_parallel_task_fn_t task;
-  void *ctx;
+  /// The current job, published by incrementing `generation`: [0, count)
+  /// cut into `chunks` balanced ranges that threads claim one at a time.
+  /// (Atomic only because a worker that wakes late may read them while the
+  /// next job's are written; it then fails to claim and ignores them.)
+  _Atomic int64_t count;
+  _Atomic int64_t chunks;
+  _Atomic(llmc_parallel_task_fn_t) task;
+  _Atomic(void *) ctx;
   _Atomic uint64_t generation;
-  _Atomic int32_t pending; ///< Worker ranges of the current job not done.
+  /// Low 32 bits of the job's generation (high half) and the next chunk to
+  /// claim (low half): a claim succeeds only for the job it was meant for.
+  _Atomic uint64_t claim;
+  _Atomic int64_t done; ///< Chunks of the current job finished.
   _Atomic bool stop;
 
   /// Sleeping workers wait here for `generation` to change.
@@ -62,13 +68,43 @@ void llmc_thread_pool_split(int64_t count, int32_t parts, int32_t index,
   *out_end = begin + base + (index < extra ? 1 : 0);
 }
 
-/// Runs this thread's range of the current job.
-static void llmc_thread_pool_run_range(llmc_thread_pool_t *pool,
-                                       int32_t index) {
-  int64_t begin, end;
-  llmc_thread_pool_split(pool->count, pool->thread_count, index, &begin, &end);
-  if (begin < end)
-    pool->task(pool->ctx, begin, end);
+/// Chunks per thread: enough that a thread delayed by the OS (another
+/// process on its core) leaves most of its share to the others.
+#define LLMC_THREAD_POOL_CHUNKS_PER_THREAD 4
+
+static uint64_t llmc_thread_pool_tag(uint64_t generation) {
+  return (generation & 0xffffffffu) << 32;
+}
+
+/// Claims and runs chunks of job `generation` until none is left (or the
+/// job is no longer current).
+static void llmc_thread_pool_run_chunks(llmc_thread_pool_t *pool,
+                                        uint64_t generation) {
+  uint64_t tag = llmc_thread_pool_tag(generation);
+  // Read before any claim: a claim of this job succeeds only while the job
+  // is unfinished, and the next job's fields are written after it finished.
+  int64_t count = atomic_load_explicit(&pool->count, memory_order_relaxed);
+  int64_t chunks = atomic_load_explicit(&pool->chunks, memory_order_relaxed);
+  llmc_parallel_task_fn_t task =
+      atomic_load_explicit(&pool->task, memory_order_relaxed);
+  void *ctx = atomic_load_explicit(&pool->ctx, memory_order_relaxed);
+  uint64_t word = atomic_load(&pool->claim);
+  for (;;) {
+    if ((word & ~(uint64_t)0xffffffffu) != tag)
+      return;
+    int64_t chunk = (int64_t)(word & 0xffffffffu);
+    if (chunk >= chunks)
+      return;
+    if (!atomic_compare_exchange_weak(&pool->claim, &word, word + 1))
+      continue; // `word` now holds the current value.
+    int64_t begin, end;
+    llmc_thread_pool_split(count, (int32_t)chunks, (int32_t)chunk, &begin,
+                           &end);
+    if (begin < end)
+      task(ctx, begin, end);
+    atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
+    word = atomic_load(&pool->claim);
+  }
 }
 
 /// Waits for the generation to move past `seen`: spins, then sleeps.
@@ -102,8 +138,7 @@ static void *llmc_thread_pool_worker_main(void *arg) {
     seen = llmc_thread_pool_wait(pool, seen);
     if (atomic_load_explicit(&pool->stop, memory_order_acquire))
       return NULL;
-    llmc_thread_pool_run_range(pool, worker->index);
-    atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
+    llmc_thread_pool_run_chunks(pool, seen);
   }
 }
 
@@ -142,7 +177,8 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
   pool->allocator = allocator;
   pool->thread_count = thread_count;
   atomic_init(&pool->generation, 0);
-  atomic_init(&pool->pending, 0);
+  atomic_init(&pool->claim, 0);
+  atomic_init(&pool->done, 0);
   atomic_init(&pool->stop, false);
   atomic_init(&pool->sleepers, 0);
   if (pthread_mutex_init(&pool->mutex, NULL) != 0) {
@@ -166,7 +202,6 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
   for (int32_t i = 0; !status && i < thread_count - 1; ++i) {
     llmc_thread_pool_worker_t *worker = &pool->workers[i];
     worker->pool = pool;
-    worker->index = i + 1;
     int error = pthread_create(&worker->thread, NULL,
                                llmc_thread_pool_worker_main, worker);
     if (error != 0)
@@ -214,17 +249,23 @@ void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
     task(ctx, 0, count);
     return;
   }
-  pool->count = count;
-  pool->task = task;
-  pool->ctx = ctx;
-  atomic_store_explicit(&pool->pending, pool->thread_count - 1,
-                        memory_order_relaxed);
+  int64_t chunks =
+      (int64_t)pool->thread_count * LLMC_THREAD_POOL_CHUNKS_PER_THREAD;
+  if (chunks > count)
+    chunks = count;
+  atomic_store_explicit(&pool->count, count, memory_order_relaxed);
+  atomic_store_explicit(&pool->chunks, chunks, memory_order_relaxed);
+  atomic_store_explicit(&pool->task, task, memory_order_relaxed);
+  atomic_store_explicit(&pool->ctx, ctx, memory_order_relaxed);
+  atomic_store(&pool->done, 0);
+  uint64_t generation = atomic_load(&pool->generation) + 1;
+  atomic_store(&pool->claim, llmc_thread_pool_tag(generation));
   llmc_thread_pool_publish(pool);
-  llmc_thread_pool_run_range(pool, 0);
-  // The ranges are balanced, so the workers finish about when we do: spin,
-  // then give the core away (the machine may be oversubscribed).
+  llmc_thread_pool_run_chunks(pool, generation);
+  // Every chunk is claimed; wait for the ones still running on workers:
+  // spin, then give the core away (the machine may be oversubscribed).
   for (int i = 0;
-       atomic_load_explicit(&pool->pending, memory_order_acquire) != 0; ++i) {
+       atomic_load_explicit(&pool->done, memory_order_acquire) != chunks; ++i) {
     if (i < LLMC_THREAD_POOL_CALLER_SPINS)
       llmc_cpu_relax();
     else

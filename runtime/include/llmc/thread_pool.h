@@ -4,13 +4,15 @@
  * (llmc_parallel_for_fn_t in abi.h) and an opaque pool pointer; the session
  * passes llmc_thread_pool_parallel_for and a pool made here.
  *
- * llmc_thread_pool_parallel_for(pool, count, task, ctx) splits [0, count)
- * into thread_count contiguous ranges of sizes differing by at most one
- * (range i is [count*i/T, count*(i+1)/T)), runs range 0 on the calling
- * thread and the others on the workers, and returns when all are done. The
- * split depends only on count and the thread count, and each index is run
- * exactly once, so a task whose iterations are independent computes the same
- * result for any thread count.
+ * llmc_thread_pool_parallel_for(pool, count, task, ctx) cuts [0, count)
+ * into up to 4 * thread_count contiguous chunks of sizes differing by at
+ * most one (llmc_thread_pool_split), and the calling thread and the workers
+ * claim chunks one at a time until none is left; it returns when all are
+ * done. Which thread runs a chunk depends on timing (a thread the OS has
+ * descheduled leaves its share to the others), but each index is run
+ * exactly once and a chunk's indices in order, so a task whose iterations
+ * are independent computes the same result for any thread count and any
+ * timing.
  *
  * Workers sleep on a condition variable while idle; after a parallel-for
  * they spin briefly first, so the next call (the next op of the same forward
@@ -50,7 +52,7 @@ void llmc_thread_pool_release(llmc_thread_pool_t *pool);
 /// The total thread count (workers + the caller).
 int32_t llmc_thread_pool_thread_count(const llmc_thread_pool_t *pool);
 
-/// Runs task(ctx, begin, end) over a split of [0, count) (see above); `pool`
+/// Runs task(ctx, begin, end) over the chunks of [0, count) (see above); `pool`
 /// is an llmc_thread_pool_t. Has the type llmc_parallel_for_fn_t. count <= 0
 /// runs nothing.
 void llmc_thread_pool_parallel_for(void *pool, int64_t count,

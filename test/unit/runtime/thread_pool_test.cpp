@@ -1,5 +1,6 @@
-// Unit tests of the thread pool: the split, and that a parallel-for runs
-// every index exactly once for many sizes, thread counts and repeated calls.
+// Unit tests of the thread pool: the split, that a parallel-for runs every
+// index exactly once for many sizes, thread counts and repeated calls, and
+// that chunks go to whichever thread is free.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include "llmc/thread_pool.h"
 #include "runtime_test_util.h"
@@ -85,9 +87,10 @@ TEST(ThreadPoolTest, EveryIndexRunsExactlyOnce) {
         ASSERT_EQ(counts.hits[static_cast<size_t>(i)].load(), 1)
             << "index " << i << " of " << count << ", " << threads
             << " threads";
-      // One call per non-empty range.
-      EXPECT_EQ(counts.calls.load(),
-                static_cast<int>(std::min<int64_t>(count, threads)));
+      // One call per chunk: up to 4 per thread, one thread runs it all.
+      int64_t chunks = threads == 1 ? std::min<int64_t>(count, 1)
+                                    : std::min<int64_t>(count, 4 * threads);
+      EXPECT_EQ(counts.calls.load(), static_cast<int>(chunks));
     }
   }
 }
@@ -122,6 +125,36 @@ TEST(ThreadPoolTest, SleepingWorkersWakeUp) {
     struct timespec pause = {0, 20 * 1000 * 1000}; // Past the spin phase.
     nanosleep(&pause, nullptr);
   }
+}
+
+/// Records which thread ran each chunk; chunks run by a worker are slow.
+struct SlowWorkers {
+  pthread_t caller;
+  std::atomic<int> byCaller{0}, byWorkers{0};
+};
+
+void SlowWorkerTask(void *ctx, int64_t, int64_t) {
+  auto *state = static_cast<SlowWorkers *>(ctx);
+  if (pthread_equal(pthread_self(), state->caller)) {
+    state->byCaller.fetch_add(1);
+    return;
+  }
+  state->byWorkers.fetch_add(1);
+  struct timespec pause = {0, 100 * 1000 * 1000};
+  nanosleep(&pause, nullptr);
+}
+
+TEST(ThreadPoolTest, ADelayedWorkerLeavesItsShareToTheCaller) {
+  // Chunks are claimed, not assigned: while the worker is held up in one
+  // chunk (as if the OS had descheduled it), the caller runs the rest
+  // instead of waiting for a fixed half to be done.
+  PoolPtr pool = MakePool(2);
+  ASSERT_TRUE(pool);
+  SlowWorkers state;
+  state.caller = pthread_self();
+  llmc_thread_pool_parallel_for(pool.get(), 8, SlowWorkerTask, &state);
+  EXPECT_EQ(state.byCaller.load() + state.byWorkers.load(), 8);
+  EXPECT_GT(state.byCaller.load(), 4) << "a fixed split gives the caller 4";
 }
 
 TEST(ThreadPoolTest, NullPoolRunsOnTheCaller) {
