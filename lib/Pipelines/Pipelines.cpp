@@ -36,6 +36,7 @@ void llmc::buildLowerToLoopsPipeline(OpPassManager &pm,
 
 void llmc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createLLMStripModelDataPass());
+  pm.addPass(createLLMCApproximateMathPass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());

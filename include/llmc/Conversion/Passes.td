@@ -104,4 +104,24 @@ def LLMStripModelDataPass : Pass<"llm-strip-model-data", "::mlir::ModuleOp"> {
   }];
 }
 
+def LLMCApproximateMathPass
+    : Pass<"llmc-approximate-math", "::mlir::ModuleOp"> {
+  let summary = "Rewrites f32 math.exp into a polynomial of basic arithmetic";
+  let description = [{
+    Replaces every f32 `math.exp` (scalar or vector) by MLIR's polynomial
+    approximation: range reduction by ln 2, a polynomial with explicit
+    `math.fma`, and the exponent built from integer bits. Runs after
+    `convert-llm-to-loops`, before the math dialect lowers to LLVM.
+
+    Why: a libm `expf` call is scalar, so a vector of exponentials (SiLU,
+    softmax) would be split into one call per lane; the polynomial stays in
+    vector registers. And it is the same basic IEEE operations on every
+    target, so x86-64, AArch64 and RISC-V compute the same bits without
+    depending on each platform's libm.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // LLMC_CONVERSION_PASSES_TD

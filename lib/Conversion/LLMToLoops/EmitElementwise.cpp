@@ -4,7 +4,9 @@
 // llm.layer_norm, llm.rope, llm.act, llm.gated_act and llm.add. The
 // arithmetic follows the reference decoders (llama2.c; GPT-2's LayerNorm and
 // GELU as PyTorch defines them) operation by operation, so results agree
-// with them up to libm.
+// with them up to libm (exp is llmc-approximate-math's polynomial).
+// Rows (prefill tokens) are split over the threads; element-wise ops run
+// on fixed-width vectors, the same operations per element as scalars.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +14,7 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace llmc;
@@ -87,7 +90,7 @@ void llmc::lowering::emitRMSNorm(EmitContext &ctx, llm::RMSNormOp op,
   Value in = ctx.buffer(op.getInput());
   ArrayRef<int64_t> shape = shapeOf(op.getInput());
   Value zeroIdx = ctx.index(0);
-  ctx.forLoop(0, shape[0], [&](Value t) {
+  ctx.parallelFor(shape[0], 3 * shape[1], [&](Value t) {
     // ss = sum(x^2), in order.
     auto sum = scf::ForOp::create(b, loc, zeroIdx, ctx.index(shape[1]),
                                   ctx.index(1), ValueRange{ctx.f32(0.0f)});
@@ -129,7 +132,7 @@ void llmc::lowering::emitLayerNorm(EmitContext &ctx, llm::LayerNormOp op,
   ArrayRef<int64_t> shape = shapeOf(op.getInput());
   Value zeroIdx = ctx.index(0);
   Value n = ctx.f32(static_cast<float>(shape[1]));
-  ctx.forLoop(0, shape[0], [&](Value t) {
+  ctx.parallelFor(shape[0], 5 * shape[1], [&](Value t) {
     auto load = [&](Value d) -> Value {
       return memref::LoadOp::create(b, loc, in, ValueRange{t, d});
     };
@@ -171,7 +174,8 @@ void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
   int64_t half = headDim / 2;
   bool adjacent = op.getStyle() == llm::RopeStyle::adjacent;
   Type f32 = b.getF32Type();
-  ctx.forLoop(0, shape[0], [&](Value t) {
+  // Per row: sin, cos and pow per pair, 6 flops per element.
+  ctx.parallelFor(shape[0], 64 * half + 6 * shape[1], [&](Value t) {
     Value p = arith::AddIOp::create(b, loc, ctx.pos, t);
     Value pf = arith::UIToFPOp::create(
         b, loc, f32, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), p));
@@ -212,92 +216,133 @@ void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
   });
 }
 
-/// Emits `activation(x)` for a scalar f32 `x`.
+/// Emits `activation(x)` for an f32 scalar or vector `x` (the same
+/// operations per element either way).
 static Value emitActivation(EmitContext &ctx, llm::Activation activation,
                             Value x) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
+  auto c = [&](float v) -> Value {
+    Value scalar = ctx.f32(v);
+    if (auto type = dyn_cast<VectorType>(x.getType()))
+      return vector::BroadcastOp::create(b, loc, type, scalar);
+    return scalar;
+  };
   switch (activation) {
   case llm::Activation::silu: {
     // silu(x) = x * (1 / (1 + exp(-x)))
     Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
     Value sig = arith::DivFOp::create(
-        b, loc, ctx.f32(1.0f), arith::AddFOp::create(b, loc, ctx.f32(1.0f), e));
+        b, loc, c(1.0f), arith::AddFOp::create(b, loc, c(1.0f), e));
     return arith::MulFOp::create(b, loc, x, sig);
   }
   case llm::Activation::gelu_erf: {
     // gelu(x) = 0.5 x (1 + erf(x / sqrt(2)))
-    Value scaled = arith::MulFOp::create(b, loc, x, ctx.f32(0.70710678f));
+    Value scaled = arith::MulFOp::create(b, loc, x, c(0.70710678f));
     Value erf = math::ErfOp::create(b, loc, scaled);
-    return arith::MulFOp::create(
-        b, loc, arith::MulFOp::create(b, loc, ctx.f32(0.5f), x),
-        arith::AddFOp::create(b, loc, ctx.f32(1.0f), erf));
+    return arith::MulFOp::create(b, loc,
+                                 arith::MulFOp::create(b, loc, c(0.5f), x),
+                                 arith::AddFOp::create(b, loc, c(1.0f), erf));
   }
   case llm::Activation::gelu_tanh: {
     // gelu_new(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
     Value x3 =
         arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, x), x);
     Value inner = arith::MulFOp::create(
-        b, loc, ctx.f32(0.7978845608f),
-        arith::AddFOp::create(
-            b, loc, x, arith::MulFOp::create(b, loc, ctx.f32(0.044715f), x3)));
+        b, loc, c(0.7978845608f),
+        arith::AddFOp::create(b, loc, x,
+                              arith::MulFOp::create(b, loc, c(0.044715f), x3)));
     Value th = math::TanhOp::create(b, loc, inner);
-    return arith::MulFOp::create(
-        b, loc, arith::MulFOp::create(b, loc, ctx.f32(0.5f), x),
-        arith::AddFOp::create(b, loc, ctx.f32(1.0f), th));
+    return arith::MulFOp::create(b, loc,
+                                 arith::MulFOp::create(b, loc, c(0.5f), x),
+                                 arith::AddFOp::create(b, loc, c(1.0f), th));
   }
   case llm::Activation::relu:
     // relu(x) = max(x, 0), NaN propagating.
-    return arith::MaximumFOp::create(b, loc, x, ctx.f32(0.0f));
+    return arith::MaximumFOp::create(b, loc, x, c(0.0f));
   }
   llvm_unreachable("unknown activation");
 }
 
-void llmc::lowering::emitAct(EmitContext &ctx, llm::ActOp op, Value out) {
+/// Lanes of the element-wise vector loops. Fixed, not the target's width,
+/// so that every target computes the same operations.
+constexpr int64_t kElementLanes = 16;
+
+/// Emits `f` over every element of a rows x cols result: rows split over
+/// the threads (prefill), columns kElementLanes at a time as vectors, then
+/// the remaining columns as scalars. `f` gets the row, the first column
+/// and the value type (vector or f32) and stores its results itself.
+static void forEachElement(EmitContext &ctx, ArrayRef<int64_t> shape,
+                           int64_t workPerElement,
+                           function_ref<void(Value, Value, Type)> f) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
-  Value in = ctx.buffer(op.getInput());
-  ArrayRef<int64_t> shape = shapeOf(op.getInput());
-  ctx.forLoop(0, shape[0], [&](Value t) {
-    ctx.forLoop(0, shape[1], [&](Value j) {
-      Value x = memref::LoadOp::create(b, loc, in, ValueRange{t, j});
-      memref::StoreOp::create(b, loc,
-                              emitActivation(ctx, op.getActivation(), x), out,
-                              ValueRange{t, j});
-    });
+  Type f32 = b.getF32Type();
+  auto vecType = VectorType::get({kElementLanes}, f32);
+  int64_t chunks = shape[1] / kElementLanes;
+  ctx.parallelFor(shape[0], shape[1] * workPerElement, [&](Value t) {
+    if (chunks > 0)
+      ctx.forLoop(0, chunks, [&](Value chunk) {
+        f(t, arith::MulIOp::create(b, loc, chunk, ctx.index(kElementLanes)),
+          vecType);
+      });
+    ctx.forLoop(chunks * kElementLanes, shape[1],
+                [&](Value j) { f(t, j, f32); });
   });
+}
+
+/// Loads a vector or scalar of `type` at (t, j) of `buffer`.
+static Value loadAt(EmitContext &ctx, Value buffer, Value t, Value j,
+                    Type type) {
+  if (auto vec = dyn_cast<VectorType>(type))
+    return vector::LoadOp::create(ctx.b, ctx.loc, vec, buffer,
+                                  ValueRange{t, j});
+  return memref::LoadOp::create(ctx.b, ctx.loc, buffer, ValueRange{t, j});
+}
+
+static void storeAt(EmitContext &ctx, Value v, Value buffer, Value t, Value j) {
+  if (isa<VectorType>(v.getType()))
+    vector::StoreOp::create(ctx.b, ctx.loc, v, buffer, ValueRange{t, j});
+  else
+    memref::StoreOp::create(ctx.b, ctx.loc, v, buffer, ValueRange{t, j});
+}
+
+/// Rough cost of an activation per element, for the threading threshold.
+static int64_t activationWork(llm::Activation activation) {
+  return activation == llm::Activation::relu ? 1 : 16;
+}
+
+void llmc::lowering::emitAct(EmitContext &ctx, llm::ActOp op, Value out) {
+  Value in = ctx.buffer(op.getInput());
+  forEachElement(
+      ctx, shapeOf(op.getInput()), activationWork(op.getActivation()),
+      [&](Value t, Value j, Type type) {
+        Value x = loadAt(ctx, in, t, j, type);
+        storeAt(ctx, emitActivation(ctx, op.getActivation(), x), out, t, j);
+      });
 }
 
 void llmc::lowering::emitGatedAct(EmitContext &ctx, llm::GatedActOp op,
                                   Value out) {
-  OpBuilder &b = ctx.b;
-  Location loc = ctx.loc;
   Value gate = ctx.buffer(op.getGate());
   Value up = ctx.buffer(op.getUp());
-  ArrayRef<int64_t> shape = shapeOf(op.getGate());
-  ctx.forLoop(0, shape[0], [&](Value t) {
-    ctx.forLoop(0, shape[1], [&](Value j) {
-      Value g = memref::LoadOp::create(b, loc, gate, ValueRange{t, j});
-      Value u = memref::LoadOp::create(b, loc, up, ValueRange{t, j});
-      Value act = emitActivation(ctx, op.getActivation(), g);
-      Value y = arith::MulFOp::create(b, loc, act, u);
-      memref::StoreOp::create(b, loc, y, out, ValueRange{t, j});
-    });
-  });
+  forEachElement(
+      ctx, shapeOf(op.getGate()), activationWork(op.getActivation()) + 1,
+      [&](Value t, Value j, Type type) {
+        Value g = loadAt(ctx, gate, t, j, type);
+        Value u = loadAt(ctx, up, t, j, type);
+        Value act = emitActivation(ctx, op.getActivation(), g);
+        storeAt(ctx, arith::MulFOp::create(ctx.b, ctx.loc, act, u), out, t, j);
+      });
 }
 
 void llmc::lowering::emitAdd(EmitContext &ctx, llm::AddOp op, Value out) {
-  OpBuilder &b = ctx.b;
-  Location loc = ctx.loc;
   Value lhs = ctx.buffer(op.getLhs());
   Value rhs = ctx.buffer(op.getRhs());
-  ArrayRef<int64_t> shape = shapeOf(op.getLhs());
-  ctx.forLoop(0, shape[0], [&](Value t) {
-    ctx.forLoop(0, shape[1], [&](Value j) {
-      Value x = memref::LoadOp::create(b, loc, lhs, ValueRange{t, j});
-      Value y = memref::LoadOp::create(b, loc, rhs, ValueRange{t, j});
-      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, x, y), out,
-                              ValueRange{t, j});
-    });
-  });
+  forEachElement(
+      ctx, shapeOf(op.getLhs()), 1, [&](Value t, Value j, Type type) {
+        Value x = loadAt(ctx, lhs, t, j, type);
+        Value y = loadAt(ctx, rhs, t, j, type);
+        storeAt(ctx, arith::AddFOp::create(ctx.b, ctx.loc, x, y), out, t, j);
+      });
 }

@@ -165,7 +165,8 @@ QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k) {
   r.d = ctx.allocScratch(MemRefType::get({rows, blocks}, f32));
   r.sum = ctx.allocScratch(MemRefType::get({rows, blocks}, i32));
   auto vecType = VectorType::get({32}, f32);
-  ctx.forLoop(0, rows, [&](Value t) {
+  // Rows are independent: split over the threads for prefill.
+  ctx.parallelFor(rows, 4 * k, [&](Value t) {
     ctx.forLoop(0, blocks, [&](Value blk) {
       Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
       Value xv = vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
