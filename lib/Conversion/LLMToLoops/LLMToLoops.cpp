@@ -302,9 +302,12 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
     dw.format = getDeviceFormat(w.getFormatOrDefault(), dw.cols);
     dw.format.sparse = static_cast<bool>(w.getSparsityAttr());
     StringAttr name = w.getSymNameAttr();
+    // 2:4 sparse weights are interleaved for the x86 VNNI kernel only
+    // (elsewhere their per-row kernel expands or gathers the kept values).
     bool interleave = integerDot && linearWeights.contains(name) &&
                       !otherWeights.contains(name) &&
-                      canInterleave(dw.format, dw.rows, dw.cols);
+                      canInterleave(dw.format, dw.rows, dw.cols) &&
+                      (!dw.format.sparse || !ctx.x86DotIntrinsic.empty());
     dw.packing = getDevicePacking(dw.format, dw.rows, dw.cols,
                                   interleave ? kInterleaveRows : 1);
     dw.offset = alignTo64(cursor);
