@@ -65,7 +65,7 @@ struct EmitContext {
   /// use exact integer dot products (else: widen the quants to f32).
   bool integerDot = true;
   /// The x86 VNNI intrinsic for the integer dot products
-  /// ("llvm.x86.avx512.vpdpbusd.256" or "llvm.x86.avxvnni.vpdpbusd.256"), or
+  /// ("llvm.x86.avx512.vpdpbusd.256": AVX512-VNNI or AVX-VNNI), or
   /// empty for portable vector code. Same results either way.
   std::string x86DotIntrinsic;
   /// The 512-bit form of x86DotIntrinsic ("llvm.x86.avx512.vpdpbusd.512"),

@@ -587,7 +587,9 @@ void ConvertLLMToLoopsPass::runOnOperation() {
       ctx->x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
       ctx->x86WideDotIntrinsic = "llvm.x86.avx512.vpdpbusd.512";
     } else if (dotInstruction == "avx-vnni")
-      ctx->x86DotIntrinsic = "llvm.x86.avxvnni.vpdpbusd.256";
+      // The same intrinsic: LLVM selects the VEX-encoded AVX-VNNI form
+      // on targets without AVX512-VL (LLVM has no llvm.x86.avxvnni.*).
+      ctx->x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
     ctx->wideningDot = dotInstruction == "widening";
     ctx->avx2Dot = dotInstruction == "avx2";
     ctx->neonDot = dotInstruction == "neon-dotprod";

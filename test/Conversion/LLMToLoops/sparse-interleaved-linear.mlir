@@ -30,7 +30,7 @@
 // 256-bit AVX-VNNI: the same layout, two halves per instruction.
 // AVXVNNI: llm.weight @q8 {{.*}}llm.device_interleave = 16
 // AVXVNNI: llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"
-// AVXVNNI: llvm.call_intrinsic "llvm.x86.avxvnni.vpdpbusd.256"
+// AVXVNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
 
 // Without VNNI the weight keeps the per-row sparse layout and kernel.
 // AVX2-NOT: llm.device_interleave
