@@ -13,8 +13,11 @@ format): the loop's instruction count, dot instructions, and estimated
 cycles per 32 weights.
 Under qemu only correctness counts; these are the speed estimates for
 boards we do not have (docs/benchmarks.md).
+With --sparse the model is compiled with --sparse 2:4 for znver4 only (the
+interleaved 2:4 sparse kernel): each dot instruction multiplies kept
+values that stand for twice as many weights, zeros included.
 
-    bench/mca-dot-kernels.py [--llmc build/bin/llmc] [--workdir DIR]
+    bench/mca-dot-kernels.py [--llmc build/bin/llmc] [--workdir DIR] [--sparse]
 """
 import argparse
 import os
@@ -99,6 +102,8 @@ def main():
     ap.add_argument("--llmc", default=os.path.join(ROOT, "build/bin/llmc"))
     ap.add_argument("--llvm-mca", default="llvm-mca-22")
     ap.add_argument("--workdir")
+    ap.add_argument("--sparse", action="store_true",
+                    help="the 2:4 sparse kernel (znver4 only)")
     a = ap.parse_args()
     work = a.workdir or tempfile.mkdtemp(prefix="llmc-mca-")
     model = os.path.join(work, "m.gguf")
@@ -110,10 +115,14 @@ def main():
           "| dot instructions | cycles / iteration | cycles per 32 weights |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for label, target, triple, cpu, dot_re, macs in TARGETS:
+        if a.sparse and label != "znver4":
+            continue
         for fmt in FORMATS:
-            out = os.path.join(work, "%s-%s" % (label, fmt))
+            out = os.path.join(work, "%s-%s%s" %
+                               (label, fmt, "-sparse" if a.sparse else ""))
             run([a.llmc, "compile", model, "--target", target, "--quantize",
-                 fmt, "--emit-asm", "-o", out])
+                 fmt, "--emit-asm", "-o", out] +
+                (["--sparse", "2:4"] if a.sparse else []))
             with open(os.path.join(out, "model.s")) as f:
                 # Decode only: the prefill copy comes after the first
                 # llmc_model_prefill label.
@@ -133,7 +142,8 @@ def main():
             per_iter = cycles / iterations
             print("| %s | %s | %s | %d | %d | %.1f | %.2f |" %
                   (label, fmt, kind, len(body), dots, per_iter,
-                   per_iter * 32 / (dots * macs)))
+                   # With --sparse each kept value stands for 2 weights.
+                   per_iter * 32 / (dots * macs * (2 if a.sparse else 1))))
 
 
 if __name__ == "__main__":

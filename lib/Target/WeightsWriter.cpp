@@ -79,35 +79,59 @@ DeviceFormat getWeightDeviceFormat(llm::WeightOp weight) {
   return device;
 }
 
-/// Writes the index and value parts of a 2:4 sparse weight (DeviceLayout.h)
-/// after its scales; fails if a group of 4 holds more than 2 nonzeros.
+/// Writes the index, (interleaved layout) sums and value parts of a 2:4
+/// sparse weight (DeviceLayout.h) after its scales; fails if a group of 4 holds
+/// more than 2 nonzeros.
 llvm::Error writeSparse(Writer &w, llm::WeightOp weight,
                         const llm::UnpackedWeight &u,
                         const DevicePacking &packing, uint64_t start) {
   llm::FormatAttr format = weight.getFormatOrDefault();
   uint64_t rows = weight.getRows(), cols = weight.getCols();
-  uint64_t pairs = getSparsePairs(cols);
   bool nibbles = format.getBits() == 4;
-  uint64_t valueBytes = pairs * (nibbles ? 16 : 32);
-  std::vector<uint8_t> index(rows * pairs * 8), values(rows * valueBytes);
-  for (uint64_t r = 0; r < rows; ++r)
-    if (!packSparseRow(u.quants.data() + r * cols, cols,
-                       llm::getZeroQuant(format), nibbles,
-                       index.data() + r * pairs * 8,
-                       values.data() + r * valueBytes)) {
-      std::optional<llm::DenseGroup> dense =
-          llm::findDenseGroup(u, format, rows, cols, 2, 4);
-      return llvm::createStringError(
-          "weight @%s is marked 2:4 sparse but row %lld, inputs %lld..%lld "
-          "hold %lld nonzero values",
-          weight.getSymName().str().c_str(),
-          static_cast<long long>(dense ? dense->row : r),
-          static_cast<long long>(dense ? dense->col : 0),
-          static_cast<long long>(dense ? dense->col + 3 : 0),
-          static_cast<long long>(dense ? dense->nonzeros : 0));
-    }
+  uint8_t zero = llm::getZeroQuant(format);
+  std::vector<uint8_t> index, sums, values;
+  // False once a row (or row group) has more than 2 nonzeros in a group
+  // of 4.
+  bool packed = true;
+  if (packing.interleave > 1) {
+    uint64_t R = packing.interleave, blocks = cols / 32;
+    uint64_t sumBytes = 2, valueBytes = nibbles ? 8 : 16;
+    index.resize(rows * blocks * 4);
+    sums.resize(rows * blocks * sumBytes);
+    values.resize(rows * blocks * valueBytes);
+    for (uint64_t r = 0; r < rows && packed; r += R)
+      packed = packSparseRowGroup(u.quants.data() + r * cols, cols, zero,
+                                  nibbles, index.data() + r * blocks * 4,
+                                  sums.data() + r * blocks * sumBytes,
+                                  values.data() + r * blocks * valueBytes);
+  } else {
+    uint64_t pairs = getSparsePairs(cols);
+    uint64_t valueBytes = pairs * (nibbles ? 16 : 32);
+    index.resize(rows * pairs * 8);
+    values.resize(rows * valueBytes);
+    for (uint64_t r = 0; r < rows && packed; ++r)
+      packed = packSparseRow(u.quants.data() + r * cols, cols, zero, nibbles,
+                             index.data() + r * pairs * 8,
+                             values.data() + r * valueBytes);
+  }
+  if (!packed) {
+    std::optional<llm::DenseGroup> dense =
+        llm::findDenseGroup(u, format, rows, cols, 2, 4);
+    return llvm::createStringError(
+        "weight @%s is marked 2:4 sparse but row %lld, inputs %lld..%lld "
+        "hold %lld nonzero values",
+        weight.getSymName().str().c_str(),
+        static_cast<long long>(dense ? dense->row : 0),
+        static_cast<long long>(dense ? dense->col : 0),
+        static_cast<long long>(dense ? dense->col + 3 : 0),
+        static_cast<long long>(dense ? dense->nonzeros : 0));
+  }
   w.padTo(start + packing.indexOffset);
   w.write(index.data(), index.size());
+  if (!sums.empty()) {
+    w.padTo(start + packing.sumsOffset);
+    w.write(sums.data(), sums.size());
+  }
   w.padTo(start + packing.dataOffset);
   w.write(values.data(), values.size());
   return llvm::Error::success();

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 namespace llmc {
 
@@ -105,23 +106,26 @@ struct DevicePacking {
   int64_t interleave = 1;    ///< Rows per interleaved row group (1: plain).
   bool halfScales = false;   ///< f16 scales (interleaved layout only).
   uint64_t indexOffset = 0;  ///< 2-bit positions (sparse kinds).
+  uint64_t sumsOffset = 0;   ///< Kept-quant sums (interleaved sparse kinds).
 };
 
 inline DevicePacking getSparseDevicePacking(const DeviceFormat &format,
-                                            uint64_t rows, uint64_t cols);
+                                            uint64_t rows, uint64_t cols,
+                                            int64_t interleave);
 
 /// Rows per row group of the interleaved integer layout.
 constexpr int64_t kInterleaveRows = 16;
 
 /// Whether a `rows x cols` weight of `format` can use the interleaved
 /// layout: an integer kind, whole row groups and whole 32-element blocks
-/// in every scale group.
+/// in every scale group (2:4 sparse weights: symmetric ones; whether their
+/// kernel exists on the target is the lowering's choice).
 inline bool canInterleave(const DeviceFormat &format, uint64_t rows,
                           uint64_t cols) {
   return (format.kind == DeviceFormat::Int8 ||
           format.kind == DeviceFormat::Int4) &&
-         !format.sparse && rows % kInterleaveRows == 0 && cols % 32 == 0 &&
-         format.group % 32 == 0;
+         !(format.sparse && format.asymmetric) && rows % kInterleaveRows == 0 &&
+         cols % 32 == 0 && format.group % 32 == 0;
 }
 
 /// The packing of a `rows x cols` weight; `interleave` > 1 (only where
@@ -142,7 +146,7 @@ inline DevicePacking getDevicePacking(const DeviceFormat &format, uint64_t rows,
   case DeviceFormat::Int8:
   case DeviceFormat::Int4: {
     if (format.sparse)
-      return getSparseDevicePacking(format, rows, cols);
+      return getSparseDevicePacking(format, rows, cols, interleave);
     uint64_t scaleBytes =
         n / static_cast<uint64_t>(format.group) * (p.halfScales ? 2 : 4);
     p.minsOffset = alignTo64(scaleBytes);
@@ -182,21 +186,85 @@ inline DevicePacking getDevicePacking(const DeviceFormat &format, uint64_t rows,
 //                 nibbles hold q + 8
 // each part 64-byte aligned. A group with fewer than 2 nonzeros keeps zero
 // values at unused positions; padding slots hold zero quants with code 0.
+//
+// Interleaved (`interleave` = R = kInterleaveRows; chosen by the lowering
+// for targets with the x86 VNNI kernel): rows in row groups of R side by
+// side as the dense interleaved layout, per 32-input block. Slot k (0..15)
+// of a row's block is its kept value k (selectSparseRow: one of the 2 kept
+// of group k / 2, at input 4 * (k / 2) + code). Word j (0..3) of a block
+// holds slots 4j .. 4j + 3 of each row: inputs 8j .. 8j + 7 only, which a
+// byte shuffle inside 128-bit lanes gathers per row from a broadcast of
+// the block's 16-input half j / 2 (index 8 * (j % 2) + 4 * (s / 2) + code
+// for byte s of the word).
+//
+//   scales  as the dense interleaved layout (f16 if halfScales)
+//   index   u8[rows/R][cols/32][R][4]  byte s of a row's word holds the
+//                                      code of slot 4j + s in bits 2j
+//   sums    i16[rows/R][cols/32][R]: minus the sum of the row's 16 kept
+//           (signed) quants of the block: a dot product of the quants
+//           with the inputs shifted by 128 (unsigned bytes, vpdpbusd)
+//           is corrected by adding 128 times it
+//   values  int8: i8[rows/R][cols/32][4 words][R][4 bytes], word j byte s
+//           = slot 4j + s; int4: u8[rows/R][cols/32][2 words][R][4 bytes],
+//           word j byte s = slot 4j + s | slot 8 + 4j + s << 4 (q + 8)
+// each part 64-byte aligned.
 
 /// Pairs of 32-input blocks of a row of `cols` inputs.
 inline uint64_t getSparsePairs(uint64_t cols) { return (cols / 32 + 1) / 2; }
 
 inline DevicePacking getSparseDevicePacking(const DeviceFormat &format,
-                                            uint64_t rows, uint64_t cols) {
+                                            uint64_t rows, uint64_t cols,
+                                            int64_t interleave) {
   DevicePacking p;
+  bool int8 = format.kind == DeviceFormat::Int8;
+  if (interleave > 1) {
+    uint64_t blocks = rows * (cols / 32);
+    p.interleave = interleave;
+    p.halfScales = format.halfScales;
+    p.indexOffset =
+        alignTo64(rows * cols / static_cast<uint64_t>(format.group) *
+                  (p.halfScales ? 2 : 4));
+    p.minsOffset = p.indexOffset;
+    p.sumsOffset = alignTo64(p.indexOffset + blocks * 4);
+    p.dataOffset = alignTo64(p.sumsOffset + blocks * 2);
+    p.totalBytes = p.dataOffset + blocks * (int8 ? 16 : 8);
+    return p;
+  }
   uint64_t pairs = getSparsePairs(cols);
   uint64_t scaleBytes = rows * cols / static_cast<uint64_t>(format.group) * 4;
   p.indexOffset = alignTo64(scaleBytes);
   p.minsOffset = p.indexOffset;
   p.dataOffset = alignTo64(p.indexOffset + rows * pairs * 8);
-  p.totalBytes = p.dataOffset +
-                 rows * pairs * (format.kind == DeviceFormat::Int8 ? 32 : 16);
+  p.totalBytes = p.dataOffset + rows * pairs * (int8 ? 32 : 16);
   return p;
+}
+
+/// The 16 kept quants of each 32-input block of a row of `cols` quants (in
+/// input order; `zero` is the quant of 0) and their 2-bit positions: kept
+/// value k (slot k) is one of the 2 kept of the block's group of 4 inputs
+/// k / 2, nonzero ones first, then zero ones, in input order. Returns false
+/// if a group of 4 holds more than 2 nonzeros.
+inline bool selectSparseRow(const uint8_t *quants, uint64_t cols, uint8_t zero,
+                            uint8_t *kept, uint8_t *codes) {
+  for (uint64_t g = 0; g < cols / 4; ++g) {
+    const uint8_t *q = quants + 4 * g;
+    int pos[4], count = 0;
+    for (int i = 0; i < 4; ++i)
+      if (q[i] != zero)
+        pos[count++] = i;
+    if (count > 2)
+      return false;
+    for (int i = 0; i < 4 && count < 2; ++i)
+      if (q[i] == zero)
+        pos[count++] = i;
+    if (pos[0] > pos[1])
+      std::swap(pos[0], pos[1]);
+    for (int s = 0; s < 2; ++s) {
+      kept[2 * g + s] = q[pos[s]];
+      codes[2 * g + s] = static_cast<uint8_t>(pos[s]);
+    }
+  }
+  return true;
 }
 
 /// Packs one row of `cols` quants (in input order; `zero` is the quant of
@@ -206,35 +274,18 @@ inline DevicePacking getSparseDevicePacking(const DeviceFormat &format,
 inline bool packSparseRow(const uint8_t *quants, uint64_t cols, uint8_t zero,
                           bool nibbles, uint8_t *index, uint8_t *values) {
   uint64_t blocks = cols / 32, pairs = getSparsePairs(cols);
+  std::vector<uint8_t> kept(cols / 2), codes(cols / 2);
+  if (!selectSparseRow(quants, cols, zero, kept.data(), codes.data()))
+    return false;
   for (uint64_t p = 0; p < pairs; ++p) {
     uint8_t slotValue[32], slotCode[32];
     for (int j = 0; j < 32; ++j) {
-      slotValue[j] = zero;
-      slotCode[j] = 0;
-    }
-    for (int j = 0; j < 32; j += 2) {
-      int half = j / 16, i = j % 16;
+      // Slot j: kept value 8 * (j / 16) + j % 8 of block A or B.
+      int i = j % 16;
       uint64_t block = 2 * p + (i >= 8 ? 1 : 0);
-      if (block >= blocks)
-        continue;
-      int group = (8 * half + i % 8) / 2;
-      const uint8_t *g = quants + block * 32 + 4 * group;
-      // The nonzero positions first, then zero ones, in input order.
-      int kept[4], count = 0;
-      for (int pos = 0; pos < 4; ++pos)
-        if (g[pos] != zero)
-          kept[count++] = pos;
-      if (count > 2)
-        return false;
-      for (int pos = 0; pos < 4 && count < 2; ++pos)
-        if (g[pos] == zero)
-          kept[count++] = pos;
-      if (kept[0] > kept[1])
-        std::swap(kept[0], kept[1]);
-      for (int s = 0; s < 2; ++s) {
-        slotValue[j + s] = g[kept[s]];
-        slotCode[j + s] = static_cast<uint8_t>(kept[s]);
-      }
+      uint64_t k = 16 * block + 8 * (j / 16) + i % 8;
+      slotValue[j] = block < blocks ? kept[k] : zero;
+      slotCode[j] = block < blocks ? codes[k] : 0;
     }
     uint8_t *code = index + p * 8;
     for (int b = 0; b < 8; ++b)
@@ -248,6 +299,49 @@ inline bool packSparseRow(const uint8_t *quants, uint64_t cols, uint8_t zero,
     } else {
       for (int j = 0; j < 32; ++j)
         values[p * 32 + j] = slotValue[j];
+    }
+  }
+  return true;
+}
+
+/// Packs `kInterleaveRows` rows of `cols` quants (a row group, row-major;
+/// `zero` as selectSparseRow; int4 `nibbles` are q + 8) into the index,
+/// sums and value parts of the interleaved sparse layout, each of them the
+/// group's part (blocks = cols / 32 blocks of the layout's item sizes).
+/// Returns false if a group of 4 holds more than 2 nonzeros.
+inline bool packSparseRowGroup(const uint8_t *quants, uint64_t cols,
+                               uint8_t zero, bool nibbles, uint8_t *index,
+                               uint8_t *sums, uint8_t *values) {
+  constexpr int64_t R = kInterleaveRows;
+  uint64_t blocks = cols / 32;
+  std::vector<uint8_t> kept(cols / 2), codes(cols / 2);
+  for (int64_t r = 0; r < R; ++r) {
+    if (!selectSparseRow(quants + r * cols, cols, zero, kept.data(),
+                         codes.data()))
+      return false;
+    for (uint64_t blk = 0; blk < blocks; ++blk) {
+      const uint8_t *k = kept.data() + 16 * blk, *c = codes.data() + 16 * blk;
+      uint8_t *code = index + (blk * R + r) * 4;
+      int sum = 0;
+      for (int s = 0; s < 4; ++s)
+        code[s] = 0;
+      for (int j = 0; j < 16; ++j) {
+        code[j % 4] |= static_cast<uint8_t>(c[j] << (2 * (j / 4)));
+        sum += nibbles ? k[j] - 8 : static_cast<int8_t>(k[j]);
+      }
+      auto negated = static_cast<uint16_t>(static_cast<int16_t>(-sum));
+      sums[(blk * R + r) * 2] = static_cast<uint8_t>(negated & 0xFF);
+      sums[(blk * R + r) * 2 + 1] = static_cast<uint8_t>(negated >> 8);
+      if (nibbles) {
+        for (int j = 0; j < 2; ++j)
+          for (int s = 0; s < 4; ++s)
+            values[((blk * 2 + j) * R + r) * 4 + s] = static_cast<uint8_t>(
+                (k[4 * j + s] & 0xF) | (k[8 + 4 * j + s] << 4));
+      } else {
+        for (int j = 0; j < 4; ++j)
+          for (int s = 0; s < 4; ++s)
+            values[((blk * 4 + j) * R + r) * 4 + s] = k[4 * j + s];
+      }
     }
   }
   return true;

@@ -153,7 +153,8 @@ Value emitIntegerRowDot(EmitContext &ctx, const DeviceWeight &w, Value x,
 /// Input rows (prefill tokens) that share each loaded weight block.
 constexpr int64_t kRowTile = 4;
 
-QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k) {
+QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k,
+                           bool shifted = false) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
   Type f32 = b.getF32Type();
@@ -164,6 +165,8 @@ QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k) {
   r.q = ctx.allocScratch(MemRefType::get({rows, k}, i8));
   r.d = ctx.allocScratch(MemRefType::get({rows, blocks}, f32));
   r.sum = ctx.allocScratch(MemRefType::get({rows, blocks}, i32));
+  if (shifted)
+    r.shifted = ctx.allocScratch(MemRefType::get({rows, k}, i8));
   auto vecType = VectorType::get({32}, f32);
   // Rows are independent: split over the threads for prefill.
   ctx.parallelFor(rows, 4 * k, [&](Value t) {
@@ -196,6 +199,16 @@ QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k) {
                                      b.getI32IntegerAttr(0x4B400000))));
       Value q = arith::TruncIOp::create(b, loc, VectorType::get({32}, i8), qi);
       vector::StoreOp::create(b, loc, q, r.q, ValueRange{t, col});
+      if (shifted)
+        vector::StoreOp::create(
+            b, loc,
+            arith::XOrIOp::create(
+                b, loc, q,
+                arith::ConstantOp::create(
+                    b, loc,
+                    DenseElementsAttr::get(cast<ShapedType>(q.getType()),
+                                           b.getI8IntegerAttr(-128)))),
+            r.shifted, ValueRange{t, col});
       memref::StoreOp::create(b, loc, d, r.d, ValueRange{t, blk});
       Value sum =
           vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, qi);
@@ -858,9 +871,13 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
                  : scaleType);
   Value mins = asym ? ctx.weightView(w.offset + w.packing.minsOffset, scaleType)
                     : Value();
-  Value quants = ctx.weightView(
-      w.offset + w.packing.dataOffset,
-      MemRefType::get({rowGroups * blocks * (int8 ? 8 : 4), 4 * kLanes}, i8));
+  Value quants =
+      w.format.sparse
+          ? Value() // Read by loadSparseLaneBlock.
+          : ctx.weightView(
+                w.offset + w.packing.dataOffset,
+                MemRefType::get(
+                    {rowGroups * blocks * (int8 ? 8 : 4), 4 * kLanes}, i8));
 
   int64_t numRows = endRow - firstRow;
   ctx.parallelFor(rowGroups, numRows * w.cols * kLanes, [&](Value rg) {
@@ -890,10 +907,17 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
             asym ? Value(vector::LoadOp::create(
                        b, loc, vecF, mins, ValueRange{scaleRow, ctx.index(0)}))
                  : Value();
-        LaneBlock block = loadLaneBlock(ctx, w, quants, rg, blk);
+        LaneBlock block;
+        SparseLaneBlock sparseBlock;
+        if (w.format.sparse)
+          sparseBlock = loadSparseLaneBlock(ctx, w, rg, blk);
+        else
+          block = loadLaneBlock(ctx, w, quants, rg, blk);
         SmallVector<Value> next;
         for (auto [r, t] : llvm::enumerate(rows)) {
-          Value dots = emitLaneDots(ctx, block, xq, t, blk);
+          Value dots = w.format.sparse
+                           ? emitSparseLaneDots(ctx, sparseBlock, xq, t, blk)
+                           : emitLaneDots(ctx, block, xq, t, blk);
           Value dx = memref::LoadOp::create(b, loc, xq.d, ValueRange{t, blk});
           Value scale =
               arith::MulFOp::create(b, loc, wScale, splat(ctx, vecF, dx));
@@ -961,7 +985,8 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   int64_t numRows = shape[0] - firstRow;
   QuantizedRows xq;
   if (integerDot)
-    xq = quantizeRows(ctx, x, shape[0], w.cols);
+    xq = quantizeRows(ctx, x, shape[0], w.cols,
+                      /*shifted=*/w.format.sparse && w.packing.interleave > 1);
   if (w.packing.interleave > 1) {
     assert(integerDot && w.packing.interleave == kLanes &&
            "weights are interleaved only for the integer-dot kernels");

@@ -293,3 +293,174 @@ SmallVector<Value> llmc::lowering::emitSparseDotRows(EmitContext &ctx,
         vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
   return result;
 }
+
+//===----------------------------------------------------------------------===//
+// Interleaved 2:4 sparse blocks (x86 VNNI): 16 rows per vector
+//===----------------------------------------------------------------------===//
+//
+// Per row group and 32-input block, each kept-slot word holds 4 kept quants
+// of each of the 16 rows (signed bytes). Their inputs lie in one 8-input
+// window of the block, so a byte shuffle inside 128-bit lanes of the
+// block's 16-input half, broadcast to every lane, gathers each row's 4
+// inputs; one vpdpbusd then multiplies them (as unsigned bytes x + 128)
+// with the quants: half the multiplies of the dense kernel and about 70%
+// (int8) of its bytes. The sums of the kept quants undo the shift by 128.
+
+namespace {
+constexpr int64_t kSparseLanes = kInterleaveRows;
+
+Value laneConstant(OpBuilder &b, Location loc, VectorType type, int64_t v) {
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(), v)));
+}
+
+/// An x86 intrinsic on 512-bit vectors, or on their two 256-bit halves if
+/// the target has only the 256-bit form; `args` and the result are split
+/// and joined alike.
+Value callX86(EmitContext &ctx, StringRef wide, StringRef narrow, Type type,
+              ValueRange args) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  auto call = [&](StringRef name, Type t, ValueRange a) -> Value {
+    return LLVM::CallIntrinsicOp::create(b, loc, t, b.getStringAttr(name), a)
+        .getResult(0);
+  };
+  if (!ctx.x86WideDotIntrinsic.empty())
+    return call(wide, type, args);
+  auto half = [&](Value v, int64_t part) -> Value {
+    int64_t size = cast<VectorType>(v.getType()).getNumElements() / 2;
+    return vector::ExtractStridedSliceOp::create(
+        b, loc, v, ArrayRef<int64_t>{part * size}, ArrayRef<int64_t>{size},
+        ArrayRef<int64_t>{1});
+  };
+  auto vecType = cast<VectorType>(type);
+  auto halfType =
+      VectorType::get({vecType.getNumElements() / 2}, vecType.getElementType());
+  Value parts[2];
+  for (int64_t part = 0; part < 2; ++part) {
+    SmallVector<Value> halves;
+    for (Value a : args)
+      halves.push_back(half(a, part));
+    parts[part] = call(narrow, halfType, halves);
+  }
+  SmallVector<int64_t> concat;
+  for (int64_t i = 0; i < vecType.getNumElements(); ++i)
+    concat.push_back(i);
+  return vector::ShuffleOp::create(b, loc, parts[0], parts[1], concat);
+}
+} // namespace
+
+SparseLaneBlock llmc::lowering::loadSparseLaneBlock(EmitContext &ctx,
+                                                    const DeviceWeight &w,
+                                                    Value rg, Value blk) {
+  assert(!ctx.x86DotIntrinsic.empty() && w.format.sparse &&
+         w.packing.interleave == kSparseLanes &&
+         "interleaved 2:4 sparse weights have only the x86 VNNI kernel");
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  bool int8 = w.format.kind == DeviceFormat::Int8;
+  int64_t blocks = w.cols / 32;
+  int64_t items = w.rows / kSparseLanes * blocks; // Row group blocks.
+  auto bytes = VectorType::get({4 * kSparseLanes}, i8);
+  auto lanes = VectorType::get({kSparseLanes}, i32);
+  Value item = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(blocks)), blk);
+  SparseLaneBlock r;
+
+  // Shuffle indices of word j: byte s of a row reads input
+  // 8 * (j % 2) + 4 * (s / 2) + code of the block's half j / 2; the code
+  // is in bits 2j of byte s of the row's index word.
+  Value index = ctx.weightView(w.offset + w.packing.indexOffset,
+                               MemRefType::get({items, kSparseLanes}, i32));
+  Value codes = vector::LoadOp::create(b, loc, lanes, index,
+                                       ValueRange{item, ctx.index(0)});
+  for (int64_t j = 0; j < 4; ++j) {
+    Value c = codes;
+    if (j)
+      c = arith::ShRUIOp::create(b, loc, c, laneConstant(b, loc, lanes, 2 * j));
+    int64_t lo = 8 * (j % 2), hi = lo + 4;
+    int64_t base = lo | lo << 8 | hi << 16 | hi << 24;
+    c = arith::OrIOp::create(
+        b, loc,
+        arith::AndIOp::create(b, loc, c,
+                              laneConstant(b, loc, lanes, 0x03030303)),
+        laneConstant(b, loc, lanes, base));
+    r.indices.push_back(vector::BitCastOp::create(b, loc, bytes, c));
+  }
+
+  // -128 * the sum of each row's kept quants.
+  Type sumType = b.getI16Type();
+  Value sums = ctx.weightView(w.offset + w.packing.sumsOffset,
+                              MemRefType::get({items, kSparseLanes}, sumType));
+  Value sum =
+      vector::LoadOp::create(b, loc, VectorType::get({kSparseLanes}, sumType),
+                             sums, ValueRange{item, ctx.index(0)});
+  r.correction =
+      arith::ShLIOp::create(b, loc, arith::ExtSIOp::create(b, loc, lanes, sum),
+                            laneConstant(b, loc, lanes, 7));
+
+  // The kept quants as signed bytes; int4 words 0, 1 are the low nibbles
+  // of the packed words, 2, 3 the high ones (q + 8).
+  int64_t words = int8 ? 4 : 2;
+  Value values =
+      ctx.weightView(w.offset + w.packing.dataOffset,
+                     MemRefType::get({items * words, 4 * kSparseLanes}, i8));
+  Value first = arith::MulIOp::create(b, loc, item, ctx.index(words));
+  SmallVector<Value> packed;
+  for (int64_t j = 0; j < words; ++j)
+    packed.push_back(vector::LoadOp::create(
+        b, loc, bytes, values,
+        ValueRange{arith::AddIOp::create(b, loc, first, ctx.index(j)),
+                   ctx.index(0)}));
+  if (int8) {
+    r.words = packed;
+    return r;
+  }
+  for (Value p : packed)
+    r.words.push_back(arith::SubIOp::create(
+        b, loc,
+        arith::AndIOp::create(b, loc, p, laneConstant(b, loc, bytes, 15)),
+        laneConstant(b, loc, bytes, 8)));
+  for (Value p : packed)
+    r.words.push_back(arith::SubIOp::create(
+        b, loc,
+        arith::ShRUIOp::create(b, loc, p, laneConstant(b, loc, bytes, 4)),
+        laneConstant(b, loc, bytes, 8)));
+  return r;
+}
+
+Value llmc::lowering::emitSparseLaneDots(EmitContext &ctx,
+                                         const SparseLaneBlock &block,
+                                         const QuantizedRows &xq, Value t,
+                                         Value blk) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto bytes = VectorType::get({4 * kSparseLanes}, i8);
+  auto lanes = VectorType::get({kSparseLanes}, i32);
+  Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+  // Each 16-input half of the block as unsigned bytes (x + 128) in every
+  // 128-bit lane.
+  Value halves[2];
+  SmallVector<int64_t> broadcast;
+  for (int64_t i = 0; i < 4 * kSparseLanes; ++i)
+    broadcast.push_back(i % 16);
+  for (int64_t h = 0; h < 2; ++h) {
+    Value x = vector::LoadOp::create(
+        b, loc, VectorType::get({16}, i8), xq.shifted,
+        ValueRange{t, arith::AddIOp::create(b, loc, col, ctx.index(16 * h))});
+    halves[h] = vector::ShuffleOp::create(b, loc, x, x, broadcast);
+  }
+  // One chain starts from the correction: the total is exact either way.
+  Value chains[2] = {block.correction, laneConstant(b, loc, lanes, 0)};
+  for (int64_t j = 0; j < 4; ++j) {
+    Value gathered =
+        callX86(ctx, "llvm.x86.avx512.pshuf.b.512", "llvm.x86.avx2.pshuf.b",
+                bytes, {halves[j / 2], block.indices[j]});
+    chains[j % 2] = callX86(ctx, ctx.x86WideDotIntrinsic, ctx.x86DotIntrinsic,
+                            lanes, {chains[j % 2], gathered, block.words[j]});
+  }
+  return arith::AddIOp::create(b, loc, chains[0], chains[1]);
+}

@@ -65,7 +65,7 @@ struct EmitContext {
   /// use exact integer dot products (else: widen the quants to f32).
   bool integerDot = true;
   /// The x86 VNNI intrinsic for the integer dot products
-  /// ("llvm.x86.avx512.vpdpbusd.256" or "llvm.x86.avxvnni.vpdpbusd.256"), or
+  /// ("llvm.x86.avx512.vpdpbusd.256": AVX512-VNNI or AVX-VNNI), or
   /// empty for portable vector code. Same results either way.
   std::string x86DotIntrinsic;
   /// The 512-bit form of x86DotIntrinsic ("llvm.x86.avx512.vpdpbusd.512"),
@@ -141,6 +141,9 @@ struct QuantizedRows {
   mlir::Value q;   ///< memref<rows x k x i8>
   mlir::Value d;   ///< memref<rows x k/32 x f32>
   mlir::Value sum; ///< memref<rows x k/32 x i32>
+  /// memref<rows x k x i8>: q + 128 as unsigned bytes (only for the
+  /// interleaved 2:4 sparse kernel, else null).
+  mlir::Value shifted;
 };
 
 /// The 32 quants of weight row `n`, block `blk`, in element order, and how
@@ -183,6 +186,27 @@ llvm::SmallVector<mlir::Value>
 emitSparseDotRows(EmitContext &ctx, const DeviceWeight &w,
                   const QuantizedRows &xq, llvm::ArrayRef<mlir::Value> rows,
                   mlir::Value n);
+
+/// Block `blk` of row group `rg` of a 2:4 sparse weight in the interleaved
+/// layout (DeviceLayout.h), loaded once for all input rows: the kept
+/// quants of each word as signed bytes, the byte-shuffle indices that
+/// gather each row's inputs for them, and the correction of the unsigned
+/// inputs (EmitSparseLinear.cpp; x86 VNNI targets).
+struct SparseLaneBlock {
+  llvm::SmallVector<mlir::Value> words;   ///< 4 x vector<4R x i8>
+  llvm::SmallVector<mlir::Value> indices; ///< 4 x vector<4R x i8>
+  mlir::Value correction; ///< vector<R x i32>: -128 * sum of kept quants.
+};
+SparseLaneBlock loadSparseLaneBlock(EmitContext &ctx, const DeviceWeight &w,
+                                    mlir::Value rg, mlir::Value blk);
+
+/// Exact int32 dot products (vector<R x i32>) of every row of `block` with
+/// the 32 quantized inputs of row `t`, block `blk`, as emitLaneDots for
+/// dense interleaved blocks: the same totals, so the same bits after the
+/// shared scaling.
+mlir::Value emitSparseLaneDots(EmitContext &ctx, const SparseLaneBlock &block,
+                               const QuantizedRows &xq, mlir::Value t,
+                               mlir::Value blk);
 
 void emitEmbedding(EmitContext &ctx, llm::EmbeddingOp op, mlir::Value out);
 void emitPositionEmbedding(EmitContext &ctx, llm::PositionEmbeddingOp op,

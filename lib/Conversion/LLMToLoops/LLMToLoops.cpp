@@ -302,9 +302,12 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
     dw.format = getDeviceFormat(w.getFormatOrDefault(), dw.cols);
     dw.format.sparse = static_cast<bool>(w.getSparsityAttr());
     StringAttr name = w.getSymNameAttr();
+    // 2:4 sparse weights are interleaved for the x86 VNNI kernel only
+    // (elsewhere their per-row kernel expands or gathers the kept values).
     bool interleave = integerDot && linearWeights.contains(name) &&
                       !otherWeights.contains(name) &&
-                      canInterleave(dw.format, dw.rows, dw.cols);
+                      canInterleave(dw.format, dw.rows, dw.cols) &&
+                      (!dw.format.sparse || !ctx.x86DotIntrinsic.empty());
     dw.packing = getDevicePacking(dw.format, dw.rows, dw.cols,
                                   interleave ? kInterleaveRows : 1);
     dw.offset = alignTo64(cursor);
@@ -584,7 +587,9 @@ void ConvertLLMToLoopsPass::runOnOperation() {
       ctx->x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
       ctx->x86WideDotIntrinsic = "llvm.x86.avx512.vpdpbusd.512";
     } else if (dotInstruction == "avx-vnni")
-      ctx->x86DotIntrinsic = "llvm.x86.avxvnni.vpdpbusd.256";
+      // The same intrinsic: LLVM selects the VEX-encoded AVX-VNNI form
+      // on targets without AVX512-VL (LLVM has no llvm.x86.avxvnni.*).
+      ctx->x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
     ctx->wideningDot = dotInstruction == "widening";
     ctx->avx2Dot = dotInstruction == "avx2";
     ctx->neonDot = dotInstruction == "neon-dotprod";

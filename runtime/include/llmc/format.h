@@ -27,7 +27,7 @@
  *
  *   off size field
  *     0    8 magic             "LLMCWTS\0"
- *     8    4 version           1
+ *     8    4 version           3 (LLMC_WEIGHTS_VERSION)
  *    12    4 header_size       128
  *    16    8 file_size         total file size in bytes
  *    24    8 model_id          must equal llmc_model_info()[LLMC_MODEL_INFO_MODEL_ID]
@@ -101,7 +101,7 @@
 /// The 8 magic bytes, including the terminating NUL.
 #define LLMC_WEIGHTS_MAGIC "LLMCWTS"
 #define LLMC_WEIGHTS_MAGIC_SIZE 8
-#define LLMC_WEIGHTS_VERSION 2u
+#define LLMC_WEIGHTS_VERSION 3u
 #define LLMC_WEIGHTS_HEADER_SIZE 128u
 /// Alignment of data_offset (and of the data pointer handed to the model).
 #define LLMC_WEIGHTS_DATA_ALIGNMENT 64u

@@ -36,7 +36,7 @@
 // VNNI: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
 // VNNI-NOT: llvm.vector.partial.reduce.add
-// AVXVNNI: llvm.call_intrinsic "llvm.x86.avxvnni.vpdpbusd.256"
+// AVXVNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
 // AVXVNNI-NOT: llvm.vector.partial.reduce.add
 
 // BAD: dot-instruction

@@ -67,10 +67,13 @@ def main():
             sizes[name] = os.path.getsize(os.path.join(out, "model.llmw"))
             if np.array_equal(logits.view(np.uint32), dense.view(np.uint32)):
                 identical.append(name)
-        ratio = sizes["avx2"] / os.path.getsize(
-            os.path.join(dense_dir, "model.llmw"))
-        print("%s: sparse/dense weights %.3f bit-identical %s" %
-              (fmt, ratio, ",".join(identical)))
+        dense_size = os.path.getsize(os.path.join(dense_dir, "model.llmw"))
+        ratio = sizes["avx2"] / dense_size
+        # The VNNI build's sparse weights use the interleaved sparse layout.
+        vnni = (" (vnni weights %.3f)" % (sizes["vnni"] / dense_size)
+                if "vnni" in sizes else "")
+        print("%s: sparse/dense weights %.3f bit-identical %s%s" %
+              (fmt, ratio, ",".join(identical), vnni))
         if len(identical) != len(builds):
             sys.exit("%s: sparse builds %s differ from the dense build" %
                      (fmt, ",".join(n for n, _, _ in builds

@@ -108,3 +108,85 @@ TEST(SparseLayout, Packing) {
   f.kind = DeviceFormat::Int4;
   EXPECT_EQ(getDevicePacking(f, 3, 96).totalBytes, 128u + 3 * 2 * 16);
 }
+
+namespace {
+/// Packs a random row group into the interleaved layout and decodes it by
+/// the layout's rules (words of 16 rows, codes in bits 2j of byte s, sums
+/// of the signed kept quants).
+void roundTripGroup(uint64_t cols, bool nibbles) {
+  constexpr int64_t R = kInterleaveRows;
+  std::mt19937 rng(static_cast<unsigned>(cols * 3 + nibbles));
+  uint8_t zero = nibbles ? 8 : 0;
+  uint64_t blocks = cols / 32;
+  std::vector<uint8_t> rows;
+  for (int64_t r = 0; r < R; ++r) {
+    std::vector<uint8_t> row = randomSparseRow(cols, zero, nibbles, rng);
+    rows.insert(rows.end(), row.begin(), row.end());
+  }
+  std::vector<uint8_t> index(R * blocks * 4), sums(R * blocks * 2),
+      values(R * blocks * 16);
+  ASSERT_TRUE(packSparseRowGroup(rows.data(), cols, zero, nibbles, index.data(),
+                                 sums.data(), values.data()));
+  for (int64_t r = 0; r < R; ++r)
+    for (uint64_t blk = 0; blk < blocks; ++blk) {
+      std::vector<uint8_t> dense(32, zero);
+      int sum = 0;
+      for (int k = 0; k < 16; ++k) {
+        int j = k / 4, s = k % 4;
+        int code = (index[(blk * R + r) * 4 + s] >> (2 * j)) & 3;
+        uint8_t v = nibbles
+                        ? static_cast<uint8_t>(
+                              (values[((blk * 2 + j % 2) * R + r) * 4 + s] >>
+                               (j < 2 ? 0 : 4)) &
+                              0xF)
+                        : values[((blk * 4 + j) * R + r) * 4 + s];
+        sum += nibbles ? v - 8 : static_cast<int8_t>(v);
+        int input = 4 * (k / 2) + code;
+        if (v != zero) {
+          EXPECT_EQ(dense[input], zero) << "two slots on input " << input;
+          dense[input] = v;
+        }
+      }
+      int stored = static_cast<int16_t>(sums[(blk * R + r) * 2] |
+                                        sums[(blk * R + r) * 2 + 1] << 8);
+      EXPECT_EQ(stored, -sum) << "row " << r << " block " << blk;
+      EXPECT_TRUE(std::equal(dense.begin(), dense.end(),
+                             rows.begin() + r * cols + blk * 32))
+          << "row " << r << " block " << blk;
+    }
+}
+} // namespace
+
+TEST(SparseLayout, InterleavedRoundTrip) {
+  roundTripGroup(64, false);
+  roundTripGroup(224, false);
+  roundTripGroup(64, true);
+  roundTripGroup(96, true);
+}
+
+TEST(SparseLayout, InterleavedRefusesDenseGroups) {
+  std::vector<uint8_t> rows(kInterleaveRows * 32, 0), index(64), sums(32),
+      values(256);
+  rows[15 * 32 + 8] = rows[15 * 32 + 9] = rows[15 * 32 + 11] = 3;
+  EXPECT_FALSE(packSparseRowGroup(rows.data(), 32, 0, false, index.data(),
+                                  sums.data(), values.data()));
+}
+
+TEST(SparseLayout, InterleavedPacking) {
+  DeviceFormat f;
+  f.kind = DeviceFormat::Int8;
+  f.group = 32;
+  f.sparse = true;
+  f.halfScales = true;
+  // 32 rows x 96 inputs: 96 f16 scales, 96 blocks.
+  DevicePacking p = getDevicePacking(f, 32, 96, kInterleaveRows);
+  EXPECT_TRUE(p.halfScales);
+  EXPECT_EQ(p.indexOffset, 192u);
+  EXPECT_EQ(p.sumsOffset, 192u + 384);
+  EXPECT_EQ(p.dataOffset, 576u + 192);
+  EXPECT_EQ(p.totalBytes, 768u + 96 * 16);
+  f.kind = DeviceFormat::Int4;
+  p = getDevicePacking(f, 32, 96, kInterleaveRows);
+  EXPECT_EQ(p.dataOffset, 576u + 192);
+  EXPECT_EQ(p.totalBytes, 768u + 96 * 8);
+}
