@@ -595,9 +595,10 @@ constexpr int64_t kLanes = kInterleaveRows;
 /// Input rows (prefill tokens) that share each unpacked row-group block.
 constexpr int64_t kTokenTile = 4;
 
-/// One word of an interleaved block: 4 quant bytes of each of the kLanes
-/// rows (vector<64xi8>), to be multiplied with the input elements
-/// [offset, offset + 4) of the block.
+/// One word of an interleaved block: wordBytes (4 or 8) quant bytes of
+/// each of the kLanes rows (vector<64xi8> or vector<128xi8>), to be
+/// multiplied with the input elements [offset, offset + wordBytes) of the
+/// block.
 struct LaneWord {
   Value w;
   int64_t offset;
@@ -610,15 +611,17 @@ struct LaneBlock {
   bool isUnsigned = false;
   bool nibbles = false; ///< 4-bit quants (0..15).
   int64_t zero = 0;
+  int64_t wordBytes = 4; ///< DevicePacking::wordBytes.
 };
 
 LaneBlock loadLaneBlock(EmitContext &ctx, const DeviceWeight &w, Value quants,
                         Value rg, Value blk) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
-  auto bytes = VectorType::get({4 * kLanes}, b.getI8Type());
+  int64_t wordBytes = w.packing.wordBytes;
+  auto bytes = VectorType::get({wordBytes * kLanes}, b.getI8Type());
   bool int8 = w.format.kind == DeviceFormat::Int8;
-  int64_t words = int8 ? 8 : 4;
+  int64_t words = (int8 ? 32 : 16) / wordBytes;
   int64_t blocks = w.cols / 32;
   Value first = arith::MulIOp::create(
       b, loc,
@@ -626,6 +629,7 @@ LaneBlock loadLaneBlock(EmitContext &ctx, const DeviceWeight &w, Value quants,
           b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(blocks)), blk),
       ctx.index(words));
   LaneBlock r;
+  r.wordBytes = wordBytes;
   auto load = [&](int64_t j) -> Value {
     return vector::LoadOp::create(
         b, loc, bytes, quants,
@@ -634,7 +638,7 @@ LaneBlock loadLaneBlock(EmitContext &ctx, const DeviceWeight &w, Value quants,
   };
   if (int8) {
     for (int64_t j = 0; j < words; ++j)
-      r.words.push_back({load(j), 4 * j});
+      r.words.push_back({load(j), wordBytes * j});
     r.isUnsigned = w.format.asymmetric;
     return r;
   }
@@ -646,15 +650,45 @@ LaneBlock loadLaneBlock(EmitContext &ctx, const DeviceWeight &w, Value quants,
   for (int64_t j = 0; j < words; ++j) {
     Value packed = load(j);
     r.words.push_back(
-        {arith::AndIOp::create(b, loc, packed, constant(15)), 4 * j});
-    high.push_back(
-        {arith::ShRUIOp::create(b, loc, packed, constant(4)), 16 + 4 * j});
+        {arith::AndIOp::create(b, loc, packed, constant(15)), wordBytes * j});
+    high.push_back({arith::ShRUIOp::create(b, loc, packed, constant(4)),
+                    16 + wordBytes * j});
   }
   r.words.append(high);
   r.isUnsigned = true;
   r.nibbles = true;
   r.zero = w.format.asymmetric ? 0 : 8;
   return r;
+}
+
+/// Splits a vector into `n` equal parts.
+SmallVector<Value> splitVector(EmitContext &ctx, Value v, int64_t n) {
+  auto type = cast<VectorType>(v.getType());
+  int64_t size = type.getNumElements() / n;
+  SmallVector<Value> parts;
+  for (int64_t i = 0; i < n; ++i)
+    parts.push_back(vector::ExtractStridedSliceOp::create(
+        ctx.b, ctx.loc, v, ArrayRef<int64_t>{i * size}, ArrayRef<int64_t>{size},
+        ArrayRef<int64_t>{1}));
+  return parts;
+}
+
+/// Concatenates a power-of-two number of equal vectors, in order.
+Value joinVectors(EmitContext &ctx, ArrayRef<Value> parts) {
+  SmallVector<Value> level(parts);
+  while (level.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i < level.size(); i += 2) {
+      int64_t size = cast<VectorType>(level[i].getType()).getNumElements();
+      SmallVector<int64_t> mask;
+      for (int64_t j = 0; j < 2 * size; ++j)
+        mask.push_back(j);
+      next.push_back(vector::ShuffleOp::create(ctx.b, ctx.loc, level[i],
+                                               level[i + 1], mask));
+    }
+    level = std::move(next);
+  }
+  return level.front();
 }
 
 /// Exact int32 dot products of every row (lane) of `block` with the 32
@@ -695,33 +729,6 @@ Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
         vector::BroadcastOp::create(b, loc, VectorType::get({laneCount}, i32),
                                     word));
   };
-  // Splits a vector into `n` equal parts / joins them back.
-  auto split = [&](Value v, int64_t n) {
-    auto type = cast<VectorType>(v.getType());
-    int64_t size = type.getNumElements() / n;
-    SmallVector<Value> parts;
-    for (int64_t i = 0; i < n; ++i)
-      parts.push_back(vector::ExtractStridedSliceOp::create(
-          b, loc, v, ArrayRef<int64_t>{i * size}, ArrayRef<int64_t>{size},
-          ArrayRef<int64_t>{1}));
-    return parts;
-  };
-  auto join = [&](ArrayRef<Value> parts) -> Value {
-    SmallVector<Value> level(parts);
-    while (level.size() > 1) {
-      SmallVector<Value> next;
-      for (size_t i = 0; i < level.size(); i += 2) {
-        int64_t size = cast<VectorType>(level[i].getType()).getNumElements();
-        SmallVector<int64_t> mask;
-        for (int64_t j = 0; j < 2 * size; ++j)
-          mask.push_back(j);
-        next.push_back(
-            vector::ShuffleOp::create(b, loc, level[i], level[i + 1], mask));
-      }
-      level = std::move(next);
-    }
-    return level.front();
-  };
 
   // How each word's bytes are fed to the instruction, and the correction
   // `corr * sum(x)` that makes the lanes sum_i (q_i - zero) * x_i.
@@ -760,16 +767,18 @@ Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
                   {acc, w, inputWord(word.offset, kLanes)});
     if (!ctx.x86DotIntrinsic.empty()) {
       SmallVector<Value> out;
-      for (auto [a, wp] : llvm::zip(split(acc, 2), split(w, 2)))
+      for (auto [a, wp] :
+           llvm::zip(splitVector(ctx, acc, 2), splitVector(ctx, w, 2)))
         out.push_back(call(ctx.x86DotIntrinsic, a.getType(),
                            {a, wp, inputWord(word.offset, kLanes / 2)}));
-      return join(out);
+      return joinVectors(ctx, out);
     }
     if (ctx.avx2Dot) {
       auto bytes32 = VectorType::get({32}, i8);
       auto words16 = VectorType::get({16}, b.getI16Type());
       SmallVector<Value> out;
-      for (auto [a, wp] : llvm::zip(split(acc, 2), split(w, 2))) {
+      for (auto [a, wp] :
+           llvm::zip(splitVector(ctx, acc, 2), splitVector(ctx, w, 2))) {
         Value u = wp, sx = inputWord(word.offset, kLanes / 2);
         if (feed == Feed::SignsMoved) {
           u = call("llvm.x86.avx2.psign.b", bytes32, {wp, wp});
@@ -781,15 +790,15 @@ Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
                                   call("llvm.x86.avx2.pmadd.wd", a.getType(),
                                        {pairs, constant(words16, 1)})));
       }
-      return join(out);
+      return joinVectors(ctx, out);
     }
     if (ctx.neonDot) {
       SmallVector<Value> out;
-      for (auto [a, wp] :
-           llvm::zip(split(acc, kLanes / 4), split(w, kLanes / 4)))
+      for (auto [a, wp] : llvm::zip(splitVector(ctx, acc, kLanes / 4),
+                                    splitVector(ctx, w, kLanes / 4)))
         out.push_back(call("llvm.aarch64.neon.sdot.v4i32.v16i8", a.getType(),
                            {a, wp, inputWord(word.offset, 4)}));
-      return join(out);
+      return joinVectors(ctx, out);
     }
     // Portable: rows in lanes, one input element at a time (k-major): the
     // rows' quants times that element as exact 16-bit products
@@ -828,6 +837,90 @@ Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
   return total;
 }
 
+/// Exact int32 dot products of every row of `block` (8-byte words: the
+/// AArch64 i8mm layout) with the 32 quantized inputs of one or two input
+/// rows `tokens` at block `blk`: one vector<kLanes x i32> per token, as
+/// emitLaneDots. Each 16-byte part p of a word holds 8 consecutive quants of
+/// rows 2p and 2p + 1. Two tokens: smmla multiplies it with the two
+/// tokens' 8 matching inputs into the 2x2 tile (rows 2p, 2p + 1) x (tokens
+/// 0, 1), so row r's dot with token j gathers in lane 2r + j. One token
+/// (decode): sdot with the 8 inputs in both halves, so row r's two 4-input
+/// halves gather in lanes 2r and 2r + 1, added pairwise at the end.
+SmallVector<Value> emitWideWordDots(EmitContext &ctx, const LaneBlock &block,
+                                    const QuantizedRows &xq,
+                                    ArrayRef<Value> tokens, Value blk) {
+  assert(ctx.neonDot && block.wordBytes == 8 &&
+         (tokens.size() == 1 || tokens.size() == 2) &&
+         "8-byte interleaved words are read with sdot / smmla");
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type i8 = b.getI8Type();
+  Type i32 = b.getI32Type();
+  auto quad = VectorType::get({4}, i32);
+  auto lanes = VectorType::get({kLanes}, i32);
+  Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+  // Both instructions multiply signed bytes: unsigned int8 quants enter as
+  // q - 128 (XOR 0x80) with a `128 * sum(x)` correction; nibbles (0..15)
+  // enter as they are, with `-zero * sum(x)`.
+  bool flip = block.isUnsigned && !block.nibbles;
+  int64_t correction = flip ? 128 : -block.zero;
+  StringRef intrinsic = tokens.size() == 2
+                            ? "llvm.aarch64.neon.smmla.v4i32.v16i8"
+                            : "llvm.aarch64.neon.sdot.v4i32.v16i8";
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(quad, b.getI32IntegerAttr(0)));
+  SmallVector<Value> acc(kLanes / 2, zero);
+  for (const LaneWord &word : block.words) {
+    Value w = word.w;
+    if (flip)
+      w = arith::XOrIOp::create(
+          b, loc, w,
+          arith::ConstantOp::create(
+              b, loc,
+              DenseElementsAttr::get(cast<VectorType>(w.getType()),
+                                     b.getI8IntegerAttr(-128))));
+    Value at = arith::AddIOp::create(b, loc, col, ctx.index(word.offset));
+    SmallVector<Value> inputs;
+    for (Value t : tokens)
+      inputs.push_back(vector::LoadOp::create(b, loc, VectorType::get({8}, i8),
+                                              xq.q, ValueRange{t, at}));
+    SmallVector<int64_t> concat;
+    for (int64_t i = 0; i < 16; ++i)
+      concat.push_back(i);
+    Value rhs = vector::ShuffleOp::create(b, loc, inputs.front(), inputs.back(),
+                                          concat);
+    for (auto [p, part] : llvm::enumerate(splitVector(ctx, w, kLanes / 2)))
+      acc[p] = LLVM::CallIntrinsicOp::create(b, loc, quad,
+                                             b.getStringAttr(intrinsic),
+                                             ValueRange{acc[p], part, rhs})
+                   .getResult(0);
+  }
+  Value all = joinVectors(ctx, acc);
+  SmallVector<int64_t> even, odd;
+  for (int64_t r = 0; r < kLanes; ++r) {
+    even.push_back(2 * r);
+    odd.push_back(2 * r + 1);
+  }
+  Value evenLanes = vector::ShuffleOp::create(b, loc, all, all, even);
+  Value oddLanes = vector::ShuffleOp::create(b, loc, all, all, odd);
+  SmallVector<Value> dots;
+  if (tokens.size() == 2)
+    dots = {evenLanes, oddLanes};
+  else
+    dots = {arith::AddIOp::create(b, loc, evenLanes, oddLanes)};
+  if (!correction)
+    return dots;
+  for (size_t j = 0; j < dots.size(); ++j) {
+    Value sum =
+        memref::LoadOp::create(b, loc, xq.sum, ValueRange{tokens[j], blk});
+    Value corr = arith::MulIOp::create(
+        b, loc, sum,
+        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(correction)));
+    dots[j] = arith::AddIOp::create(b, loc, dots[j], splat(ctx, lanes, corr));
+  }
+  return dots;
+}
+
 /// An int8/int4 linear whose weight is interleaved (DeviceLayout.h): each
 /// task takes whole row groups; for each row group, input rows
 /// kTokenTile at a time share every unpacked block. Per output (lane) the
@@ -857,9 +950,12 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
                  : scaleType);
   Value mins = asym ? ctx.weightView(w.offset + w.packing.minsOffset, scaleType)
                     : Value();
+  int64_t wordBytes = w.packing.wordBytes;
   Value quants = ctx.weightView(
       w.offset + w.packing.dataOffset,
-      MemRefType::get({rowGroups * blocks * (int8 ? 8 : 4), 4 * kLanes}, i8));
+      MemRefType::get({rowGroups * blocks * (int8 ? 32 : 16) / wordBytes,
+                       wordBytes * kLanes},
+                      i8));
 
   int64_t numRows = endRow - firstRow;
   ctx.parallelFor(rowGroups, numRows * w.cols * kLanes, [&](Value rg) {
@@ -890,9 +986,21 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
                        b, loc, vecF, mins, ValueRange{scaleRow, ctx.index(0)}))
                  : Value();
         LaneBlock block = loadLaneBlock(ctx, w, quants, rg, blk);
+        // Each row's exact block dot products; with 8-byte words (i8mm)
+        // pairs of rows share each smmla.
+        SmallVector<Value> rowDots;
+        if (block.wordBytes == 8) {
+          for (size_t r = 0; r < rows.size(); r += 2)
+            rowDots.append(emitWideWordDots(
+                ctx, block, xq,
+                rows.slice(r, std::min<size_t>(2, rows.size() - r)), blk));
+        } else {
+          for (Value t : rows)
+            rowDots.push_back(emitLaneDots(ctx, block, xq, t, blk));
+        }
         SmallVector<Value> next;
         for (auto [r, t] : llvm::enumerate(rows)) {
-          Value dots = emitLaneDots(ctx, block, xq, t, blk);
+          Value dots = rowDots[r];
           Value dx = memref::LoadOp::create(b, loc, xq.d, ValueRange{t, blk});
           Value scale =
               arith::MulFOp::create(b, loc, wScale, splat(ctx, vecF, dx));
@@ -940,8 +1048,17 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
           rows.push_back(arith::AddIOp::create(b, loc, base, ctx.index(r)));
         tile(rows);
       });
-    ctx.forLoop(firstRow + tiles * kTokenTile, endRow,
-                [&](Value t) { tile({t}); });
+    int64_t rest = firstRow + tiles * kTokenTile;
+    if (wordBytes == 8) {
+      // The last rows in one tile: pairs through smmla, an odd one sdot.
+      SmallVector<Value> rows;
+      for (int64_t t = rest; t < endRow; ++t)
+        rows.push_back(ctx.index(t));
+      if (!rows.empty())
+        tile(rows);
+      return;
+    }
+    ctx.forLoop(rest, endRow, [&](Value t) { tile({t}); });
   });
 }
 } // namespace
