@@ -21,6 +21,7 @@ Under qemu only correctness counts; these are the speed estimates for
 boards we do not have (docs/benchmarks.md).
 
     bench/mca-dot-kernels.py [--llmc build/bin/llmc] [--workdir DIR]
+                             [--targets LABEL,...] [--formats FMT,...]
 """
 import argparse
 import os
@@ -38,9 +39,10 @@ ROOT = os.path.dirname(HERE)
 TARGETS = [
     ("cortex-a76", "aarch64:cortex-a76", "aarch64", "cortex-a76",
      r"\bsdot\b", 16),  # 4 lanes x 4 bytes
-    # 16 rows x one input element per widening add (VLEN 256, LMUL 2).
+    # 16 rows x one input element per widening multiply (vwmul, vwmulsu)
+    # or widening multiply-add (vwmacc).
     ("spacemit-x60", "riscv64:spacemit-x60", "riscv64", "spacemit-x60",
-     r"\bvwadd\.wv\b", 16),
+     r"\bvwmul(su)?\.v[vx]\b|\bvwmacc\.vx\b", 16),
     ("znver4", "x86_64:znver4", "x86_64", "znver4", r"\bvpdpbusd\b",
      64),  # zmm: 16 lanes x 4 bytes
     ("x86-64-v3", "x86_64", "x86_64", "x86-64-v3", r"\bvpmaddubsw\b",
@@ -98,10 +100,12 @@ def chunk_loop(asm, dot_re, comment):
         label = blocks[first][0]
         body = []
         for _, extra in blocks[first:first + 4]:
-            body += extra
-            if any(re.search(re.escape(label) + r"\b", ins)
-                   for ins in extra[-2:]):
-                return body, counts[first], "loop"
+            # Up to the branch back (a block runs on past a conditional
+            # branch that has no label after it).
+            for ins in extra:
+                body.append(ins)
+                if re.search(re.escape(label) + r"\b", ins):
+                    return body, counts[first], "loop"
     # No loop around it (the chunk loop was restructured, e.g. on RISC-V
     # where LLVM rotates it into several blocks): the straight-line block
     # with the most dot instructions, one chunk.
@@ -116,7 +120,12 @@ def main():
     ap.add_argument("--llmc", default=os.path.join(ROOT, "build/bin/llmc"))
     ap.add_argument("--llvm-mca", default="llvm-mca-22")
     ap.add_argument("--workdir")
+    ap.add_argument("--targets",
+                    help="comma-separated labels to measure (default: all)")
+    ap.add_argument("--formats", default=",".join(FORMATS),
+                    help="comma-separated formats (default: %(default)s)")
     a = ap.parse_args()
+    labels = a.targets.split(",") if a.targets else None
     work = a.workdir or tempfile.mkdtemp(prefix="llmc-mca-")
     model = os.path.join(work, "m.gguf")
     run([sys.executable, os.path.join(ROOT, "utils/make-test-model.py"), "-o",
@@ -129,7 +138,9 @@ def main():
     compiled = set()
     for label, target, triple, cpu, dot_re, macs, *rest in TARGETS:
         kernel = rest[0] if rest else "decode"
-        for fmt in FORMATS:
+        if labels and label not in labels:
+            continue
+        for fmt in a.formats.split(","):
             out = os.path.join(work, "%s-%s" % (target.replace(":", "_"),
                                                 fmt))
             if out not in compiled:  # once per run for both kernels

@@ -53,7 +53,7 @@ int64_t getInterleave(llm::WeightOp weight) {
 }
 
 /// Quant bytes per row in each interleaved word (4 unless
-/// convert-llm-to-loops chose 8 for AArch64 i8mm).
+/// convert-llm-to-loops chose 8 for AArch64 i8mm or 1 for RISC-V V).
 int64_t getInterleaveWord(llm::WeightOp weight) {
   auto attr = weight->getAttrOfType<IntegerAttr>("llm.device_interleave_word");
   return attr ? attr.getInt() : 4;

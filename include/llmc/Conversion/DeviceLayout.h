@@ -102,6 +102,10 @@ inline DeviceFormat getDeviceFormat(llm::FormatAttr format, int64_t cols) {
 /// j: elements 8j .. 8j+7), int4 u8[rows/R][cols/32][2 words][R][8 bytes]
 /// (word j: bytes 8j .. 8j+7 of the ggml order), so each 16-byte part of a
 /// word is one smmla operand (rows 2p and 2p + 1).
+/// With `wordBytes` = 1 (RISC-V V) the layout is k-major: int8
+/// i8[rows/R][cols/32][32 words][R] (word j: element j of the R rows),
+/// int4 u8[rows/R][cols/32][16 words][R] (word j: elements j and 16 + j),
+/// one vector load of R bytes per input element and no shuffles.
 /// Sizes and part offsets are those of the plain layout.
 struct DevicePacking {
   uint64_t scalesOffset = 0; ///< f32 scales (integer kinds).
@@ -111,7 +115,8 @@ struct DevicePacking {
   int64_t interleave = 1;    ///< Rows per interleaved row group (1: plain).
   bool halfScales = false;   ///< f16 scales (interleaved layout only).
   uint64_t indexOffset = 0;  ///< 2-bit positions (sparse kinds).
-  /// Quant bytes per row in each interleaved word (4, or 8 for i8mm).
+  /// Quant bytes per row in each interleaved word (4; 8 for AArch64 i8mm,
+  /// 1 for RISC-V V).
   int64_t wordBytes = 4;
 };
 

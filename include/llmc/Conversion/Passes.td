@@ -70,7 +70,8 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
     Option<"dotInstruction", "dot-instruction", "std::string", "\"generic\"",
            "Instruction of the integer dot products: generic (portable vector "
            "code; AArch64 +dotprod selects sdot from it), widening (16-bit "
-           "products accumulated into 32 bits: RISC-V V vwmul/vwmacc), avx2 "
+           "products accumulated into 32 bits: RISC-V V vwmul/vwmacc, with "
+           "interleaved weights in 1-byte words, k-major), avx2 "
            "(x86 pmaddubsw + pmaddwd), "
            "avx512-vnni (vpdpbusd, needs AVX512-VNNI and AVX512VL), "
            "avx-vnni, neon-dotprod (AArch64 sdot, needs +dotprod) or "

@@ -921,6 +921,133 @@ SmallVector<Value> emitWideWordDots(EmitContext &ctx, const LaneBlock &block,
   return dots;
 }
 
+/// Exact int32 dot products of the kLanes rows of row group `rg` (1-byte
+/// words: the RISC-V V layout, k-major: word j holds input j's quant of
+/// the kLanes rows) with the 32 quantized inputs of each row of `rows` at
+/// block `blk`, as emitLaneDots: one vector<kLanes x i32> per input row.
+/// A loop over the block's words, 4 int8 words or 2 packed int4 words
+/// (packed word j holds inputs j and 16 + j) per iteration, loads each
+/// word once for all rows; each word, as signed bytes, times its input element
+/// gives exact 16-bit products (vwmul.vx, vwmacc.vx), summed in 16-bit
+/// lanes as long as they cannot overflow, then widened into the 32-bit
+/// lanes (vwadd.wv). No shuffles; one vector load per word.
+SmallVector<Value> emitByteWordDots(EmitContext &ctx, const DeviceWeight &w,
+                                    Value quants, const QuantizedRows &xq,
+                                    Value rg, Value blk, ArrayRef<Value> rows) {
+  assert(w.packing.wordBytes == 1 && "k-major words are one byte per row");
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type i8 = b.getI8Type();
+  Type i16 = b.getI16Type();
+  auto bytes = VectorType::get({kLanes}, i8);
+  auto halves = VectorType::get({kLanes}, i16);
+  auto lanes = VectorType::get({kLanes}, b.getI32Type());
+  bool nibbles = w.format.kind == DeviceFormat::Int4;
+  bool isUnsigned = nibbles || w.format.asymmetric;
+  int64_t zero = nibbles && !w.format.asymmetric ? 8 : 0;
+  int64_t words = nibbles ? 16 : 32;
+  // Signed bytes: unsigned int8 quants as q - 128 (XOR 0x80) with a
+  // `128 * sum(x)` correction, nibbles as q - 8 with `(8 - zero) * sum(x)`.
+  // |x| <= 127, so an int8 product is at most 128 * 127 (two fit in 16
+  // bits: int8 words go in pairs into the 32-bit lanes) and a nibble one
+  // 8 * 127 (all 32 of a block fit: 16-bit sums carried over the loop).
+  bool flip = isUnsigned && !nibbles;
+  int64_t correction = flip ? 128 : nibbles ? 8 - zero : 0;
+  auto constant = [&](VectorType type, int64_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(type,
+                               b.getIntegerAttr(type.getElementType(), v)));
+  };
+  Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+  Value firstWord = arith::MulIOp::create(
+      b, loc,
+      arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(w.cols / 32)),
+          blk),
+      ctx.index(words));
+  SmallVector<Value> init(rows.size(),
+                          nibbles ? constant(halves, 0) : constant(lanes, 0));
+  // Words per iteration: enough independent work for in-order cores.
+  int64_t step = nibbles ? 2 : 4;
+  auto loop = scf::ForOp::create(b, loc, ctx.index(0), ctx.index(words),
+                                 ctx.index(step), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value j = loop.getInductionVar();
+    // The (word, input offset in the block) pairs of this iteration.
+    SmallVector<std::pair<Value, Value>> terms;
+    auto load = [&](Value word) -> Value {
+      return vector::LoadOp::create(
+          b, loc, bytes, quants,
+          ValueRange{arith::AddIOp::create(b, loc, firstWord, word),
+                     ctx.index(0)});
+    };
+    for (int64_t k = 0; k < step; ++k) {
+      Value at = arith::AddIOp::create(b, loc, j, ctx.index(k));
+      Value q = load(at);
+      if (nibbles) {
+        Value eight = constant(bytes, 8);
+        Value lo = arith::SubIOp::create(
+            b, loc, arith::AndIOp::create(b, loc, q, constant(bytes, 15)),
+            eight);
+        Value hi = arith::SubIOp::create(
+            b, loc, arith::ShRUIOp::create(b, loc, q, constant(bytes, 4)),
+            eight);
+        terms.push_back({lo, at});
+        terms.push_back({hi, arith::AddIOp::create(b, loc, at, ctx.index(16))});
+        continue;
+      }
+      if (flip)
+        q = arith::XOrIOp::create(b, loc, q, constant(bytes, -128));
+      terms.push_back({q, at});
+    }
+    SmallVector<Value> wide;
+    for (auto &term : terms)
+      wide.push_back(arith::ExtSIOp::create(b, loc, halves, term.first));
+    SmallVector<Value> next;
+    for (auto [r, t] : llvm::enumerate(rows)) {
+      Value acc = loop.getRegionIterArg(r), sum;
+      for (auto [i, q] : llvm::enumerate(wide)) {
+        Value at = arith::AddIOp::create(b, loc, col, terms[i].second);
+        Value xs = arith::ExtSIOp::create(
+            b, loc, i16,
+            memref::LoadOp::create(b, loc, xq.q, ValueRange{t, at}));
+        Value prod = arith::MulIOp::create(b, loc, q, splat(ctx, halves, xs));
+        if (nibbles) {
+          acc = arith::AddIOp::create(b, loc, acc, prod);
+          continue;
+        }
+        // int8: pairs of products in 16 bits, added to the 32-bit lanes.
+        sum = sum ? Value(arith::AddIOp::create(b, loc, sum, prod)) : prod;
+        if (i % 2) {
+          acc = arith::AddIOp::create(
+              b, loc, acc, arith::ExtSIOp::create(b, loc, lanes, sum));
+          sum = Value();
+        }
+      }
+      next.push_back(acc);
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+  SmallVector<Value> dots;
+  for (auto [r, t] : llvm::enumerate(rows)) {
+    Value total = loop.getResult(r);
+    if (nibbles)
+      total = arith::ExtSIOp::create(b, loc, lanes, total);
+    if (correction) {
+      Value sum = memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
+      Value corr = arith::MulIOp::create(
+          b, loc, sum,
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(correction)));
+      total = arith::AddIOp::create(b, loc, total, splat(ctx, lanes, corr));
+    }
+    dots.push_back(total);
+  }
+  return dots;
+}
+
 /// An int8/int4 linear whose weight is interleaved (DeviceLayout.h): each
 /// task takes whole row groups; for each row group, input rows
 /// kTokenTile at a time share every unpacked block. Per output (lane) the
@@ -985,18 +1112,23 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
             asym ? Value(vector::LoadOp::create(
                        b, loc, vecF, mins, ValueRange{scaleRow, ctx.index(0)}))
                  : Value();
-        LaneBlock block = loadLaneBlock(ctx, w, quants, rg, blk);
         // Each row's exact block dot products; with 8-byte words (i8mm)
-        // pairs of rows share each smmla.
+        // pairs of rows share each smmla; 1-byte words (RISC-V V) have
+        // their own loop over the block's words.
         SmallVector<Value> rowDots;
-        if (block.wordBytes == 8) {
-          for (size_t r = 0; r < rows.size(); r += 2)
-            rowDots.append(emitWideWordDots(
-                ctx, block, xq,
-                rows.slice(r, std::min<size_t>(2, rows.size() - r)), blk));
+        if (wordBytes == 1) {
+          rowDots = emitByteWordDots(ctx, w, quants, xq, rg, blk, rows);
         } else {
-          for (Value t : rows)
-            rowDots.push_back(emitLaneDots(ctx, block, xq, t, blk));
+          LaneBlock block = loadLaneBlock(ctx, w, quants, rg, blk);
+          if (wordBytes == 8) {
+            for (size_t r = 0; r < rows.size(); r += 2)
+              rowDots.append(emitWideWordDots(
+                  ctx, block, xq,
+                  rows.slice(r, std::min<size_t>(2, rows.size() - r)), blk));
+          } else {
+            for (Value t : rows)
+              rowDots.push_back(emitLaneDots(ctx, block, xq, t, blk));
+          }
         }
         SmallVector<Value> next;
         for (auto [r, t] : llvm::enumerate(rows)) {

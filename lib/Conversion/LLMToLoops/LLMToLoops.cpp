@@ -305,8 +305,9 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
     bool interleave = integerDot && linearWeights.contains(name) &&
                       !otherWeights.contains(name) &&
                       canInterleave(dw.format, dw.rows, dw.cols);
-    // AArch64 i8mm: 8-byte words, each 16 bytes one smmla operand.
-    int64_t wordBytes = ctx.neonMatMul ? 8 : 4;
+    // AArch64 i8mm: 8-byte words, each 16 bytes one smmla operand; RISC-V
+    // V: 1-byte words (k-major), one vector load per input element.
+    int64_t wordBytes = ctx.neonMatMul ? 8 : ctx.wideningDot ? 1 : 4;
     dw.packing = getDevicePacking(dw.format, dw.rows, dw.cols,
                                   interleave ? kInterleaveRows : 1, wordBytes);
     dw.offset = alignTo64(cursor);
