@@ -11,13 +11,21 @@ iteration follow from the dot instructions in it (multiply-adds each
 instruction does for one input row). Prints one table row per (target,
 format): the loop's instruction count, dot instructions, and estimated
 cycles per 32 weights.
+Rows whose kernel is "prefill" measure the prefill copy's block loop
+instead (llmc_model_prefill_chunk, 16 input rows per call: tiles of 4
+rows share each weight block); there "cycles per 32 weights" is per 32
+multiply-adds, i.e. per 32 weights of one input row, so it compares
+with decode directly (AArch64 i8mm: smmla does 2 rows x 2 input rows x 8
+multiply-adds).
 Under qemu only correctness counts; these are the speed estimates for
 boards we do not have (docs/benchmarks.md).
 With --sparse the model is compiled with --sparse 2:4 for znver4 only (the
 interleaved 2:4 sparse kernel): each dot instruction multiplies kept
 values that stand for twice as many weights, zeros included.
 
-    bench/mca-dot-kernels.py [--llmc build/bin/llmc] [--workdir DIR] [--sparse]
+    bench/mca-dot-kernels.py [--llmc build/bin/llmc] [--workdir DIR]
+                             [--targets LABEL,...] [--formats FMT,...]
+                             [--sparse]
 """
 import argparse
 import os
@@ -30,17 +38,29 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 # (label, llmc target, llvm-mca triple, llvm-mca cpu, dot-instruction
-# regex, multiply-adds per dot instruction)
+# regex, multiply-adds per dot instruction[, kernel: "decode" (default) or
+# "prefill"])
 TARGETS = [
     ("cortex-a76", "aarch64:cortex-a76", "aarch64", "cortex-a76",
      r"\bsdot\b", 16),  # 4 lanes x 4 bytes
-    # 16 rows x one input element per widening add (VLEN 256, LMUL 2).
+    # 16 rows x one input element per widening multiply (vwmul, vwmulsu)
+    # or widening multiply-add (vwmacc).
     ("spacemit-x60", "riscv64:spacemit-x60", "riscv64", "spacemit-x60",
-     r"\bvwadd\.wv\b", 16),
+     r"\bvwmul(su)?\.v[vx]\b|\bvwmacc\.vx\b", 16),
     ("znver4", "x86_64:znver4", "x86_64", "znver4", r"\bvpdpbusd\b",
      64),  # zmm: 16 lanes x 4 bytes
     ("x86-64-v3", "x86_64", "x86_64", "x86-64-v3", r"\bvpmaddubsw\b",
      32),  # ymm: 32 bytes
+    # AArch64 i8mm: 8-byte-word weights; decode sdot, prefill smmla, and
+    # the same CPU without i8mm (4-byte words, sdot prefill) to compare.
+    ("neoverse-n2", "aarch64:neoverse-n2", "aarch64", "neoverse-n2",
+     r"\bsdot\b", 16),
+    ("neoverse-n2", "aarch64:neoverse-n2", "aarch64", "neoverse-n2",
+     r"\bsmmla\b", 32, "prefill"),
+    ("neoverse-n2 -i8mm", "aarch64:neoverse-n2:-i8mm", "aarch64",
+     "neoverse-n2", r"\bsdot\b", 16, "prefill"),
+    ("cortex-a76", "aarch64:cortex-a76", "aarch64", "cortex-a76",
+     r"\bsdot\b", 16, "prefill"),
 ]
 FORMATS = ["q8_0", "q4_0", "int8", "int4"]
 
@@ -84,10 +104,12 @@ def chunk_loop(asm, dot_re, comment):
         label = blocks[first][0]
         body = []
         for _, extra in blocks[first:first + 4]:
-            body += extra
-            if any(re.search(re.escape(label) + r"\b", ins)
-                   for ins in extra[-2:]):
-                return body, counts[first], "loop"
+            # Up to the branch back (a block runs on past a conditional
+            # branch that has no label after it).
+            for ins in extra:
+                body.append(ins)
+                if re.search(re.escape(label) + r"\b", ins):
+                    return body, counts[first], "loop"
     # No loop around it (the chunk loop was restructured, e.g. on RISC-V
     # where LLVM rotates it into several blocks): the straight-line block
     # with the most dot instructions, one chunk.
@@ -104,34 +126,47 @@ def main():
     ap.add_argument("--workdir")
     ap.add_argument("--sparse", action="store_true",
                     help="the 2:4 sparse kernel (znver4 only)")
+    ap.add_argument("--targets",
+                    help="comma-separated labels to measure (default: all)")
+    ap.add_argument("--formats", default=",".join(FORMATS),
+                    help="comma-separated formats (default: %(default)s)")
     a = ap.parse_args()
+    labels = a.targets.split(",") if a.targets else None
     work = a.workdir or tempfile.mkdtemp(prefix="llmc-mca-")
     model = os.path.join(work, "m.gguf")
     run([sys.executable, os.path.join(ROOT, "utils/make-test-model.py"), "-o",
          model, "--dim", "2048", "--hidden", "256", "--layers", "1",
          "--heads", "16", "--kv-heads", "16", "--vocab", "64", "--seq-len",
          "16", "--type", "f32", "--untied"])
-    print("| target (-mcpu) | format | measured | instructions "
+    print("| target (-mcpu) | kernel | format | measured | instructions "
           "| dot instructions | cycles / iteration | cycles per 32 weights |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for label, target, triple, cpu, dot_re, macs in TARGETS:
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    compiled = set()
+    for label, target, triple, cpu, dot_re, macs, *rest in TARGETS:
+        kernel = rest[0] if rest else "decode"
+        if labels and label not in labels:
+            continue
         if a.sparse and label != "znver4":
             continue
-        for fmt in FORMATS:
-            out = os.path.join(work, "%s-%s%s" %
-                               (label, fmt, "-sparse" if a.sparse else ""))
-            run([a.llmc, "compile", model, "--target", target, "--quantize",
-                 fmt, "--emit-asm", "-o", out] +
-                (["--sparse", "2:4"] if a.sparse else []))
+        for fmt in a.formats.split(","):
+            out = os.path.join(work, "%s-%s%s" % (target.replace(":", "_"),
+                                                  fmt,
+                                                  "-sparse" if a.sparse else ""))
+            if out not in compiled:  # once per run for both kernels
+                compiled.add(out)
+                run([a.llmc, "compile", model, "--target", target,
+                     "--quantize", fmt, "--emit-asm", "-o", out] +
+                    (["--sparse", "2:4"] if a.sparse else []))
             with open(os.path.join(out, "model.s")) as f:
-                # Decode only: the prefill copy comes after the first
-                # llmc_model_prefill label.
-                asm = f.read().split("\nllmc_model_prefill")[0]
+                # Decode: before the first llmc_model_prefill label; the
+                # prefill copy comes after it.
+                parts = f.read().split("\nllmc_model_prefill", 1)
+                asm = parts[0] if kernel == "decode" else parts[-1]
                 found = chunk_loop(asm, dot_re,
                                    "//" if triple == "aarch64" else "#")
             if not found:
-                print("| %s | %s | no %s found | | | | |" %
-                      (label, fmt, dot_re))
+                print("| %s | %s | %s | no %s found | | | | |" %
+                      (label, kernel, fmt, dot_re))
                 continue
             body, dots, kind = found
             iterations = 200
@@ -140,8 +175,8 @@ def main():
                          input="\n".join(body) + "\n")
             cycles = int(re.search(r"Total Cycles:\s+(\d+)", report).group(1))
             per_iter = cycles / iterations
-            print("| %s | %s | %s | %d | %d | %.1f | %.2f |" %
-                  (label, fmt, kind, len(body), dots, per_iter,
+            print("| %s | %s | %s | %s | %d | %d | %.1f | %.2f |" %
+                  (label, kernel, fmt, kind, len(body), dots, per_iter,
                    # With --sparse each kept value stands for 2 weights.
                    per_iter * 32 / (dots * macs * (2 if a.sparse else 1))))
 

@@ -88,7 +88,9 @@ llmc::compileModule(ModuleOp module, const TargetSpec &target,
               else if (targetHasFeatures(target, "+avx2"))
                 lowering.dotInstruction = "avx2";
             } else if (target.arch == "aarch64") {
-              if (targetHasFeatures(target, "+dotprod"))
+              if (targetHasFeatures(target, "+dotprod,+i8mm"))
+                lowering.dotInstruction = "neon-i8mm";
+              else if (targetHasFeatures(target, "+dotprod"))
                 lowering.dotInstruction = "neon-dotprod";
             } else if (target.arch == "riscv64") {
               lowering.dotInstruction = "widening";

@@ -52,6 +52,13 @@ int64_t getInterleave(llm::WeightOp weight) {
   return attr ? attr.getInt() : 1;
 }
 
+/// Quant bytes per row in each interleaved word (4 unless
+/// convert-llm-to-loops chose 8 for AArch64 i8mm or 1 for RISC-V V).
+int64_t getInterleaveWord(llm::WeightOp weight) {
+  auto attr = weight->getAttrOfType<IntegerAttr>("llm.device_interleave_word");
+  return attr ? attr.getInt() : 4;
+}
+
 /// A row-major `rows x ...` array reordered into the interleaved layout:
 /// row groups of R rows, and in each group the rows' `itemBytes`-byte
 /// items side by side (quants: 4-byte words; scales and offsets: one
@@ -152,10 +159,12 @@ llvm::Error writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
   }
   DeviceFormat device = getWeightDeviceFormat(weight);
   int64_t interleave = getInterleave(weight);
-  DevicePacking packing = getDevicePacking(device, rows, cols, interleave);
+  DevicePacking packing = getDevicePacking(device, rows, cols, interleave,
+                                           getInterleaveWord(weight));
   llm::UnpackedWeight u = llm::unpackWeight(format, rows, cols, src);
   // In the interleaved layout, scales and offsets are items of their size
-  // and the quants of a row are 4-byte words, all taken R rows at a time.
+  // and the quants of a row are words of packing.wordBytes bytes, all
+  // taken R rows at a time.
   auto put = [&](auto part, int64_t itemBytes) {
     using T = typename decltype(part)::value_type;
     if (interleave > 1)
@@ -184,7 +193,7 @@ llvm::Error writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
   }
   w.padTo(start + packing.dataOffset);
   if (device.kind == DeviceFormat::Int8) {
-    put(u.quants, 4);
+    put(u.quants, packing.wordBytes);
     return llvm::Error::success();
   }
   std::vector<uint8_t> nibbles(u.quants.size() / 2);
@@ -193,7 +202,7 @@ llvm::Error writePacked(Writer &w, llm::WeightOp weight, ArrayRef<char> src,
       nibbles[b * 16 + j] =
           static_cast<uint8_t>((u.quants[b * 32 + j] & 0xF) |
                                ((u.quants[b * 32 + j + 16] & 0xF) << 4));
-  put(nibbles, 4);
+  put(nibbles, packing.wordBytes);
   return llvm::Error::success();
 }
 } // namespace
@@ -254,9 +263,9 @@ llvm::Error llmc::writeWeightsFile(ModuleOp module, llvm::StringRef path) {
     llvm::Expected<ArrayRef<char>> src = reader.getBytes(weight, scratch);
     if (!src)
       return src.takeError();
-    DevicePacking packing =
-        getDevicePacking(getWeightDeviceFormat(weight), weight.getRows(),
-                         weight.getCols(), getInterleave(weight));
+    DevicePacking packing = getDevicePacking(
+        getWeightDeviceFormat(weight), weight.getRows(), weight.getCols(),
+        getInterleave(weight), getInterleaveWord(weight));
     if (start + packing.totalBytes > header.data_offset + header.data_size)
       return llvm::createStringError("weight @%s lies outside the data size",
                                      weight.getSymName().str().c_str());

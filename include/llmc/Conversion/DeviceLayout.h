@@ -97,6 +97,16 @@ inline DeviceFormat getDeviceFormat(llm::FormatAttr format, int64_t cols) {
 ///                     a block holds bytes 4j .. 4j+3 of the row's ggml
 ///                     order (elements 4j.. in the low nibbles, 16+4j.. in
 ///                     the high ones)
+/// With `wordBytes` = 8 (AArch64 i8mm, whose smmla multiplies 2 rows of 8
+/// consecutive quant bytes by 2 input rows of 8 bytes) the words are 8
+/// bytes instead of 4: int8 i8[rows/R][cols/32][4 words][R][8 bytes] (word
+/// j: elements 8j .. 8j+7), int4 u8[rows/R][cols/32][2 words][R][8 bytes]
+/// (word j: bytes 8j .. 8j+7 of the ggml order), so each 16-byte part of a
+/// word is one smmla operand (rows 2p and 2p + 1).
+/// With `wordBytes` = 1 (RISC-V V) the layout is k-major: int8
+/// i8[rows/R][cols/32][32 words][R] (word j: element j of the R rows),
+/// int4 u8[rows/R][cols/32][16 words][R] (word j: elements j and 16 + j),
+/// one vector load of R bytes per input element and no shuffles.
 /// Sizes and part offsets are those of the plain layout.
 struct DevicePacking {
   uint64_t scalesOffset = 0; ///< f32 scales (integer kinds).
@@ -107,6 +117,9 @@ struct DevicePacking {
   bool halfScales = false;   ///< f16 scales (interleaved layout only).
   uint64_t indexOffset = 0;  ///< 2-bit positions (sparse kinds).
   uint64_t sumsOffset = 0;   ///< Kept-quant sums (interleaved sparse kinds).
+  /// Quant bytes per row in each interleaved word (4; 8 for AArch64 i8mm,
+  /// 1 for RISC-V V).
+  int64_t wordBytes = 4;
 };
 
 inline DevicePacking getSparseDevicePacking(const DeviceFormat &format,
@@ -129,11 +142,14 @@ inline bool canInterleave(const DeviceFormat &format, uint64_t rows,
 }
 
 /// The packing of a `rows x cols` weight; `interleave` > 1 (only where
-/// canInterleave holds) selects the interleaved layout.
+/// canInterleave holds) selects the interleaved layout, with words of
+/// `wordBytes` (4 or 8) quant bytes per row.
 inline DevicePacking getDevicePacking(const DeviceFormat &format, uint64_t rows,
-                                      uint64_t cols, int64_t interleave = 1) {
+                                      uint64_t cols, int64_t interleave = 1,
+                                      int64_t wordBytes = 4) {
   DevicePacking p;
   p.interleave = interleave;
+  p.wordBytes = interleave > 1 ? wordBytes : 4;
   p.halfScales = interleave > 1 && format.halfScales;
   uint64_t n = rows * cols;
   switch (format.kind) {

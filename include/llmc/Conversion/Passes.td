@@ -70,11 +70,14 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
     Option<"dotInstruction", "dot-instruction", "std::string", "\"generic\"",
            "Instruction of the integer dot products: generic (portable vector "
            "code; AArch64 +dotprod selects sdot from it), widening (16-bit "
-           "products accumulated into 32 bits: RISC-V V vwmul/vwmacc), avx2 "
+           "products accumulated into 32 bits: RISC-V V vwmul/vwmacc, with "
+           "interleaved weights in 1-byte words, k-major), avx2 "
            "(x86 pmaddubsw + pmaddwd), "
            "avx512-vnni (vpdpbusd, needs AVX512-VNNI and AVX512VL), "
-           "avx-vnni or neon-dotprod (AArch64 sdot, needs +dotprod); the "
-           "results are identical">,
+           "avx-vnni, neon-dotprod (AArch64 sdot, needs +dotprod) or "
+           "neon-i8mm (AArch64 sdot for one input row and smmla for pairs "
+           "of rows in prefill, with interleaved weights in 8-byte words; "
+           "needs +dotprod and +i8mm); the results are identical">,
     Option<"parallelMinWork", "parallel-min-work", "int64_t", "32768",
            "Loops of independent iterations (linear output features) with at "
            "least this much work (iterations times multiply-adds per "

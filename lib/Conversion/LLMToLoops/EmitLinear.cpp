@@ -609,9 +609,10 @@ constexpr int64_t kLanes = kInterleaveRows;
 /// Input rows (prefill tokens) that share each unpacked row-group block.
 constexpr int64_t kTokenTile = 4;
 
-/// One word of an interleaved block: 4 quant bytes of each of the kLanes
-/// rows (vector<64xi8>), to be multiplied with the input elements
-/// [offset, offset + 4) of the block.
+/// One word of an interleaved block: wordBytes (4 or 8) quant bytes of
+/// each of the kLanes rows (vector<64xi8> or vector<128xi8>), to be
+/// multiplied with the input elements [offset, offset + wordBytes) of the
+/// block.
 struct LaneWord {
   Value w;
   int64_t offset;
@@ -624,15 +625,17 @@ struct LaneBlock {
   bool isUnsigned = false;
   bool nibbles = false; ///< 4-bit quants (0..15).
   int64_t zero = 0;
+  int64_t wordBytes = 4; ///< DevicePacking::wordBytes.
 };
 
 LaneBlock loadLaneBlock(EmitContext &ctx, const DeviceWeight &w, Value quants,
                         Value rg, Value blk) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
-  auto bytes = VectorType::get({4 * kLanes}, b.getI8Type());
+  int64_t wordBytes = w.packing.wordBytes;
+  auto bytes = VectorType::get({wordBytes * kLanes}, b.getI8Type());
   bool int8 = w.format.kind == DeviceFormat::Int8;
-  int64_t words = int8 ? 8 : 4;
+  int64_t words = (int8 ? 32 : 16) / wordBytes;
   int64_t blocks = w.cols / 32;
   Value first = arith::MulIOp::create(
       b, loc,
@@ -640,6 +643,7 @@ LaneBlock loadLaneBlock(EmitContext &ctx, const DeviceWeight &w, Value quants,
           b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(blocks)), blk),
       ctx.index(words));
   LaneBlock r;
+  r.wordBytes = wordBytes;
   auto load = [&](int64_t j) -> Value {
     return vector::LoadOp::create(
         b, loc, bytes, quants,
@@ -648,7 +652,7 @@ LaneBlock loadLaneBlock(EmitContext &ctx, const DeviceWeight &w, Value quants,
   };
   if (int8) {
     for (int64_t j = 0; j < words; ++j)
-      r.words.push_back({load(j), 4 * j});
+      r.words.push_back({load(j), wordBytes * j});
     r.isUnsigned = w.format.asymmetric;
     return r;
   }
@@ -660,15 +664,45 @@ LaneBlock loadLaneBlock(EmitContext &ctx, const DeviceWeight &w, Value quants,
   for (int64_t j = 0; j < words; ++j) {
     Value packed = load(j);
     r.words.push_back(
-        {arith::AndIOp::create(b, loc, packed, constant(15)), 4 * j});
-    high.push_back(
-        {arith::ShRUIOp::create(b, loc, packed, constant(4)), 16 + 4 * j});
+        {arith::AndIOp::create(b, loc, packed, constant(15)), wordBytes * j});
+    high.push_back({arith::ShRUIOp::create(b, loc, packed, constant(4)),
+                    16 + wordBytes * j});
   }
   r.words.append(high);
   r.isUnsigned = true;
   r.nibbles = true;
   r.zero = w.format.asymmetric ? 0 : 8;
   return r;
+}
+
+/// Splits a vector into `n` equal parts.
+SmallVector<Value> splitVector(EmitContext &ctx, Value v, int64_t n) {
+  auto type = cast<VectorType>(v.getType());
+  int64_t size = type.getNumElements() / n;
+  SmallVector<Value> parts;
+  for (int64_t i = 0; i < n; ++i)
+    parts.push_back(vector::ExtractStridedSliceOp::create(
+        ctx.b, ctx.loc, v, ArrayRef<int64_t>{i * size}, ArrayRef<int64_t>{size},
+        ArrayRef<int64_t>{1}));
+  return parts;
+}
+
+/// Concatenates a power-of-two number of equal vectors, in order.
+Value joinVectors(EmitContext &ctx, ArrayRef<Value> parts) {
+  SmallVector<Value> level(parts);
+  while (level.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i < level.size(); i += 2) {
+      int64_t size = cast<VectorType>(level[i].getType()).getNumElements();
+      SmallVector<int64_t> mask;
+      for (int64_t j = 0; j < 2 * size; ++j)
+        mask.push_back(j);
+      next.push_back(vector::ShuffleOp::create(ctx.b, ctx.loc, level[i],
+                                               level[i + 1], mask));
+    }
+    level = std::move(next);
+  }
+  return level.front();
 }
 
 /// Exact int32 dot products of every row (lane) of `block` with the 32
@@ -709,33 +743,6 @@ Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
         vector::BroadcastOp::create(b, loc, VectorType::get({laneCount}, i32),
                                     word));
   };
-  // Splits a vector into `n` equal parts / joins them back.
-  auto split = [&](Value v, int64_t n) {
-    auto type = cast<VectorType>(v.getType());
-    int64_t size = type.getNumElements() / n;
-    SmallVector<Value> parts;
-    for (int64_t i = 0; i < n; ++i)
-      parts.push_back(vector::ExtractStridedSliceOp::create(
-          b, loc, v, ArrayRef<int64_t>{i * size}, ArrayRef<int64_t>{size},
-          ArrayRef<int64_t>{1}));
-    return parts;
-  };
-  auto join = [&](ArrayRef<Value> parts) -> Value {
-    SmallVector<Value> level(parts);
-    while (level.size() > 1) {
-      SmallVector<Value> next;
-      for (size_t i = 0; i < level.size(); i += 2) {
-        int64_t size = cast<VectorType>(level[i].getType()).getNumElements();
-        SmallVector<int64_t> mask;
-        for (int64_t j = 0; j < 2 * size; ++j)
-          mask.push_back(j);
-        next.push_back(
-            vector::ShuffleOp::create(b, loc, level[i], level[i + 1], mask));
-      }
-      level = std::move(next);
-    }
-    return level.front();
-  };
 
   // How each word's bytes are fed to the instruction, and the correction
   // `corr * sum(x)` that makes the lanes sum_i (q_i - zero) * x_i.
@@ -774,16 +781,18 @@ Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
                   {acc, w, inputWord(word.offset, kLanes)});
     if (!ctx.x86DotIntrinsic.empty()) {
       SmallVector<Value> out;
-      for (auto [a, wp] : llvm::zip(split(acc, 2), split(w, 2)))
+      for (auto [a, wp] :
+           llvm::zip(splitVector(ctx, acc, 2), splitVector(ctx, w, 2)))
         out.push_back(call(ctx.x86DotIntrinsic, a.getType(),
                            {a, wp, inputWord(word.offset, kLanes / 2)}));
-      return join(out);
+      return joinVectors(ctx, out);
     }
     if (ctx.avx2Dot) {
       auto bytes32 = VectorType::get({32}, i8);
       auto words16 = VectorType::get({16}, b.getI16Type());
       SmallVector<Value> out;
-      for (auto [a, wp] : llvm::zip(split(acc, 2), split(w, 2))) {
+      for (auto [a, wp] :
+           llvm::zip(splitVector(ctx, acc, 2), splitVector(ctx, w, 2))) {
         Value u = wp, sx = inputWord(word.offset, kLanes / 2);
         if (feed == Feed::SignsMoved) {
           u = call("llvm.x86.avx2.psign.b", bytes32, {wp, wp});
@@ -795,15 +804,15 @@ Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
                                   call("llvm.x86.avx2.pmadd.wd", a.getType(),
                                        {pairs, constant(words16, 1)})));
       }
-      return join(out);
+      return joinVectors(ctx, out);
     }
     if (ctx.neonDot) {
       SmallVector<Value> out;
-      for (auto [a, wp] :
-           llvm::zip(split(acc, kLanes / 4), split(w, kLanes / 4)))
+      for (auto [a, wp] : llvm::zip(splitVector(ctx, acc, kLanes / 4),
+                                    splitVector(ctx, w, kLanes / 4)))
         out.push_back(call("llvm.aarch64.neon.sdot.v4i32.v16i8", a.getType(),
                            {a, wp, inputWord(word.offset, 4)}));
-      return join(out);
+      return joinVectors(ctx, out);
     }
     // Portable: rows in lanes, one input element at a time (k-major): the
     // rows' quants times that element as exact 16-bit products
@@ -842,6 +851,217 @@ Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
   return total;
 }
 
+/// Exact int32 dot products of every row of `block` (8-byte words: the
+/// AArch64 i8mm layout) with the 32 quantized inputs of one or two input
+/// rows `tokens` at block `blk`: one vector<kLanes x i32> per token, as
+/// emitLaneDots. Each 16-byte part p of a word holds 8 consecutive quants of
+/// rows 2p and 2p + 1. Two tokens: smmla multiplies it with the two
+/// tokens' 8 matching inputs into the 2x2 tile (rows 2p, 2p + 1) x (tokens
+/// 0, 1), so row r's dot with token j gathers in lane 2r + j. One token
+/// (decode): sdot with the 8 inputs in both halves, so row r's two 4-input
+/// halves gather in lanes 2r and 2r + 1, added pairwise at the end.
+SmallVector<Value> emitWideWordDots(EmitContext &ctx, const LaneBlock &block,
+                                    const QuantizedRows &xq,
+                                    ArrayRef<Value> tokens, Value blk) {
+  assert(ctx.neonDot && block.wordBytes == 8 &&
+         (tokens.size() == 1 || tokens.size() == 2) &&
+         "8-byte interleaved words are read with sdot / smmla");
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type i8 = b.getI8Type();
+  Type i32 = b.getI32Type();
+  auto quad = VectorType::get({4}, i32);
+  auto lanes = VectorType::get({kLanes}, i32);
+  Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+  // Both instructions multiply signed bytes: unsigned int8 quants enter as
+  // q - 128 (XOR 0x80) with a `128 * sum(x)` correction; nibbles (0..15)
+  // enter as they are, with `-zero * sum(x)`.
+  bool flip = block.isUnsigned && !block.nibbles;
+  int64_t correction = flip ? 128 : -block.zero;
+  StringRef intrinsic = tokens.size() == 2
+                            ? "llvm.aarch64.neon.smmla.v4i32.v16i8"
+                            : "llvm.aarch64.neon.sdot.v4i32.v16i8";
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(quad, b.getI32IntegerAttr(0)));
+  SmallVector<Value> acc(kLanes / 2, zero);
+  for (const LaneWord &word : block.words) {
+    Value w = word.w;
+    if (flip)
+      w = arith::XOrIOp::create(
+          b, loc, w,
+          arith::ConstantOp::create(
+              b, loc,
+              DenseElementsAttr::get(cast<VectorType>(w.getType()),
+                                     b.getI8IntegerAttr(-128))));
+    Value at = arith::AddIOp::create(b, loc, col, ctx.index(word.offset));
+    SmallVector<Value> inputs;
+    for (Value t : tokens)
+      inputs.push_back(vector::LoadOp::create(b, loc, VectorType::get({8}, i8),
+                                              xq.q, ValueRange{t, at}));
+    SmallVector<int64_t> concat;
+    for (int64_t i = 0; i < 16; ++i)
+      concat.push_back(i);
+    Value rhs = vector::ShuffleOp::create(b, loc, inputs.front(), inputs.back(),
+                                          concat);
+    for (auto [p, part] : llvm::enumerate(splitVector(ctx, w, kLanes / 2)))
+      acc[p] = LLVM::CallIntrinsicOp::create(b, loc, quad,
+                                             b.getStringAttr(intrinsic),
+                                             ValueRange{acc[p], part, rhs})
+                   .getResult(0);
+  }
+  Value all = joinVectors(ctx, acc);
+  SmallVector<int64_t> even, odd;
+  for (int64_t r = 0; r < kLanes; ++r) {
+    even.push_back(2 * r);
+    odd.push_back(2 * r + 1);
+  }
+  Value evenLanes = vector::ShuffleOp::create(b, loc, all, all, even);
+  Value oddLanes = vector::ShuffleOp::create(b, loc, all, all, odd);
+  SmallVector<Value> dots;
+  if (tokens.size() == 2)
+    dots = {evenLanes, oddLanes};
+  else
+    dots = {arith::AddIOp::create(b, loc, evenLanes, oddLanes)};
+  if (!correction)
+    return dots;
+  for (size_t j = 0; j < dots.size(); ++j) {
+    Value sum =
+        memref::LoadOp::create(b, loc, xq.sum, ValueRange{tokens[j], blk});
+    Value corr = arith::MulIOp::create(
+        b, loc, sum,
+        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(correction)));
+    dots[j] = arith::AddIOp::create(b, loc, dots[j], splat(ctx, lanes, corr));
+  }
+  return dots;
+}
+
+/// Exact int32 dot products of the kLanes rows of row group `rg` (1-byte
+/// words: the RISC-V V layout, k-major: word j holds input j's quant of
+/// the kLanes rows) with the 32 quantized inputs of each row of `rows` at
+/// block `blk`, as emitLaneDots: one vector<kLanes x i32> per input row.
+/// A loop over the block's words, 4 int8 words or 2 packed int4 words
+/// (packed word j holds inputs j and 16 + j) per iteration, loads each
+/// word once for all rows; each word, as signed bytes, times its input element
+/// gives exact 16-bit products (vwmul.vx, vwmacc.vx), summed in 16-bit
+/// lanes as long as they cannot overflow, then widened into the 32-bit
+/// lanes (vwadd.wv). No shuffles; one vector load per word.
+SmallVector<Value> emitByteWordDots(EmitContext &ctx, const DeviceWeight &w,
+                                    Value quants, const QuantizedRows &xq,
+                                    Value rg, Value blk, ArrayRef<Value> rows) {
+  assert(w.packing.wordBytes == 1 && "k-major words are one byte per row");
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type i8 = b.getI8Type();
+  Type i16 = b.getI16Type();
+  auto bytes = VectorType::get({kLanes}, i8);
+  auto halves = VectorType::get({kLanes}, i16);
+  auto lanes = VectorType::get({kLanes}, b.getI32Type());
+  bool nibbles = w.format.kind == DeviceFormat::Int4;
+  bool isUnsigned = nibbles || w.format.asymmetric;
+  int64_t zero = nibbles && !w.format.asymmetric ? 8 : 0;
+  int64_t words = nibbles ? 16 : 32;
+  // Signed bytes: unsigned int8 quants as q - 128 (XOR 0x80) with a
+  // `128 * sum(x)` correction, nibbles as q - 8 with `(8 - zero) * sum(x)`.
+  // |x| <= 127, so an int8 product is at most 128 * 127 (two fit in 16
+  // bits: int8 words go in pairs into the 32-bit lanes) and a nibble one
+  // 8 * 127 (all 32 of a block fit: 16-bit sums carried over the loop).
+  bool flip = isUnsigned && !nibbles;
+  int64_t correction = flip ? 128 : nibbles ? 8 - zero : 0;
+  auto constant = [&](VectorType type, int64_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(type,
+                               b.getIntegerAttr(type.getElementType(), v)));
+  };
+  Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
+  Value firstWord = arith::MulIOp::create(
+      b, loc,
+      arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(w.cols / 32)),
+          blk),
+      ctx.index(words));
+  SmallVector<Value> init(rows.size(),
+                          nibbles ? constant(halves, 0) : constant(lanes, 0));
+  // Words per iteration: enough independent work for in-order cores.
+  int64_t step = nibbles ? 2 : 4;
+  auto loop = scf::ForOp::create(b, loc, ctx.index(0), ctx.index(words),
+                                 ctx.index(step), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value j = loop.getInductionVar();
+    // The (word, input offset in the block) pairs of this iteration.
+    SmallVector<std::pair<Value, Value>> terms;
+    auto load = [&](Value word) -> Value {
+      return vector::LoadOp::create(
+          b, loc, bytes, quants,
+          ValueRange{arith::AddIOp::create(b, loc, firstWord, word),
+                     ctx.index(0)});
+    };
+    for (int64_t k = 0; k < step; ++k) {
+      Value at = arith::AddIOp::create(b, loc, j, ctx.index(k));
+      Value q = load(at);
+      if (nibbles) {
+        Value eight = constant(bytes, 8);
+        Value lo = arith::SubIOp::create(
+            b, loc, arith::AndIOp::create(b, loc, q, constant(bytes, 15)),
+            eight);
+        Value hi = arith::SubIOp::create(
+            b, loc, arith::ShRUIOp::create(b, loc, q, constant(bytes, 4)),
+            eight);
+        terms.push_back({lo, at});
+        terms.push_back({hi, arith::AddIOp::create(b, loc, at, ctx.index(16))});
+        continue;
+      }
+      if (flip)
+        q = arith::XOrIOp::create(b, loc, q, constant(bytes, -128));
+      terms.push_back({q, at});
+    }
+    SmallVector<Value> wide;
+    for (auto &term : terms)
+      wide.push_back(arith::ExtSIOp::create(b, loc, halves, term.first));
+    SmallVector<Value> next;
+    for (auto [r, t] : llvm::enumerate(rows)) {
+      Value acc = loop.getRegionIterArg(r), sum;
+      for (auto [i, q] : llvm::enumerate(wide)) {
+        Value at = arith::AddIOp::create(b, loc, col, terms[i].second);
+        Value xs = arith::ExtSIOp::create(
+            b, loc, i16,
+            memref::LoadOp::create(b, loc, xq.q, ValueRange{t, at}));
+        Value prod = arith::MulIOp::create(b, loc, q, splat(ctx, halves, xs));
+        if (nibbles) {
+          acc = arith::AddIOp::create(b, loc, acc, prod);
+          continue;
+        }
+        // int8: pairs of products in 16 bits, added to the 32-bit lanes.
+        sum = sum ? Value(arith::AddIOp::create(b, loc, sum, prod)) : prod;
+        if (i % 2) {
+          acc = arith::AddIOp::create(
+              b, loc, acc, arith::ExtSIOp::create(b, loc, lanes, sum));
+          sum = Value();
+        }
+      }
+      next.push_back(acc);
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+  SmallVector<Value> dots;
+  for (auto [r, t] : llvm::enumerate(rows)) {
+    Value total = loop.getResult(r);
+    if (nibbles)
+      total = arith::ExtSIOp::create(b, loc, lanes, total);
+    if (correction) {
+      Value sum = memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
+      Value corr = arith::MulIOp::create(
+          b, loc, sum,
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(correction)));
+      total = arith::AddIOp::create(b, loc, total, splat(ctx, lanes, corr));
+    }
+    dots.push_back(total);
+  }
+  return dots;
+}
+
 /// An int8/int4 linear whose weight is interleaved (DeviceLayout.h): each
 /// task takes whole row groups; for each row group, input rows
 /// kTokenTile at a time share every unpacked block. Per output (lane) the
@@ -871,13 +1091,16 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
                  : scaleType);
   Value mins = asym ? ctx.weightView(w.offset + w.packing.minsOffset, scaleType)
                     : Value();
+  int64_t wordBytes = w.packing.wordBytes;
   Value quants =
       w.format.sparse
           ? Value() // Read by loadSparseLaneBlock.
           : ctx.weightView(
                 w.offset + w.packing.dataOffset,
-                MemRefType::get(
-                    {rowGroups * blocks * (int8 ? 8 : 4), 4 * kLanes}, i8));
+                MemRefType::get({rowGroups * blocks * (int8 ? 32 : 16) /
+                                     wordBytes,
+                                 wordBytes * kLanes},
+                                i8));
 
   int64_t numRows = endRow - firstRow;
   ctx.parallelFor(rowGroups, numRows * w.cols * kLanes, [&](Value rg) {
@@ -907,17 +1130,32 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
             asym ? Value(vector::LoadOp::create(
                        b, loc, vecF, mins, ValueRange{scaleRow, ctx.index(0)}))
                  : Value();
-        LaneBlock block;
-        SparseLaneBlock sparseBlock;
-        if (w.format.sparse)
-          sparseBlock = loadSparseLaneBlock(ctx, w, rg, blk);
-        else
-          block = loadLaneBlock(ctx, w, quants, rg, blk);
+        // Each row's exact block dot products; with 8-byte words (i8mm)
+        // pairs of rows share each smmla; 1-byte words (RISC-V V) have
+        // their own loop over the block's words; 2:4 sparse blocks (x86
+        // VNNI only) gather their inputs.
+        SmallVector<Value> rowDots;
+        if (w.format.sparse) {
+          SparseLaneBlock sparseBlock = loadSparseLaneBlock(ctx, w, rg, blk);
+          for (Value t : rows)
+            rowDots.push_back(emitSparseLaneDots(ctx, sparseBlock, xq, t, blk));
+        } else if (wordBytes == 1) {
+          rowDots = emitByteWordDots(ctx, w, quants, xq, rg, blk, rows);
+        } else {
+          LaneBlock block = loadLaneBlock(ctx, w, quants, rg, blk);
+          if (wordBytes == 8) {
+            for (size_t r = 0; r < rows.size(); r += 2)
+              rowDots.append(emitWideWordDots(
+                  ctx, block, xq,
+                  rows.slice(r, std::min<size_t>(2, rows.size() - r)), blk));
+          } else {
+            for (Value t : rows)
+              rowDots.push_back(emitLaneDots(ctx, block, xq, t, blk));
+          }
+        }
         SmallVector<Value> next;
         for (auto [r, t] : llvm::enumerate(rows)) {
-          Value dots = w.format.sparse
-                           ? emitSparseLaneDots(ctx, sparseBlock, xq, t, blk)
-                           : emitLaneDots(ctx, block, xq, t, blk);
+          Value dots = rowDots[r];
           Value dx = memref::LoadOp::create(b, loc, xq.d, ValueRange{t, blk});
           Value scale =
               arith::MulFOp::create(b, loc, wScale, splat(ctx, vecF, dx));
@@ -965,8 +1203,17 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
           rows.push_back(arith::AddIOp::create(b, loc, base, ctx.index(r)));
         tile(rows);
       });
-    ctx.forLoop(firstRow + tiles * kTokenTile, endRow,
-                [&](Value t) { tile({t}); });
+    int64_t rest = firstRow + tiles * kTokenTile;
+    if (wordBytes == 8) {
+      // The last rows in one tile: pairs through smmla, an odd one sdot.
+      SmallVector<Value> rows;
+      for (int64_t t = rest; t < endRow; ++t)
+        rows.push_back(ctx.index(t));
+      if (!rows.empty())
+        tile(rows);
+      return;
+    }
+    ctx.forLoop(rest, endRow, [&](Value t) { tile({t}); });
   });
 }
 } // namespace

@@ -74,6 +74,10 @@ struct EmitContext {
   /// AArch64 NEON sdot ("llvm.aarch64.neon.sdot") for the interleaved
   /// kernels (+dotprod). Same results.
   bool neonDot = false;
+  /// AArch64 i8mm ("llvm.aarch64.neon.smmla", with neonDot): interleaved
+  /// weights in 8-byte words; prefill takes input rows two at a time with
+  /// smmla (decode keeps sdot). Same results.
+  bool neonMatMul = false;
   /// Integer dot products as 16-bit products widened into 32-bit
   /// multiply-accumulates over contiguous halves of each block (RISC-V V:
   /// vwmul/vwmacc), instead of llvm.vector.partial.reduce.add. Same results.

@@ -308,8 +308,11 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
                       !otherWeights.contains(name) &&
                       canInterleave(dw.format, dw.rows, dw.cols) &&
                       (!dw.format.sparse || !ctx.x86DotIntrinsic.empty());
+    // AArch64 i8mm: 8-byte words, each 16 bytes one smmla operand; RISC-V
+    // V: 1-byte words (k-major), one vector load per input element.
+    int64_t wordBytes = ctx.neonMatMul ? 8 : ctx.wideningDot ? 1 : 4;
     dw.packing = getDevicePacking(dw.format, dw.rows, dw.cols,
-                                  interleave ? kInterleaveRows : 1);
+                                  interleave ? kInterleaveRows : 1, wordBytes);
     dw.offset = alignTo64(cursor);
     cursor = dw.offset + dw.packing.totalBytes;
     w->setAttr("llm.device_offset",
@@ -319,7 +322,12 @@ uint64_t ConvertLLMToLoopsPass::planWeights(ModuleOp module, EmitContext &ctx,
       w->setAttr("llm.device_interleave",
                  IntegerAttr::get(IntegerType::get(&getContext(), 64),
                                   kInterleaveRows));
+    if (interleave && wordBytes != 4)
+      w->setAttr(
+          "llm.device_interleave_word",
+          IntegerAttr::get(IntegerType::get(&getContext(), 64), wordBytes));
     id.add(uint64_t(dw.packing.interleave));
+    id.add(uint64_t(dw.packing.wordBytes));
     id.add(uint64_t(dw.packing.halfScales));
     ctx.deviceWeights[w.getSymNameAttr()] = dw;
     // The id covers the layout and the identity of every weight's data.
@@ -592,14 +600,17 @@ void ConvertLLMToLoopsPass::runOnOperation() {
       ctx->x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
     ctx->wideningDot = dotInstruction == "widening";
     ctx->avx2Dot = dotInstruction == "avx2";
-    ctx->neonDot = dotInstruction == "neon-dotprod";
+    ctx->neonDot =
+        dotInstruction == "neon-dotprod" || dotInstruction == "neon-i8mm";
+    ctx->neonMatMul = dotInstruction == "neon-i8mm";
     return ctx;
   };
   if (!llvm::is_contained({"generic", "widening", "avx2", "avx512-vnni",
-                           "avx-vnni", "neon-dotprod"},
+                           "avx-vnni", "neon-dotprod", "neon-i8mm"},
                           dotInstruction)) {
     module.emitError() << "dot-instruction must be generic, widening, avx2, "
-                          "avx512-vnni, avx-vnni or neon-dotprod, got '"
+                          "avx512-vnni, avx-vnni, neon-dotprod or neon-i8mm, "
+                          "got '"
                        << dotInstruction << "'";
     return signalPassFailure();
   }
