@@ -110,6 +110,11 @@ void llmc::buildCompressionPipeline(OpPassManager &pm,
     sparsify.m = sparseM;
     pm.addPass(llm::createLLMSparsifyWeightsPass(sparsify));
   }
+  if (!options.kvCache.empty() && options.kvCache != "f32") {
+    llm::LLMSetKVCacheElementPassOptions kv;
+    kv.element = options.kvCache == "int8" ? "i8" : options.kvCache;
+    pm.addPass(llm::createLLMSetKVCacheElementPass(kv));
+  }
 }
 
 namespace {
@@ -149,6 +154,10 @@ struct CompressPipelineOptions
       *this, "sparse",
       llvm::cl::desc("N:M (2:4): prune the linears and store them sparse"),
       llvm::cl::init("")};
+  Option<std::string> kvCache{
+      *this, "kv-cache",
+      llvm::cl::desc("Storage of the KV cache: f32, f16 or int8"),
+      llvm::cl::init("")};
 };
 } // namespace
 
@@ -167,6 +176,7 @@ void llmc::registerPipelines() {
         options.quantize = o.quantize;
         options.biasCorrection = o.biasCorrection;
         options.sparse = o.sparse;
+        options.kvCache = o.kvCache;
         buildCompressionPipeline(pm, options);
       });
   PassPipelineRegistration<>(

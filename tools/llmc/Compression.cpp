@@ -24,7 +24,8 @@ using namespace llmc::driver;
 bool CompressionRequest::usesNamedOptions() const {
   return named.skipAttention || named.skipMlp || named.skipLayers ||
          !named.quantize.empty() || !named.quantizeEmbeddings.empty() ||
-         !named.biasCorrection.empty() || !named.sparse.empty();
+         !named.biasCorrection.empty() || !named.sparse.empty() ||
+         (!named.kvCache.empty() && named.kvCache != "f32");
 }
 
 bool CompressionRequest::needsScores() const {
@@ -60,6 +61,8 @@ llmc::driver::compressionPipelineText(const CompressionRequest &request,
       os << sep << "quantize=" << o.quantize;
     if (!o.sparse.empty())
       os << sep << "sparse=" << o.sparse;
+    if (!o.kvCache.empty() && o.kvCache != "f32")
+      os << sep << "kv-cache=" << o.kvCache;
     std::string means = meansPath.empty() ? o.biasCorrection : meansPath.str();
     if (!means.empty())
       os << sep << "bias-correction=" << means;

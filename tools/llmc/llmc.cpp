@@ -126,6 +126,14 @@ cl::opt<std::string> sparse(
     cl::value_desc("N:M"), cl::init(""), cl::sub(compileCmd), cl::sub(evalCmd),
     cl::cat(compressionCategory));
 
+cl::opt<std::string> kvCache(
+    "kv-cache",
+    cl::desc("Storage of the KV cache: f32, f16 (half the bytes) or int8 "
+             "(symmetric, one f32 scale per position and KV head; about a "
+             "quarter); attention computes in f32 either way"),
+    cl::value_desc("f32|f16|int8"), cl::init("f32"), cl::sub(compileCmd),
+    cl::sub(evalCmd), cl::cat(compressionCategory));
+
 cl::opt<bool> biasCorrection(
     "bias-correction",
     cl::desc("Give quantized linears the bias b += (W - Q(W)) E[x], with "
@@ -246,6 +254,12 @@ int main(int argc, char **argv) {
   compression.named.skipBy = skipBy;
   compression.named.scores = scoresFile;
   compression.named.sparse = sparse;
+  if (kvCache != "f32" && kvCache != "f16" && kvCache != "int8") {
+    WithColor::error(errs(), "llmc")
+        << "--kv-cache must be f32, f16 or int8, got '" << kvCache << "'\n";
+    return 1;
+  }
+  compression.named.kvCache = kvCache;
   compression.biasCorrection = biasCorrection;
   compression.calibrationText =
       calibration.empty() ? std::string(LLMC_DEFAULT_EVAL_TEXT) : calibration;

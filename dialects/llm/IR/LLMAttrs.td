@@ -180,7 +180,12 @@ def LLM_KVCacheType : TypeDef<LLM_Dialect, "KVCache"> {
     one. `slots` is the number of attention sublayers backed by the cache
     (skipping an attention sublayer removes its slot), `kv_heads` and
     `head_dim` the per-slot shape, `max_seq` the longest context, and
-    `element` the storage element type.
+    `element` the storage element type: `f32`, `f16`, or `i8` (symmetric
+    int8 with one f32 scale per position and KV head).
+
+    Layout in bytes: the rows `[slot][k|v][kv_head][max_seq][head_dim]` of
+    `element`; for `i8` then, from the next multiple of 64, the scales
+    `[slot][k|v][kv_head][max_seq]` as f32.
 
     Example: `!llm.kv_cache<slots = 5, kv_heads = 4, head_dim = 8, max_seq = 512, element = f32>`
   }];
@@ -190,10 +195,12 @@ def LLM_KVCacheType : TypeDef<LLM_Dialect, "KVCache"> {
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
-    /// Bytes of one slot (keys and values).
-    int64_t getSlotBytes() const;
-    /// Bytes of the whole cache.
-    int64_t getTotalBytes() const { return getSlots() * getSlotBytes(); }
+    /// Bytes of the rows of all slots (keys and values).
+    int64_t getRowsBytes() const;
+    /// Byte offset of the i8 scales (the rows' bytes rounded up to 64).
+    int64_t getScalesOffset() const;
+    /// Bytes of the whole cache (rows, and scales for i8).
+    int64_t getTotalBytes() const;
   }];
 }
 

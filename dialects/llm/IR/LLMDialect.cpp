@@ -238,12 +238,24 @@ LogicalResult KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "kv_cache kv_heads, head_dim and max_seq must be "
                           "positive, got "
                        << kvHeads << ", " << headDim << ", " << maxSeq;
-  if (!element.isF32())
-    return emitError() << "kv_cache element type must be f32, got " << element;
+  if (!element.isF32() && !element.isF16() && !element.isSignlessInteger(8))
+    return emitError() << "kv_cache element type must be f32, f16 or i8, got "
+                       << element;
   return success();
 }
 
-int64_t KVCacheType::getSlotBytes() const {
+int64_t KVCacheType::getRowsBytes() const {
   int64_t elementBytes = getElement().getIntOrFloatBitWidth() / 8;
-  return 2 * getKvHeads() * getMaxSeq() * getHeadDim() * elementBytes;
+  return getSlots() * 2 * getKvHeads() * getMaxSeq() * getHeadDim() *
+         elementBytes;
+}
+
+int64_t KVCacheType::getScalesOffset() const {
+  return (getRowsBytes() + 63) / 64 * 64;
+}
+
+int64_t KVCacheType::getTotalBytes() const {
+  if (!getElement().isSignlessInteger(8))
+    return getRowsBytes();
+  return getScalesOffset() + getSlots() * 2 * getKvHeads() * getMaxSeq() * 4;
 }

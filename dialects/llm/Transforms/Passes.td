@@ -672,4 +672,36 @@ def LLMSparsifyWeightsPass : Pass<"llm-sparsify-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def LLMSetKVCacheElementPass
+    : Pass<"llm-set-kv-cache-element", "::mlir::ModuleOp"> {
+  let summary = "Stores the KV cache as f16 or int8 instead of f32.";
+  let description = [{
+    Sets the `element` of every `!llm.kv_cache` in the functions' signatures
+    to `element` (`f32`, `f16` or `i8`). The lowering then stores each key
+    and value row converted (f16, round to nearest even) or quantized (i8:
+    symmetric, one f32 scale max|row|/127 per position and KV head, kept
+    after the rows) and converts back inside attention; the arithmetic
+    stays f32. f16 halves the cache and int8 quarters it (plus 4 bytes per
+    row of `head_dim`), at a small cost in accuracy (`docs/compression.md`).
+    `llmc compile --kv-cache=f16|int8` runs it.
+
+    Before:
+    ```mlir
+    func.func @decode(..., %cache: !llm.kv_cache<slots = 2, kv_heads = 4, head_dim = 64, max_seq = 512, element = f32>)
+    ```
+    After (`element=f16`):
+    ```mlir
+    func.func @decode(..., %cache: !llm.kv_cache<slots = 2, kv_heads = 4, head_dim = 64, max_seq = 512, element = f16>)
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+  let options = [
+    Option<"element", "element", "std::string", "\"f32\"",
+           "Storage element type of the KV cache: f32, f16 or i8">
+  ];
+  let statistics = [
+    Statistic<"numCaches", "caches", "KV-cache arguments retyped">
+  ];
+}
+
 #endif // LLMC_DIALECT_LLM_TRANSFORMS_PASSES_TD

@@ -62,12 +62,15 @@ struct CompressionOptions {
   /// quantization (llm-prune-nm) and store them sparse after it
   /// (llm-sparsify-weights); "" = dense.
   std::string sparse;
+  /// Storage of the KV cache: "f16" or "int8" (llm-set-kv-cache-element);
+  /// "" or "f32" leaves it f32.
+  std::string kvCache;
 };
 
 /// Structure first (skipping), then weights (N:M pruning, quantization,
 /// sparse storage). Registered as `llmc-compress{skip-attention=N
 /// skip-mlp=N skip-layers=N skip-by=... scores=FILE quantize-embeddings=FMT
-/// quantize=FMT sparse=N:M}`.
+/// quantize=FMT sparse=N:M kv-cache=f16|int8}`.
 void buildCompressionPipeline(mlir::OpPassManager &pm,
                               const CompressionOptions &options);
 

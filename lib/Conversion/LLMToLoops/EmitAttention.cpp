@@ -1,23 +1,164 @@
-//===- EmitAttention.cpp - llm.attention to loops over the cache -*- C++
-//-*-===//
+//===- EmitAttention.cpp - llm.attention to vector loops over the cache ---===//
 //
 // Emits causal grouped-query attention for rows at positions pos + t: store
 // the k/v rows into the cache slot, then, split over the threads by (row,
 // query head), compute scaled scores against the KV head's past keys,
-// softmax, and the weighted sum of values.
+// softmax, and the weighted sum of values, all with vectors of a fixed
+// logical length (so every target computes the same floating-point
+// operations in the same order).
 //
-// Cache layout (f32): [slot][k|v][kv_head][max_seq][head_dim].
+// Cache layout: [slot][k|v][kv_head][max_seq][head_dim] of the cache's
+// element type (f32, f16, or i8 followed by the f32 scales
+// [slot][k|v][kv_head][max_seq] from the next multiple of 64 bytes). Rows
+// are converted when stored and widened to f32 when read; the arithmetic is
+// f32.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Emitters.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
 using namespace llmc;
 using namespace llmc::lowering;
+
+namespace {
+/// Lanes of the vectors over head_dim: the largest power of two up to 16
+/// that divides head_dim (64 -> 16, 8 -> 8). It depends on the model only,
+/// never on the target's vector registers.
+int64_t headLanes(int64_t headDim) {
+  int64_t lanes = 1;
+  while (lanes < 16 && headDim % (2 * lanes) == 0)
+    lanes *= 2;
+  return lanes;
+}
+
+/// Positions per vector in the softmax.
+constexpr int64_t kPositionLanes = 16;
+
+/// Sum of the lanes of a vector whose length is a power of two, as a fixed
+/// tree: add the upper half to the lower half until one lane is left.
+Value treeSum(OpBuilder &b, Location loc, Value v) {
+  int64_t n = cast<VectorType>(v.getType()).getDimSize(0);
+  while (n > 1) {
+    int64_t half = n / 2;
+    Value lo = vector::ExtractStridedSliceOp::create(
+        b, loc, v, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{half},
+        ArrayRef<int64_t>{1});
+    Value hi = vector::ExtractStridedSliceOp::create(
+        b, loc, v, ArrayRef<int64_t>{half}, ArrayRef<int64_t>{half},
+        ArrayRef<int64_t>{1});
+    v = arith::AddFOp::create(b, loc, lo, hi);
+    n = half;
+  }
+  return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
+}
+
+/// Replaces `exp` (already used by the ops that need its value) by MLIR's
+/// polynomial approximation: plain arithmetic and fused multiply-adds, so
+/// it is vectorized and gives the same bits on every target (a libm call
+/// would be one call per lane). Its one float-to-int conversion (of the
+/// clamped, floored power of two, an integer of magnitude <= 127) becomes
+/// exact float arithmetic: adding 1.5 * 2^23 puts the integer in the low
+/// mantissa bits. (qemu 7.2 aborts translating RISC-V's vfcvt.rtz.x.f.v at
+/// some code addresses; the result is the same.)
+void approximateExp(math::ExpOp exp) {
+  Block *block = exp->getBlock();
+  RewritePatternSet patterns(exp.getContext());
+  populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
+    return name == math::ExpOp::getOperationName();
+  });
+  GreedyRewriteConfig config;
+  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+  (void)applyOpPatternsGreedily(ArrayRef<Operation *>{exp.getOperation()},
+                                FrozenRewritePatternSet(std::move(patterns)),
+                                config);
+  for (Operation &op : llvm::make_early_inc_range(*block)) {
+    auto toInt = dyn_cast<arith::FPToSIOp>(op);
+    if (!toInt)
+      continue;
+    OpBuilder b(toInt);
+    Location loc = toInt.getLoc();
+    auto floatType = cast<VectorType>(toInt.getIn().getType());
+    auto intType = cast<VectorType>(toInt.getType());
+    Value magic = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(floatType, b.getF32FloatAttr(12582912.0f)));
+    Value magicBits = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(intType, b.getI32IntegerAttr(0x4B400000)));
+    Value biased = arith::AddFOp::create(b, loc, toInt.getIn(), magic);
+    Value k = arith::SubIOp::create(
+        b, loc, arith::BitcastOp::create(b, loc, intType, biased), magicBits);
+    toInt.replaceAllUsesWith(k);
+    toInt.erase();
+  }
+}
+
+/// Narrows an f32 vector to f16 (round to nearest even, overflow to
+/// infinity, NaN to a quiet NaN) with integer arithmetic, for targets without
+/// a conversion instruction; the same bits as arith.truncf. (F. Giesen's
+/// float_to_half_fast3_rtne: subnormal results by adding 0.5f, whose float
+/// addition rounds the bits into place; normal ones by rebiasing the
+/// exponent and rounding the 13 dropped mantissa bits to even.)
+Value truncateF16Bits(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<VectorType>(x.getType());
+  auto i32 = VectorType::get(type.getShape(), b.getI32Type());
+  auto constI = [&](uint32_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(i32,
+                               b.getI32IntegerAttr(static_cast<int32_t>(v))));
+  };
+  auto ult = [&](Value a, uint32_t v) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, a,
+                                 constI(v));
+  };
+  Value bits = arith::BitcastOp::create(b, loc, i32, x);
+  Value sign = arith::AndIOp::create(b, loc, bits, constI(0x80000000u));
+  Value abs = arith::XOrIOp::create(b, loc, bits, sign);
+  // Inf or NaN (|x| >= 65536 rounds to infinity as well).
+  Value special = arith::SelectOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, abs,
+                            constI(0x7f800000u)),
+      constI(0x7e00), constI(0x7c00));
+  // Subnormal or zero: |x| < 2^-14.
+  Value magic = constI(126u << 23);
+  Value sub = arith::SubIOp::create(
+      b, loc,
+      arith::BitcastOp::create(
+          b, loc, i32,
+          arith::AddFOp::create(b, loc,
+                                arith::BitcastOp::create(b, loc, type, abs),
+                                arith::BitcastOp::create(b, loc, type, magic))),
+      magic);
+  // Normal: rebias the exponent, round the dropped bits half to even.
+  Value odd = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, abs, constI(13)), constI(1));
+  Value rebias = constI(static_cast<uint32_t>(-(112 << 23)) + 0xfffu);
+  Value normal = arith::ShRUIOp::create(
+      b, loc,
+      arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, abs, rebias),
+                            odd),
+      constI(13));
+  Value finite =
+      arith::SelectOp::create(b, loc, ult(abs, 113u << 23), sub, normal);
+  Value h = arith::SelectOp::create(b, loc, ult(abs, (127u + 16) << 23), finite,
+                                    special);
+  h = arith::OrIOp::create(b, loc, h,
+                           arith::ShRUIOp::create(b, loc, sign, constI(16)));
+  return arith::BitcastOp::create(
+      b, loc, VectorType::get(type.getShape(), b.getF16Type()),
+      arith::TruncIOp::create(
+          b, loc, VectorType::get(type.getShape(), b.getI16Type()), h));
+}
+} // namespace
 
 void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
                                    Value out) {
@@ -29,12 +170,28 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   int64_t heads = op.getHeads(), maxSeq = cacheType.getMaxSeq();
   int64_t group = heads / kvHeads;
   int64_t rows = op.getQ().getType().getDimSize(0);
+  int64_t lanes = headLanes(headDim), chunks = headDim / lanes;
+  auto headVec = VectorType::get({lanes}, f32);
+  auto posVec = VectorType::get({kPositionLanes}, f32);
+  auto posMask = VectorType::get({kPositionLanes}, b.getI1Type());
 
-  // memref<slots x 2 x kv_heads x max_seq x head_dim x f32> over the cache.
+  // memref<slots x 2 x kv_heads x max_seq x head_dim x element> over the
+  // cache, and for i8 the scales memref<slots x 2 x kv_heads x max_seq x f32>.
+  Type element = cacheType.getElement();
+  bool halfCache = element.isF16();
+  bool int8Cache = element.isSignlessInteger(8);
+  auto storedVec = VectorType::get({lanes}, element);
   Value cache = memref::ViewOp::create(
       b, loc,
-      MemRefType::get({cacheType.getSlots(), 2, kvHeads, maxSeq, headDim}, f32),
+      MemRefType::get({cacheType.getSlots(), 2, kvHeads, maxSeq, headDim},
+                      element),
       ctx.kvCache, ctx.index(0), ValueRange{});
+  Value cacheScales;
+  if (int8Cache)
+    cacheScales = memref::ViewOp::create(
+        b, loc,
+        MemRefType::get({cacheType.getSlots(), 2, kvHeads, maxSeq}, f32),
+        ctx.kvCache, ctx.index(cacheType.getScalesOffset()), ValueRange{});
   Value slot = ctx.index(op.getSlot());
   Value kIdx = ctx.index(0), vIdx = ctx.index(1);
   Value q = ctx.buffer(op.getQ());
@@ -46,6 +203,86 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   Value scale = givenScale ? ctx.f32(givenScale->convertToFloat())
                            : ctx.f32(std::sqrt(static_cast<float>(headDim)));
   Value zero = ctx.index(0), one = ctx.index(1);
+  auto zerosOf = [&](VectorType type) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(0)));
+  };
+  // Row s of kv head g's keys (which = kIdx) or values (vIdx), chunk j, as
+  // f32 (for i8: the quants, to be multiplied by the row's scale).
+  auto loadCacheChunk = [&](Value which, Value g, Value s, int64_t j) -> Value {
+    Value stored = vector::LoadOp::create(
+        b, loc, storedVec, cache,
+        ValueRange{slot, which, g, s, ctx.index(j * lanes)});
+    if (halfCache)
+      return ctx.extendF16(stored);
+    if (int8Cache)
+      return arith::SIToFPOp::create(b, loc, headVec, stored);
+    return stored;
+  };
+  // The f32 scale of row s (i8 caches).
+  auto loadRowScale = [&](Value which, Value g, Value s) -> Value {
+    return memref::LoadOp::create(b, loc, cacheScales,
+                                  ValueRange{slot, which, g, s});
+  };
+  // Stores row t's head g of `src` (k or v) at position p: as is, converted
+  // to f16, or quantized to i8 with the scale max|row| / 127 (quants rounded
+  // half to even, as the integer linears round their inputs).
+  auto storeRow = [&](Value src, Value which, Value t, Value g, Value p) {
+    Value base = arith::MulIOp::create(b, loc, g, ctx.index(headDim));
+    SmallVector<Value> row;
+    for (int64_t j = 0; j < chunks; ++j)
+      row.push_back(vector::LoadOp::create(
+          b, loc, headVec, src,
+          ValueRange{
+              t, arith::AddIOp::create(b, loc, base, ctx.index(j * lanes))}));
+    auto at = [&](int64_t j) -> SmallVector<Value> {
+      return {slot, which, g, p, ctx.index(j * lanes)};
+    };
+    if (!int8Cache) {
+      for (int64_t j = 0; j < chunks; ++j) {
+        Value stored = row[j];
+        if (halfCache)
+          stored =
+              ctx.emulateF16
+                  ? truncateF16Bits(b, loc, row[j])
+                  : Value(arith::TruncFOp::create(b, loc, storedVec, row[j]));
+        vector::StoreOp::create(b, loc, stored, cache, at(j));
+      }
+      return;
+    }
+    Value amaxVec = math::AbsFOp::create(b, loc, row[0]);
+    for (int64_t j = 1; j < chunks; ++j)
+      amaxVec = arith::MaxNumFOp::create(b, loc, amaxVec,
+                                         math::AbsFOp::create(b, loc, row[j]));
+    Value amax = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::MAXNUMF, amaxVec);
+    Value d = arith::DivFOp::create(b, loc, amax, ctx.f32(127.0f));
+    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                           amax, ctx.f32(0.0f));
+    Value inv = vector::BroadcastOp::create(
+        b, loc, headVec,
+        arith::SelectOp::create(
+            b, loc, positive,
+            arith::DivFOp::create(b, loc, ctx.f32(127.0f), amax),
+            ctx.f32(0.0f)));
+    // Round half to even without a float-to-int instruction: adding
+    // 1.5 * 2^23 puts round(v) (|v| <= 127) in the low mantissa bits.
+    auto wide = VectorType::get({lanes}, b.getI32Type());
+    Value bias =
+        vector::BroadcastOp::create(b, loc, headVec, ctx.f32(12582912.0f));
+    Value biasBits = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(wide, b.getI32IntegerAttr(0x4B400000)));
+    for (int64_t j = 0; j < chunks; ++j) {
+      Value biased = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, row[j], inv), bias);
+      Value qi = arith::SubIOp::create(
+          b, loc, arith::BitcastOp::create(b, loc, wide, biased), biasBits);
+      vector::StoreOp::create(
+          b, loc, arith::TruncIOp::create(b, loc, storedVec, qi), cache, at(j));
+    }
+    memref::StoreOp::create(b, loc, d, cacheScales,
+                            ValueRange{slot, which, g, p});
+  };
 
   // Store every row's keys and values first (row t at position pos + t), so
   // that the (row, head) pairs below are independent: row t reads only
@@ -53,26 +290,18 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   ctx.forLoop(0, rows, [&](Value t) {
     Value p = arith::AddIOp::create(b, loc, ctx.pos, t);
     ctx.forLoop(0, kvHeads, [&](Value g) {
-      ctx.forLoop(0, headDim, [&](Value d) {
-        Value col = arith::AddIOp::create(
-            b, loc, arith::MulIOp::create(b, loc, g, ctx.index(headDim)), d);
-        Value kv = memref::LoadOp::create(b, loc, k, ValueRange{t, col});
-        memref::StoreOp::create(b, loc, kv, cache,
-                                ValueRange{slot, kIdx, g, p, d});
-        Value vv = memref::LoadOp::create(b, loc, v, ValueRange{t, col});
-        memref::StoreOp::create(b, loc, vv, cache,
-                                ValueRange{slot, vIdx, g, p, d});
-      });
+      storeRow(k, kIdx, t, g, p);
+      storeRow(v, vIdx, t, g, p);
     });
   });
 
   // One parallel iteration per (row, query head): it writes only its head's
   // slice of its row of `out`, with the scores buffer of its task (tasks on
-  // different threads never share one). The
-  // arithmetic of an iteration does not depend on the split or on how many
-  // rows the call has, so logits are identical for any thread count and for
-  // prefill vs decode. Work estimate: a dot product and a weighted sum over
-  // half the context.
+  // different threads never share one). The arithmetic of an iteration
+  // depends only on the row's position and the model, not on the split, on
+  // how many rows the call has or on the target, so logits are identical for
+  // any thread count, for prefill vs decode and across targets. Work
+  // estimate: a dot product and a weighted sum over half the context.
   ctx.parallelFor(
       rows * heads, 2 * headDim * std::max<int64_t>(1, maxSeq / 2),
       [&](Value i) {
@@ -106,79 +335,90 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
         }
         Value g = arith::DivUIOp::create(b, loc, h, ctx.index(group));
         Value qBase = arith::MulIOp::create(b, loc, h, ctx.index(headDim));
-        // Scores and their maximum.
+        // The head's query, in registers: chunks x vector<lanes x f32>.
+        SmallVector<Value> qv;
+        for (int64_t j = 0; j < chunks; ++j)
+          qv.push_back(vector::LoadOp::create(
+              b, loc, headVec, q,
+              ValueRange{t, arith::AddIOp::create(b, loc, qBase,
+                                                  ctx.index(j * lanes))}));
+        // Scores and their maximum: q . k as lane-wise fused multiply-adds
+        // over the chunks, then a fixed tree over the lanes.
         auto scores = scf::ForOp::create(b, loc, first, count, one,
                                          ValueRange{ctx.f32(-INFINITY)});
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(scores.getBody());
           Value s = scores.getInductionVar();
-          auto dot = scf::ForOp::create(b, loc, zero, ctx.index(headDim), one,
-                                        ValueRange{ctx.f32(0.0f)});
-          {
-            OpBuilder::InsertionGuard inner(b);
-            b.setInsertionPointToStart(dot.getBody());
-            Value d = dot.getInductionVar();
-            Value qv = memref::LoadOp::create(
-                b, loc, q,
-                ValueRange{t, arith::AddIOp::create(b, loc, qBase, d)});
-            Value kv = memref::LoadOp::create(b, loc, cache,
-                                              ValueRange{slot, kIdx, g, s, d});
-            Value acc =
-                arith::AddFOp::create(b, loc, dot.getRegionIterArg(0),
-                                      arith::MulFOp::create(b, loc, qv, kv));
-            scf::YieldOp::create(b, loc, ValueRange{acc});
-          }
-          Value score = givenScale ? Value(arith::MulFOp::create(
-                                         b, loc, dot.getResult(0), scale))
-                                   : Value(arith::DivFOp::create(
-                                         b, loc, dot.getResult(0), scale));
+          Value acc = arith::MulFOp::create(b, loc, qv[0],
+                                            loadCacheChunk(kIdx, g, s, 0));
+          for (int64_t j = 1; j < chunks; ++j)
+            acc = math::FmaOp::create(b, loc, qv[j],
+                                      loadCacheChunk(kIdx, g, s, j), acc);
+          Value dot = treeSum(b, loc, acc);
+          if (int8Cache)
+            dot = arith::MulFOp::create(b, loc, dot, loadRowScale(kIdx, g, s));
+          Value score = givenScale
+                            ? Value(arith::MulFOp::create(b, loc, dot, scale))
+                            : Value(arith::DivFOp::create(b, loc, dot, scale));
           memref::StoreOp::create(b, loc, score, att, ValueRange{s});
           Value best = arith::MaximumFOp::create(
               b, loc, scores.getRegionIterArg(0), score);
           scf::YieldOp::create(b, loc, ValueRange{best});
         }
         Value maxScore = scores.getResult(0);
-        // Softmax: exp(x - max), normalized by the sum.
-        auto sum = scf::ForOp::create(b, loc, first, count, one,
-                                      ValueRange{ctx.f32(0.0f)});
+        // Softmax numerators exp(x - max), kPositionLanes positions at a
+        // time from `first` (the last vector masked), and their sum: lane
+        // sums in position order, then the fixed tree.
+        Value maxVec = vector::BroadcastOp::create(b, loc, posVec, maxScore);
+        Value zeroPos = zerosOf(posVec);
+        auto sum =
+            scf::ForOp::create(b, loc, first, count, ctx.index(kPositionLanes),
+                               ValueRange{zeroPos});
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(sum.getBody());
           Value s = sum.getInductionVar();
-          Value a = memref::LoadOp::create(b, loc, att, ValueRange{s});
-          Value e = math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, a, maxScore));
-          memref::StoreOp::create(b, loc, e, att, ValueRange{s});
+          Value mask = vector::CreateMaskOp::create(
+              b, loc, posMask,
+              ValueRange{arith::SubIOp::create(b, loc, count, s)});
+          Value x = vector::MaskedLoadOp::create(b, loc, posVec, att,
+                                                 ValueRange{s}, mask, maxVec);
+          auto exp = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, x, maxVec));
+          Value e = arith::SelectOp::create(b, loc, mask, exp, zeroPos);
+          vector::MaskedStoreOp::create(b, loc, att, ValueRange{s}, mask, e);
           Value acc = arith::AddFOp::create(b, loc, sum.getRegionIterArg(0), e);
           scf::YieldOp::create(b, loc, ValueRange{acc});
+          approximateExp(exp);
         }
-        Value total = sum.getResult(0);
-        ctx.forLoop(first, count, 1, [&](Value s) {
-          Value a = memref::LoadOp::create(b, loc, att, ValueRange{s});
-          memref::StoreOp::create(b, loc,
-                                  arith::DivFOp::create(b, loc, a, total), att,
-                                  ValueRange{s});
-        });
-        // out[h] = sum_s att[s] * V[g][s]
-        ctx.forLoop(0, headDim, [&](Value d) {
-          memref::StoreOp::create(
-              b, loc, ctx.f32(0.0f), out,
-              ValueRange{t, arith::AddIOp::create(b, loc, qBase, d)});
-        });
-        ctx.forLoop(first, count, 1, [&](Value s) {
-          Value a = memref::LoadOp::create(b, loc, att, ValueRange{s});
-          ctx.forLoop(0, headDim, [&](Value d) {
-            Value col = arith::AddIOp::create(b, loc, qBase, d);
-            Value acc = memref::LoadOp::create(b, loc, out, ValueRange{t, col});
-            Value vv = memref::LoadOp::create(b, loc, cache,
-                                              ValueRange{slot, vIdx, g, s, d});
-            memref::StoreOp::create(
-                b, loc,
-                arith::AddFOp::create(b, loc, acc,
-                                      arith::MulFOp::create(b, loc, a, vv)),
-                out, ValueRange{t, col});
-          });
-        });
+        Value total = treeSum(b, loc, sum.getResult(0));
+        // out[h] = (sum_s e[s] * V[g][s]) / total, with the head's output
+        // in registers (chunks x vector<lanes x f32>) across positions.
+        SmallVector<Value> init(chunks, zerosOf(headVec));
+        auto weighted = scf::ForOp::create(b, loc, first, count, one, init);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(weighted.getBody());
+          Value s = weighted.getInductionVar();
+          Value e = memref::LoadOp::create(b, loc, att, ValueRange{s});
+          if (int8Cache)
+            e = arith::MulFOp::create(b, loc, e, loadRowScale(vIdx, g, s));
+          Value a = vector::BroadcastOp::create(b, loc, headVec, e);
+          SmallVector<Value> next;
+          for (int64_t j = 0; j < chunks; ++j)
+            next.push_back(math::FmaOp::create(b, loc, a,
+                                               loadCacheChunk(vIdx, g, s, j),
+                                               weighted.getRegionIterArg(j)));
+          scf::YieldOp::create(b, loc, next);
+        }
+        Value totalVec = vector::BroadcastOp::create(b, loc, headVec, total);
+        for (int64_t j = 0; j < chunks; ++j)
+          vector::StoreOp::create(
+              b, loc,
+              arith::DivFOp::create(b, loc, weighted.getResult(j), totalVec),
+              out,
+              ValueRange{t, arith::AddIOp::create(b, loc, qBase,
+                                                  ctx.index(j * lanes))});
       });
 }

@@ -91,16 +91,17 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
 
 // CHECK-LABEL: func.func @llmc_model_forward
 // CHECK: %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
-// The scores loop, then the q.k loop inside it.
+// The scores loop; in it, q.k as a lane-wise product (head_dim 4: one
+// vector<4xf32>) summed by a fixed tree down to one lane.
 // CHECK: arith.constant 0xFF800000 : f32
 // CHECK-NEXT: scf.for
-// CHECK: %[[DOT:.*]] = scf.for
-// CHECK: arith.mulf %[[DOT]], %[[SCALE]] : f32
+// CHECK: %[[DOT:.*]] = vector.extract %{{.*}}[0] : f32 from vector<1xf32>
+// CHECK-NEXT: arith.mulf %[[DOT]], %[[SCALE]] : f32
 // CHECK: %[[SQRT:.*]] = arith.constant 2.000000e+00 : f32
 // CHECK: arith.constant 0xFF800000 : f32
 // CHECK-NEXT: scf.for
-// CHECK: %[[DOT2:.*]] = scf.for
-// CHECK: arith.divf %[[DOT2]], %[[SQRT]] : f32
+// CHECK: %[[DOT2:.*]] = vector.extract %{{.*}}[0] : f32 from vector<1xf32>
+// CHECK-NEXT: arith.divf %[[DOT2]], %[[SQRT]] : f32
 llm.weight @emb : tensor<16x8xf32>
 func.func @decode(%tok: tensor<1xi32>, %pos: index,
     %cache: !llm.kv_cache<slots = 2, kv_heads = 2, head_dim = 4, max_seq = 4, element = f32>)

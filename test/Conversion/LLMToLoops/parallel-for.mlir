@@ -61,10 +61,11 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
 // CHECK: arith.remui %[[I]], %{{.*}} : index
 // CHECK-NOT: memref.alloca
 // CHECK: memref.store %{{.*}}, %[[ATT]]
-// CHECK: math.exp
+// CHECK: vector.maskedload %[[ATT]]
+// CHECK: vector.maskedstore %[[ATT]]
 // CHECK-LABEL: func.func @llmc_model_forward
 // CHECK: scf.for
-// CHECK: memref.store %{{.*}} : memref<2x2x2x16x2xf32>
+// CHECK: vector.store %{{.*}} : memref<2x2x2x16x2xf32>, vector<2xf32>
 // CHECK: %[[COUNT:.*]] = arith.constant 4 : i64
 // CHECK: func.call @llmc_model_forward_task0(%{{.*}}, %{{.*}}, %[[COUNT]])
 llm.weight @emb : tensor<16x8xf32>

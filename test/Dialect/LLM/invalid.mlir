@@ -350,8 +350,13 @@ func.func @f(%q: tensor<1x8xf32>, %k: tensor<1x4xf32>, %c: !cache, %p: index) ->
 
 // -----
 
-// expected-error@+1 {{kv_cache element type must be f32, got 'i8'}}
-func.func private @f(!llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 2, element = i8>)
+// expected-error@+1 {{kv_cache element type must be f32, f16 or i8, got 'i16'}}
+func.func private @f(!llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 2, element = i16>)
+
+// -----
+
+// expected-error@+1 {{kv_cache element type must be f32, f16 or i8, got 'bf16'}}
+func.func private @f(!llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 2, element = bf16>)
 
 // -----
 

@@ -127,3 +127,13 @@ func.func @structure(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
   }
   return %y : tensor<1x8xf32>
 }
+
+// -----
+
+// The KV cache may be stored as f16 or i8 (with f32 scales).
+// CHECK-LABEL: func.func private @half_cache
+// CHECK-SAME: !llm.kv_cache<slots = 2, kv_heads = 4, head_dim = 8, max_seq = 16, element = f16>
+func.func private @half_cache(!llm.kv_cache<slots = 2, kv_heads = 4, head_dim = 8, max_seq = 16, element = f16>)
+// CHECK-LABEL: func.func private @int8_cache
+// CHECK-SAME: !llm.kv_cache<slots = 2, kv_heads = 4, head_dim = 8, max_seq = 16, element = i8>
+func.func private @int8_cache(!llm.kv_cache<slots = 2, kv_heads = 4, head_dim = 8, max_seq = 16, element = i8>)
