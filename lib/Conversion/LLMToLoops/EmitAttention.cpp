@@ -18,10 +18,8 @@
 #include "Emitters.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
 using namespace llmc;
@@ -57,47 +55,6 @@ Value treeSum(OpBuilder &b, Location loc, Value v) {
     n = half;
   }
   return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
-}
-
-/// Replaces `exp` (already used by the ops that need its value) by MLIR's
-/// polynomial approximation: plain arithmetic and fused multiply-adds, so
-/// it is vectorized and gives the same bits on every target (a libm call
-/// would be one call per lane). Its one float-to-int conversion (of the
-/// clamped, floored power of two, an integer of magnitude <= 127) becomes
-/// exact float arithmetic: adding 1.5 * 2^23 puts the integer in the low
-/// mantissa bits. (qemu 7.2 aborts translating RISC-V's vfcvt.rtz.x.f.v at
-/// some code addresses; the result is the same.)
-void approximateExp(math::ExpOp exp) {
-  Block *block = exp->getBlock();
-  RewritePatternSet patterns(exp.getContext());
-  populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
-    return name == math::ExpOp::getOperationName();
-  });
-  GreedyRewriteConfig config;
-  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
-  (void)applyOpPatternsGreedily(ArrayRef<Operation *>{exp.getOperation()},
-                                FrozenRewritePatternSet(std::move(patterns)),
-                                config);
-  for (Operation &op : llvm::make_early_inc_range(*block)) {
-    auto toInt = dyn_cast<arith::FPToSIOp>(op);
-    if (!toInt)
-      continue;
-    OpBuilder b(toInt);
-    Location loc = toInt.getLoc();
-    auto floatType = cast<VectorType>(toInt.getIn().getType());
-    auto intType = cast<VectorType>(toInt.getType());
-    Value magic = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(floatType, b.getF32FloatAttr(12582912.0f)));
-    Value magicBits = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(intType, b.getI32IntegerAttr(0x4B400000)));
-    Value biased = arith::AddFOp::create(b, loc, toInt.getIn(), magic);
-    Value k = arith::SubIOp::create(
-        b, loc, arith::BitcastOp::create(b, loc, intType, biased), magicBits);
-    toInt.replaceAllUsesWith(k);
-    toInt.erase();
-  }
 }
 
 /// Narrows an f32 vector to f16 (round to nearest even, overflow to
@@ -384,13 +341,13 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
               ValueRange{arith::SubIOp::create(b, loc, count, s)});
           Value x = vector::MaskedLoadOp::create(b, loc, posVec, att,
                                                  ValueRange{s}, mask, maxVec);
-          auto exp = math::ExpOp::create(
+          // A vector polynomial once llmc-approximate-math has run.
+          Value exp = math::ExpOp::create(
               b, loc, arith::SubFOp::create(b, loc, x, maxVec));
           Value e = arith::SelectOp::create(b, loc, mask, exp, zeroPos);
           vector::MaskedStoreOp::create(b, loc, att, ValueRange{s}, mask, e);
           Value acc = arith::AddFOp::create(b, loc, sum.getRegionIterArg(0), e);
           scf::YieldOp::create(b, loc, ValueRange{acc});
-          approximateExp(exp);
         }
         Value total = treeSum(b, loc, sum.getResult(0));
         // out[h] = (sum_s e[s] * V[g][s]) / total, with the head's output
