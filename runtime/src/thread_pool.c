@@ -39,8 +39,8 @@ struct llmc_thread_pool_t {
 
   /// The current job, published by incrementing `generation`: [0, count)
   /// cut into `chunks` balanced ranges that threads claim one at a time.
-  /// (Atomic only because a worker that wakes late may read them while the
-  /// next job's are written; it then fails to claim and ignores them.)
+  /// (Atomic because a worker that wakes late may read them while the next
+  /// job's are written; it then fails to claim and ignores them.)
   _Atomic int64_t count;
   _Atomic int64_t chunks;
   _Atomic(llmc_parallel_task_fn_t) task;
@@ -81,14 +81,16 @@ static uint64_t llmc_thread_pool_tag(uint64_t generation) {
 static void llmc_thread_pool_run_chunks(llmc_thread_pool_t *pool,
                                         uint64_t generation) {
   uint64_t tag = llmc_thread_pool_tag(generation);
-  // Read before any claim: a claim of this job succeeds only while the job
-  // is unfinished, and the next job's fields are written after it finished.
-  int64_t count = atomic_load_explicit(&pool->count, memory_order_relaxed);
-  int64_t chunks = atomic_load_explicit(&pool->chunks, memory_order_relaxed);
-  llmc_parallel_task_fn_t task =
-      atomic_load_explicit(&pool->task, memory_order_relaxed);
-  void *ctx = atomic_load_explicit(&pool->ctx, memory_order_relaxed);
+  // The claim word first, then the fields (all sequentially consistent).
+  // The caller closes the claim word before it writes the next job's
+  // fields, so if these reads saw the next job's fields, the claim word has
+  // changed since it was read and the compare-and-swap below fails; a
+  // successful claim therefore used this job's fields.
   uint64_t word = atomic_load(&pool->claim);
+  int64_t count = atomic_load(&pool->count);
+  int64_t chunks = atomic_load(&pool->chunks);
+  llmc_parallel_task_fn_t task = atomic_load(&pool->task);
+  void *ctx = atomic_load(&pool->ctx);
   for (;;) {
     if ((word & ~(uint64_t)0xffffffffu) != tag)
       return;
@@ -253,12 +255,16 @@ void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
       (int64_t)pool->thread_count * LLMC_THREAD_POOL_CHUNKS_PER_THREAD;
   if (chunks > count)
     chunks = count;
-  atomic_store_explicit(&pool->count, count, memory_order_relaxed);
-  atomic_store_explicit(&pool->chunks, chunks, memory_order_relaxed);
-  atomic_store_explicit(&pool->task, task, memory_order_relaxed);
-  atomic_store_explicit(&pool->ctx, ctx, memory_order_relaxed);
-  atomic_store(&pool->done, 0);
   uint64_t generation = atomic_load(&pool->generation) + 1;
+  // Closed (no chunk index is that large, and the tag is no longer the last
+  // job's) while the fields change: a worker still in the last job cannot
+  // claim with a mix of old and new fields.
+  atomic_store(&pool->claim, llmc_thread_pool_tag(generation) | 0xffffffffu);
+  atomic_store(&pool->count, count);
+  atomic_store(&pool->chunks, chunks);
+  atomic_store(&pool->task, task);
+  atomic_store(&pool->ctx, ctx);
+  atomic_store(&pool->done, 0);
   atomic_store(&pool->claim, llmc_thread_pool_tag(generation));
   llmc_thread_pool_publish(pool);
   llmc_thread_pool_run_chunks(pool, generation);

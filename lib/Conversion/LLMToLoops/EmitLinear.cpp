@@ -705,6 +705,23 @@ Value joinVectors(EmitContext &ctx, ArrayRef<Value> parts) {
   return level.front();
 }
 
+/// `lanes` + correction * sum(x) of input row `t`, block `blk` (the
+/// zero-point / sign-flip term of the integer block dot products), in every
+/// lane; `lanes` unchanged when `correction` is 0.
+Value addSumCorrection(EmitContext &ctx, const QuantizedRows &xq, Value t,
+                       Value blk, int64_t correction, Value lanes) {
+  if (!correction)
+    return lanes;
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Value sum = memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
+  Value corr = arith::MulIOp::create(
+      b, loc, sum,
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(correction)));
+  return arith::AddIOp::create(
+      b, loc, lanes, splat(ctx, cast<VectorType>(lanes.getType()), corr));
+}
+
 /// Exact int32 dot products of every row (lane) of `block` with the 32
 /// quantized inputs of row `t`, block `blk`: a vector<kLanes x i32> holding
 /// sum_i (q_i - zero) * x_i per row. The words are summed in two chains
@@ -841,14 +858,7 @@ Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
   for (auto [i, word] : llvm::enumerate(block.words))
     chains[i % 2] = wordDot(chains[i % 2], word);
   Value total = arith::AddIOp::create(b, loc, chains[0], chains[1]);
-  if (correction) {
-    Value sum = memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
-    Value corr = arith::MulIOp::create(
-        b, loc, sum,
-        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(correction)));
-    total = arith::AddIOp::create(b, loc, total, splat(ctx, lanes, corr));
-  }
-  return total;
+  return addSumCorrection(ctx, xq, t, blk, correction, total);
 }
 
 /// Exact int32 dot products of every row of `block` (8-byte words: the
@@ -871,7 +881,6 @@ SmallVector<Value> emitWideWordDots(EmitContext &ctx, const LaneBlock &block,
   Type i8 = b.getI8Type();
   Type i32 = b.getI32Type();
   auto quad = VectorType::get({4}, i32);
-  auto lanes = VectorType::get({kLanes}, i32);
   Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
   // Both instructions multiply signed bytes: unsigned int8 quants enter as
   // q - 128 (XOR 0x80) with a `128 * sum(x)` correction; nibbles (0..15)
@@ -922,16 +931,8 @@ SmallVector<Value> emitWideWordDots(EmitContext &ctx, const LaneBlock &block,
     dots = {evenLanes, oddLanes};
   else
     dots = {arith::AddIOp::create(b, loc, evenLanes, oddLanes)};
-  if (!correction)
-    return dots;
-  for (size_t j = 0; j < dots.size(); ++j) {
-    Value sum =
-        memref::LoadOp::create(b, loc, xq.sum, ValueRange{tokens[j], blk});
-    Value corr = arith::MulIOp::create(
-        b, loc, sum,
-        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(correction)));
-    dots[j] = arith::AddIOp::create(b, loc, dots[j], splat(ctx, lanes, corr));
-  }
+  for (size_t j = 0; j < dots.size(); ++j)
+    dots[j] = addSumCorrection(ctx, xq, tokens[j], blk, correction, dots[j]);
   return dots;
 }
 
@@ -1050,14 +1051,7 @@ SmallVector<Value> emitByteWordDots(EmitContext &ctx, const DeviceWeight &w,
     Value total = loop.getResult(r);
     if (nibbles)
       total = arith::ExtSIOp::create(b, loc, lanes, total);
-    if (correction) {
-      Value sum = memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
-      Value corr = arith::MulIOp::create(
-          b, loc, sum,
-          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(correction)));
-      total = arith::AddIOp::create(b, loc, total, splat(ctx, lanes, corr));
-    }
-    dots.push_back(total);
+    dots.push_back(addSumCorrection(ctx, xq, t, blk, correction, total));
   }
   return dots;
 }
@@ -1095,12 +1089,11 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
   Value quants =
       w.format.sparse
           ? Value() // Read by loadSparseLaneBlock.
-          : ctx.weightView(
-                w.offset + w.packing.dataOffset,
-                MemRefType::get({rowGroups * blocks * (int8 ? 32 : 16) /
-                                     wordBytes,
-                                 wordBytes * kLanes},
-                                i8));
+          : ctx.weightView(w.offset + w.packing.dataOffset,
+                           MemRefType::get({rowGroups * blocks *
+                                                (int8 ? 32 : 16) / wordBytes,
+                                            wordBytes * kLanes},
+                                           i8));
 
   int64_t numRows = endRow - firstRow;
   ctx.parallelFor(rowGroups, numRows * w.cols * kLanes, [&](Value rg) {
