@@ -492,7 +492,8 @@ SmallVector<Value> emitIntegerDotRows(EmitContext &ctx, const DeviceWeight &w,
     Value wScale = weightScale(scales);
     Value wMin = asym ? weightScale(mins) : Value();
     SmallVector<Value> accOut;
-    for (auto [r, t] : llvm::enumerate(rows)) {
+    for (auto [r, row] : llvm::enumerate(rows)) {
+      Value t = row; // Captured below (not a structured binding).
       SmallVector<Value> rowLanes = lanes[r];
       while (static_cast<int64_t>(rowLanes.size()) < kDotBlocks)
         rowLanes.push_back(arith::ConstantOp::create(
@@ -545,53 +546,69 @@ SmallVector<Value> emitIntegerDotRows(EmitContext &ctx, const DeviceWeight &w,
   return result;
 }
 
-/// Inner product of input row `t` with weight row `n`.
-Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
-                 Value n) {
+/// Inner products of input row `t` with the rows `ns` of an f32 or f16
+/// weight, in one loop over the inputs (several rows: several read streams
+/// side by side); each row's arithmetic is the same as alone.
+SmallVector<Value> emitFloatRowDots(EmitContext &ctx, const DeviceWeight &w,
+                                    Value x, Value t, ArrayRef<Value> ns) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
   Type f32 = b.getF32Type();
   int64_t k = w.cols;
-  switch (w.format.kind) {
-  case DeviceFormat::F32:
-  case DeviceFormat::F16: {
-    bool half = w.format.kind == DeviceFormat::F16;
-    int64_t width = ctx.vectorWidth;
-    auto vecType = VectorType::get({width}, f32);
-    Value view =
-        ctx.weightView(w.offset, MemRefType::get({w.rows, w.cols},
-                                                 half ? b.getF16Type() : f32));
-    int64_t kVec = k / width * width;
-    Value sum = ctx.f32(0.0f);
-    if (kVec > 0) {
-      Value vacc = accumulate(
-          ctx, zeros(ctx, vecType), 0, kVec, width, [&](Value kk, Value acc) {
-            Value xv =
-                vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, kk});
-            Value wv;
-            if (half) {
-              wv = vector::LoadOp::create(
-                  b, loc, VectorType::get({width}, b.getF16Type()), view,
-                  ValueRange{n, kk});
-              wv = ctx.extendF16(wv);
-            } else {
-              wv = vector::LoadOp::create(b, loc, vecType, view,
-                                          ValueRange{n, kk});
-            }
-            return arith::AddFOp::create(b, loc, acc,
-                                         arith::MulFOp::create(b, loc, xv, wv));
-          });
-      sum = reduce(ctx, vacc);
+  bool half = w.format.kind == DeviceFormat::F16;
+  int64_t width = ctx.vectorWidth;
+  auto vecType = VectorType::get({width}, f32);
+  Value view = ctx.weightView(
+      w.offset, MemRefType::get({w.rows, w.cols}, half ? b.getF16Type() : f32));
+  int64_t kVec = k / width * width;
+  SmallVector<Value> sums(ns.size(), ctx.f32(0.0f));
+  if (kVec > 0) {
+    SmallVector<Value> init(ns.size(), zeros(ctx, vecType));
+    auto loop = scf::ForOp::create(b, loc, ctx.index(0), ctx.index(kVec),
+                                   ctx.index(width), init);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value kk = loop.getInductionVar();
+      Value xv = vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, kk});
+      SmallVector<Value> next;
+      for (auto [i, n] : llvm::enumerate(ns)) {
+        Value wv;
+        if (half) {
+          wv = ctx.extendF16(vector::LoadOp::create(
+              b, loc, VectorType::get({width}, b.getF16Type()), view,
+              ValueRange{n, kk}));
+        } else {
+          wv = vector::LoadOp::create(b, loc, vecType, view, ValueRange{n, kk});
+        }
+        next.push_back(
+            arith::AddFOp::create(b, loc, loop.getRegionIterArg(i),
+                                  arith::MulFOp::create(b, loc, xv, wv)));
+      }
+      scf::YieldOp::create(b, loc, next);
     }
-    if (kVec == k)
-      return sum;
-    return accumulate(ctx, sum, kVec, k, 1, [&](Value kk, Value acc) {
+    for (auto [i, sum] : llvm::enumerate(sums))
+      sum = reduce(ctx, loop.getResult(i));
+  }
+  if (kVec == k)
+    return sums;
+  for (size_t i = 0; i < ns.size(); ++i)
+    sums[i] = accumulate(ctx, sums[i], kVec, k, 1, [&](Value kk, Value acc) {
       Value xs = memref::LoadOp::create(b, loc, x, ValueRange{t, kk});
-      Value ws = ctx.loadWeightElement(w, n, kk);
+      Value ws = ctx.loadWeightElement(w, ns[i], kk);
       return arith::AddFOp::create(b, loc, acc,
                                    arith::MulFOp::create(b, loc, xs, ws));
     });
-  }
+  return sums;
+}
+
+/// Inner product of input row `t` with weight row `n`.
+Value emitRowDot(EmitContext &ctx, const DeviceWeight &w, Value x, Value t,
+                 Value n) {
+  switch (w.format.kind) {
+  case DeviceFormat::F32:
+  case DeviceFormat::F16:
+    return emitFloatRowDots(ctx, w, x, t, {n}).front();
   case DeviceFormat::Int8:
   case DeviceFormat::Int4:
     return emitIntegerRowDot(ctx, w, x, t, n);
@@ -1316,6 +1333,36 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   // and used for every input row (token) while it is in cache; the output
   // features are independent, so they are what threads split.
   int64_t work = numRows * w.cols; // Multiply-adds per output feature.
+  // f32/f16 weights with one input row (decode): each task reads 4 (or 2)
+  // adjacent weight rows side by side, several read streams per thread
+  // (as the interleaved integer kernels' row groups).
+  bool floatKind =
+      w.format.kind == DeviceFormat::F32 || w.format.kind == DeviceFormat::F16;
+  int64_t streams = 1;
+  if (floatKind && numRows == 1)
+    for (int64_t s : {4, 2})
+      if (shape[1] % s == 0) {
+        streams = s;
+        break;
+      }
+  if (streams > 1) {
+    ctx.parallelFor(shape[1] / streams, work * streams, [&](Value task) {
+      Value first =
+          arith::MulIOp::create(ctx.b, ctx.loc, task, ctx.index(streams));
+      SmallVector<Value> ns;
+      for (int64_t s = 0; s < streams; ++s)
+        ns.push_back(
+            arith::AddIOp::create(ctx.b, ctx.loc, first, ctx.index(s)));
+      Value t = ctx.index(firstRow);
+      for (auto [n, y] : llvm::zip(ns, emitFloatRowDots(ctx, w, x, t, ns))) {
+        if (bias)
+          y = arith::AddFOp::create(
+              ctx.b, ctx.loc, y, ctx.loadWeightElement(*bias, ctx.index(0), n));
+        memref::StoreOp::create(ctx.b, ctx.loc, y, out, ValueRange{t, n});
+      }
+    });
+    return;
+  }
   ctx.parallelFor(shape[1], work, [&](Value n) {
     Value biasValue;
     if (bias)
