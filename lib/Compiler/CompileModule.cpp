@@ -80,6 +80,13 @@ llmc::compileModule(ModuleOp module, const TargetSpec &target,
             lowering.integerDot = !codegen.referenceKernels;
             lowering.prefillChunk = codegen.prefillChunk;
             lowering.parallelMinWork = codegen.parallelMinWork;
+            // Measured on Zen 5 (docs/benchmarks.md); AArch64 and RISC-V
+            // keep one stream: unmeasured on boards, and llvm-mca rates
+            // their 4-group loops slower (register pressure).
+            lowering.decodeStreams = codegen.decodeStreams != 0
+                                         ? codegen.decodeStreams
+                                     : target.arch == "x86_64" ? 4
+                                                               : 1;
             if (target.arch == "x86_64") {
               if (targetHasFeatures(target, "+avx512vnni,+avx512vl"))
                 lowering.dotInstruction = "avx512-vnni";

@@ -28,6 +28,7 @@ void llmc::buildLowerToLoopsPipeline(OpPassManager &pm,
   convert.integerDot = options.integerDot;
   convert.dotInstruction = options.dotInstruction;
   convert.prefillChunk = options.prefillChunk;
+  convert.decodeStreams = options.decodeStreams;
   convert.parallelMinWork = options.parallelMinWork;
   pm.addPass(createConvertLLMToLoopsPass(convert));
   pm.addPass(createCanonicalizerPass());

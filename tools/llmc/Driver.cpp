@@ -122,6 +122,7 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
   codegen.referenceKernels = options.referenceKernels;
   codegen.prefillChunk = options.prefillChunk;
   codegen.parallelMinWork = options.parallelMinWork;
+  codegen.decodeStreams = options.decodeStreams;
   llvm::Expected<CompiledFiles> files =
       compileModule(**module, *target, tmp, OutputKind::Executable, codegen);
   if (!files)

@@ -34,9 +34,11 @@ struct CompileOptions {
   bool emitAssembly = false;
   /// --kernels=reference: see CodegenOptions::referenceKernels.
   bool referenceKernels = false;
-  /// --prefill-chunk, --parallel-min-work: see CodegenOptions.
+  /// --prefill-chunk, --parallel-min-work, --decode-streams: see
+  /// CodegenOptions.
   int64_t prefillChunk = 64;
   int64_t parallelMinWork = 32768;
+  int64_t decodeStreams = 0;
 };
 
 struct EvalOptions {

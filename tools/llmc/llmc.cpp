@@ -181,6 +181,13 @@ cl::opt<int64_t> parallelMinWork(
              "threads; smaller ones run on the calling thread"),
     cl::init(32768), cl::sub(compileCmd));
 
+cl::opt<int64_t> decodeStreams(
+    "decode-streams",
+    cl::desc("Weight rows (or 16-row groups) each decode iteration reads "
+             "side by side, 1..16 (default: 4 on x86-64, 1 elsewhere); "
+             "results are identical"),
+    cl::init(0), cl::sub(compileCmd));
+
 // llmc eval.
 cl::opt<std::string> evalInput(cl::Positional,
                                cl::desc("<model file or .mlir/.mlirbc>"),
@@ -275,6 +282,7 @@ int main(int argc, char **argv) {
     options.referenceKernels = kernels == KernelKind::Reference;
     options.prefillChunk = prefillChunk;
     options.parallelMinWork = parallelMinWork;
+    options.decodeStreams = decodeStreams;
     err = llmc::driver::runCompile(compileInput, compileOutput, options);
   } else if (calibrateCmd) {
     err = llmc::driver::runCalibrate(calibrateInput, calibrateOutput, common,

@@ -106,6 +106,10 @@ struct CodegenOptions {
   /// Loops with less work stay on one thread (convert-llm-to-loops
   /// parallel-min-work).
   int64_t parallelMinWork = 32768;
+  /// Weight rows / row groups a decode iteration reads side by side
+  /// (convert-llm-to-loops decode-streams); 0: the target's default (4 on
+  /// x86-64, 1 elsewhere).
+  int64_t decodeStreams = 0;
 };
 
 /// The files compileModule wrote, as paths inside its directory.

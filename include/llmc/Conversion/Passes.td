@@ -83,6 +83,13 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
            "least this much work (iterations times multiply-adds per "
            "iteration) are outlined into tasks run through the ABI's "
            "parallel-for callback; smaller ones stay plain loops">,
+    Option<"decodeStreams", "decode-streams", "int64_t", "1",
+           "With one input row (decode), each parallel iteration of a linear "
+           "reads up to this many adjacent weight rows (f32/f16) or 16-row "
+           "groups (interleaved int8/int4) side by side, the largest count "
+           "that divides the rows: several sequential read streams per "
+           "thread (llmc compile: 4 on x86-64, 1 elsewhere); results are "
+           "identical">,
     Option<"prefillChunk", "prefill-chunk", "int64_t", "1",
            "Tokens per llmc_model_prefill call: C > 1 also emits a C-row copy "
            "of the decode function that prefill runs when given C tokens "

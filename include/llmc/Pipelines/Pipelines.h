@@ -25,8 +25,10 @@ struct LowerToLoopsOptions {
   /// See convert-llm-to-loops' integer-dot and dot-instruction.
   bool integerDot = true;
   std::string dotInstruction = "generic";
-  /// See convert-llm-to-loops' prefill-chunk and parallel-min-work.
+  /// See convert-llm-to-loops' prefill-chunk, parallel-min-work and
+  /// decode-streams.
   int64_t prefillChunk = 1;
+  int64_t decodeStreams = 1;
   int64_t parallelMinWork = 32768;
 };
 

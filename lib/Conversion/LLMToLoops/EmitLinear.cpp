@@ -546,6 +546,15 @@ SmallVector<Value> emitIntegerDotRows(EmitContext &ctx, const DeviceWeight &w,
   return result;
 }
 
+/// The most adjacent rows / row groups (at most ctx.decodeStreams) that
+/// divide `count`: how many a decode iteration reads side by side.
+int64_t decodeStreamsFor(const EmitContext &ctx, int64_t count) {
+  for (int64_t s = ctx.decodeStreams; s > 1; --s)
+    if (count % s == 0)
+      return s;
+  return 1;
+}
+
 /// Inner products of input row `t` with the rows `ns` of an f32 or f16
 /// weight, in one loop over the inputs (several rows: several read streams
 /// side by side); each row's arithmetic is the same as alone.
@@ -1117,15 +1126,9 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
   // One input row (decode, the prefill classifier's last row): each task
   // reads `streams` adjacent row groups side by side, so every thread keeps
   // several sequential read streams in flight; with one stream per thread
-  // the hardware prefetchers left a core ~25% below its read bandwidth.
-  // Each row's arithmetic does not change.
-  int64_t streams = 1;
-  if (numRows == 1)
-    for (int64_t s : {4, 2})
-      if (rowGroups % s == 0) {
-        streams = s;
-        break;
-      }
+  // a Zen 5 core stayed ~25% below its read bandwidth. Each row's
+  // arithmetic does not change.
+  int64_t streams = numRows == 1 ? decodeStreamsFor(ctx, rowGroups) : 1;
   ctx.parallelFor(
       rowGroups / streams, numRows * w.cols * kLanes * streams,
       [&](Value task) {
@@ -1338,13 +1341,8 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   // (as the interleaved integer kernels' row groups).
   bool floatKind =
       w.format.kind == DeviceFormat::F32 || w.format.kind == DeviceFormat::F16;
-  int64_t streams = 1;
-  if (floatKind && numRows == 1)
-    for (int64_t s : {4, 2})
-      if (shape[1] % s == 0) {
-        streams = s;
-        break;
-      }
+  int64_t streams =
+      floatKind && numRows == 1 ? decodeStreamsFor(ctx, shape[1]) : 1;
   if (streams > 1) {
     ctx.parallelFor(shape[1] / streams, work * streams, [&](Value task) {
       Value first =

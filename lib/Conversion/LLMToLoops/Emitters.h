@@ -61,6 +61,9 @@ struct EmitContext {
   /// Widen f16 with integer arithmetic instead of the target's conversion
   /// (for targets without one, e.g. RISC-V without Zfhmin/Zvfhmin).
   bool emulateF16;
+  /// Decode linears read up to this many adjacent weight rows / row groups
+  /// per parallel iteration (convert-llm-to-loops' decode-streams).
+  int64_t decodeStreams = 1;
   /// int8/int4 linears quantize their input to int8 per 32-element block and
   /// use exact integer dot products (else: widen the quants to f32).
   bool integerDot = true;

@@ -591,6 +591,7 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     auto ctx = std::make_unique<EmitContext>(b, loc, vectorWidth, emulateF16);
     ctx->integerDot = integerDot;
     ctx->parallelMinWork = parallelMinWork;
+    ctx->decodeStreams = decodeStreams;
     if (dotInstruction == "avx512-vnni") {
       ctx->x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
       ctx->x86WideDotIntrinsic = "llvm.x86.avx512.vpdpbusd.512";
@@ -612,6 +613,11 @@ void ConvertLLMToLoopsPass::runOnOperation() {
                           "avx512-vnni, avx-vnni, neon-dotprod or neon-i8mm, "
                           "got '"
                        << dotInstruction << "'";
+    return signalPassFailure();
+  }
+  if (decodeStreams < 1 || decodeStreams > 16) {
+    module.emitError() << "decode-streams must be in [1, 16], got "
+                       << static_cast<int64_t>(decodeStreams);
     return signalPassFailure();
   }
   if (prefillChunk < 1) {

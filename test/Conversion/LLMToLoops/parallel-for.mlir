@@ -16,15 +16,13 @@
 // CHECK: memref.view %[[W]]
 // CHECK: vector.reduction <add>
 // The entry function stores the captures and calls the task through the
-// parallel-for callback, or directly over [0, 4) when it is null (4
-// iterations of 4 adjacent output features: decode reads 4 weight rows side
-// by side).
+// parallel-for callback, or directly over [0, 16) when it is null.
 // CHECK-LABEL: func.func @llmc_model_forward
 // CHECK-SAME: %[[PFOR:arg[0-9]+]]: !llvm.ptr, %[[POOL:arg[0-9]+]]: !llvm.ptr)
 // CHECK: %[[CTXBUF:.*]] = memref.alloca() : memref<3xi64>
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: memref.store %{{.*}}, %[[CTXBUF]]
-// CHECK: %[[COUNT:.*]] = arith.constant 4 : i64
+// CHECK: %[[COUNT:.*]] = arith.constant 16 : i64
 // CHECK: %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr
 // CHECK: %[[ISNULL:.*]] = llvm.icmp "eq" %[[PFOR]], %[[NULL]] : !llvm.ptr
 // CHECK: scf.if %[[ISNULL]] {
