@@ -555,6 +555,18 @@ int64_t decodeStreamsFor(const EmitContext &ctx, int64_t count) {
   return 1;
 }
 
+/// The `count` consecutive indices of parallel iteration `task`
+/// ([task * count, task * count + count)).
+SmallVector<Value> adjacentIndices(EmitContext &ctx, Value task,
+                                   int64_t count) {
+  Value first = arith::MulIOp::create(ctx.b, ctx.loc, task, ctx.index(count));
+  SmallVector<Value> indices;
+  for (int64_t i = 0; i < count; ++i)
+    indices.push_back(
+        arith::AddIOp::create(ctx.b, ctx.loc, first, ctx.index(i)));
+  return indices;
+}
+
 /// Inner products of input row `t` with the rows `ns` of an f32 or f16
 /// weight, in one loop over the inputs (several rows: several read streams
 /// side by side); each row's arithmetic is the same as alone.
@@ -1082,6 +1094,133 @@ SmallVector<Value> emitByteWordDots(EmitContext &ctx, const DeviceWeight &w,
   return dots;
 }
 
+/// The views and shape of an interleaved int8/int4 weight.
+struct InterleavedWeight {
+  const DeviceWeight &w;
+  int64_t blocks;         ///< 32-element blocks per row.
+  int64_t groups;         ///< Scale groups per row.
+  int64_t blocksPerGroup; ///< Blocks per scale group.
+  int64_t rowGroups;      ///< Groups of kLanes rows.
+  int64_t wordsPerBlock;  ///< Words of each block (DevicePacking::wordBytes).
+  Value scales, mins;     ///< [rowGroups * groups][kLanes]; mins if asymmetric.
+  Value quants;           ///< [words][wordBytes * kLanes] (null when sparse).
+
+  InterleavedWeight(EmitContext &ctx, const DeviceWeight &w)
+      : w(w), blocks(w.cols / 32), groups(w.cols / w.format.group),
+        blocksPerGroup(w.format.group / 32), rowGroups(w.rows / kLanes),
+        wordsPerBlock((w.format.kind == DeviceFormat::Int8 ? 32 : 16) /
+                      w.packing.wordBytes) {
+    Type f32 = ctx.b.getF32Type();
+    auto scaleType = MemRefType::get({rowGroups * groups, kLanes}, f32);
+    scales = ctx.weightView(
+        w.offset + w.packing.scalesOffset,
+        w.packing.halfScales
+            ? MemRefType::get({rowGroups * groups, kLanes}, ctx.b.getF16Type())
+            : scaleType);
+    if (w.format.asymmetric)
+      mins = ctx.weightView(w.offset + w.packing.minsOffset, scaleType);
+    if (!w.format.sparse) // Sparse blocks: read by loadSparseLaneBlock.
+      quants =
+          ctx.weightView(w.offset + w.packing.dataOffset,
+                         MemRefType::get({rowGroups * blocks * wordsPerBlock,
+                                          w.packing.wordBytes * kLanes},
+                                         ctx.b.getI8Type()));
+  }
+};
+
+/// Adds block `blk` (scale group `g`) of row group `rg` to the accumulators
+/// `accs` of the tokens `rows` (one vector<kLanes x f32> per token): each
+/// row's exact int32 block dot product times (weight scale * input scale)
+/// with one fused multiply-add, plus offset * input scale * sum of the
+/// block's quants for asymmetric formats. Returns the new accumulators.
+SmallVector<Value>
+accumulateRowGroupBlock(EmitContext &ctx, const InterleavedWeight &iw,
+                        const QuantizedRows &xq, Value rg, Value blk, Value g,
+                        ArrayRef<Value> rows, ValueRange accs) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  const DeviceWeight &w = iw.w;
+  Type f32 = b.getF32Type();
+  auto vecF = VectorType::get({kLanes}, f32);
+  Value scaleRow = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(iw.groups)), g);
+  Value wScale =
+      w.packing.halfScales
+          ? ctx.extendF16(vector::LoadOp::create(
+                b, loc, VectorType::get({kLanes}, b.getF16Type()), iw.scales,
+                ValueRange{scaleRow, ctx.index(0)}))
+          : Value(vector::LoadOp::create(b, loc, vecF, iw.scales,
+                                         ValueRange{scaleRow, ctx.index(0)}));
+  Value wMin =
+      iw.mins ? Value(vector::LoadOp::create(
+                    b, loc, vecF, iw.mins, ValueRange{scaleRow, ctx.index(0)}))
+              : Value();
+  // Each row's exact block dot products; with 8-byte words (i8mm) pairs of
+  // rows share each smmla; 1-byte words (RISC-V V) have their own loop over
+  // the block's words; 2:4 sparse blocks (x86 VNNI only) gather their
+  // inputs.
+  SmallVector<Value> rowDots;
+  if (w.format.sparse) {
+    SparseLaneBlock sparseBlock = loadSparseLaneBlock(ctx, w, rg, blk);
+    for (Value t : rows)
+      rowDots.push_back(emitSparseLaneDots(ctx, sparseBlock, xq, t, blk));
+  } else if (w.packing.wordBytes == 1) {
+    rowDots = emitByteWordDots(ctx, w, iw.quants, xq, rg, blk, rows);
+  } else {
+    LaneBlock block = loadLaneBlock(ctx, w, iw.quants, rg, blk);
+    if (w.packing.wordBytes == 8) {
+      for (size_t r = 0; r < rows.size(); r += 2)
+        rowDots.append(emitWideWordDots(
+            ctx, block, xq, rows.slice(r, std::min<size_t>(2, rows.size() - r)),
+            blk));
+    } else {
+      for (Value t : rows)
+        rowDots.push_back(emitLaneDots(ctx, block, xq, t, blk));
+    }
+  }
+  SmallVector<Value> next;
+  for (auto [r, t] : llvm::enumerate(rows)) {
+    Value dx = memref::LoadOp::create(b, loc, xq.d, ValueRange{t, blk});
+    Value scale = arith::MulFOp::create(b, loc, wScale, splat(ctx, vecF, dx));
+    Value acc = math::FmaOp::create(
+        b, loc, arith::SIToFPOp::create(b, loc, vecF, rowDots[r]), scale,
+        accs[r]);
+    if (wMin) {
+      // offset * sum(x) ~= m * d * sum(q)
+      Value sum = memref::LoadOp::create(b, loc, xq.sum, ValueRange{t, blk});
+      Value sumX = arith::MulFOp::create(
+          b, loc, dx, arith::SIToFPOp::create(b, loc, f32, sum));
+      acc = arith::AddFOp::create(
+          b, loc, acc,
+          arith::MulFOp::create(b, loc, wMin, splat(ctx, vecF, sumX)));
+    }
+    next.push_back(acc);
+  }
+  return next;
+}
+
+/// Stores the outputs `accs` of the tokens `rows` for the kLanes rows of
+/// group `rg` (plus the bias, if any).
+void storeRowGroup(EmitContext &ctx, const DeviceWeight *bias, Value out,
+                   Value rg, ArrayRef<Value> rows, ValueRange accs) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Value n0 = arith::MulIOp::create(b, loc, rg, ctx.index(kLanes));
+  for (auto [acc, t] : llvm::zip(accs, rows)) {
+    if (!bias) {
+      vector::StoreOp::create(b, loc, acc, out, ValueRange{t, n0});
+      continue;
+    }
+    for (int64_t lane = 0; lane < kLanes; ++lane) {
+      Value n = arith::AddIOp::create(b, loc, n0, ctx.index(lane));
+      Value y = arith::AddFOp::create(
+          b, loc, vector::ExtractOp::create(b, loc, acc, lane),
+          ctx.loadWeightElement(*bias, ctx.index(0), n));
+      memref::StoreOp::create(b, loc, y, out, ValueRange{t, n});
+    }
+  }
+}
+
 /// An int8/int4 linear whose weight is interleaved (DeviceLayout.h): each
 /// task takes whole row groups; for each row group, input rows
 /// kTokenTile at a time share every unpacked block. Per output (lane) the
@@ -1094,189 +1233,88 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
                            int64_t firstRow, int64_t endRow, Value out) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
-  Type f32 = b.getF32Type();
-  Type i8 = b.getI8Type();
-  int64_t blocks = w.cols / 32;
-  int64_t groups = w.cols / w.format.group;
-  int64_t blocksPerGroup = w.format.group / 32;
-  int64_t rowGroups = w.rows / kLanes;
-  bool int8 = w.format.kind == DeviceFormat::Int8;
-  bool asym = w.format.asymmetric;
-  auto vecF = VectorType::get({kLanes}, f32);
-  auto scaleType = MemRefType::get({rowGroups * groups, kLanes}, f32);
-  bool halfScales = w.packing.halfScales;
-  Value scales = ctx.weightView(
-      w.offset + w.packing.scalesOffset,
-      halfScales ? MemRefType::get({rowGroups * groups, kLanes}, b.getF16Type())
-                 : scaleType);
-  Value mins = asym ? ctx.weightView(w.offset + w.packing.minsOffset, scaleType)
-                    : Value();
-  int64_t wordBytes = w.packing.wordBytes;
-  Value quants =
-      w.format.sparse
-          ? Value() // Read by loadSparseLaneBlock.
-          : ctx.weightView(w.offset + w.packing.dataOffset,
-                           MemRefType::get({rowGroups * blocks *
-                                                (int8 ? 32 : 16) / wordBytes,
-                                            wordBytes * kLanes},
-                                           i8));
-
-  int64_t wordsPerBlock = (int8 ? 32 : 16) / wordBytes;
+  InterleavedWeight iw(ctx, w);
+  auto vecF = VectorType::get({kLanes}, b.getF32Type());
   int64_t numRows = endRow - firstRow;
   // One input row (decode, the prefill classifier's last row): each task
   // reads `streams` adjacent row groups side by side, so every thread keeps
   // several sequential read streams in flight; with one stream per thread
   // a Zen 5 core stayed ~25% below its read bandwidth. Each row's
   // arithmetic does not change.
-  int64_t streams = numRows == 1 ? decodeStreamsFor(ctx, rowGroups) : 1;
+  int64_t streams = numRows == 1 ? decodeStreamsFor(ctx, iw.rowGroups) : 1;
   ctx.parallelFor(
-      rowGroups / streams, numRows * w.cols * kLanes * streams,
+      iw.rowGroups / streams, numRows * w.cols * kLanes * streams,
       [&](Value task) {
-        SmallVector<Value> rgs;
-        for (int64_t s = 0; s < streams; ++s)
-          rgs.push_back(arith::AddIOp::create(
-              b, loc, arith::MulIOp::create(b, loc, task, ctx.index(streams)),
-              ctx.index(s)));
-        // The next row group (the last one: itself), whose quants and
-        // scales the token tiles of this one prefetch.
+        SmallVector<Value> rgs = adjacentIndices(ctx, task, streams);
+        // The next row group (the last one: itself), which the token tiles of
+        // this one prefetch.
         Value nextRg = arith::MinUIOp::create(
             b, loc, arith::AddIOp::create(b, loc, rgs.back(), ctx.index(1)),
-            ctx.index(rowGroups - 1));
+            ctx.index(iw.rowGroups - 1));
         // Outputs of the tokens `rows` for the kLanes rows of each group in
-        // `rgs`; accumulator i * rows.size() + r is group i, token r.
+        // `rgs`; accumulators [i * rows.size(), (i + 1) * rows.size()) are
+        // group i's.
         auto tile = [&](ArrayRef<Value> rows) {
+          // Several tokens (prefill): every tile re-reads this row group from
+          // cache, but the first one would wait for memory. Each tile
+          // prefetches one word of each block of the next row group (word
+          // `tile index mod words`, so the first wordsPerBlock tiles cover it)
+          // and the block's scales, into L2: about +10% prefill tokens/s on
+          // the TinyLlama shape (docs/benchmarks.md).
+          bool prefetch = rows.size() > 1 && iw.quants;
+          Value nextWords, nextScaleRows;
+          if (prefetch) {
+            Value word = arith::RemUIOp::create(
+                b, loc,
+                arith::DivUIOp::create(b, loc, rows.front(),
+                                       ctx.index(kTokenTile)),
+                ctx.index(iw.wordsPerBlock));
+            nextWords = arith::AddIOp::create(
+                b, loc,
+                arith::MulIOp::create(b, loc, nextRg,
+                                      ctx.index(iw.blocks * iw.wordsPerBlock)),
+                word);
+            nextScaleRows =
+                arith::MulIOp::create(b, loc, nextRg, ctx.index(iw.groups));
+          }
           SmallVector<Value> init(rgs.size() * rows.size(), zeros(ctx, vecF));
-          auto loop = scf::ForOp::create(b, loc, ctx.index(0),
-                                         ctx.index(blocks), ctx.index(1), init);
+          auto loop = scf::ForOp::create(
+              b, loc, ctx.index(0), ctx.index(iw.blocks), ctx.index(1), init);
           {
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPointToStart(loop.getBody());
             Value blk = loop.getInductionVar();
-            Value g = blocksPerGroup == 1
+            Value g = iw.blocksPerGroup == 1
                           ? blk
                           : Value(arith::DivUIOp::create(
-                                b, loc, blk, ctx.index(blocksPerGroup)));
-            // Several tokens (prefill): every tile re-reads this row group
-            // from cache, but the first one would wait for memory. Each
-            // tile prefetches one word of each block of the next row group
-            // (the tile's index modulo the words, so the first
-            // wordsPerBlock tiles cover it) and the block's scales, into
-            // L2: about +10% prefill tokens/s on the TinyLlama shape
-            // (docs/benchmarks.md).
-            if (rows.size() > 1 && quants) {
-              Value word = arith::RemUIOp::create(
-                  b, loc,
-                  arith::DivUIOp::create(b, loc, rows.front(),
-                                         ctx.index(kTokenTile)),
-                  ctx.index(wordsPerBlock));
-              Value nextBlock = arith::AddIOp::create(
-                  b, loc,
-                  arith::MulIOp::create(b, loc, nextRg, ctx.index(blocks)),
-                  blk);
+                                b, loc, blk, ctx.index(iw.blocksPerGroup)));
+            if (prefetch) {
               Value at = arith::AddIOp::create(
-                  b, loc,
-                  arith::MulIOp::create(b, loc, nextBlock,
-                                        ctx.index(wordsPerBlock)),
-                  word);
-              memref::PrefetchOp::create(b, loc, quants,
+                  b, loc, nextWords,
+                  arith::MulIOp::create(b, loc, blk,
+                                        ctx.index(iw.wordsPerBlock)));
+              memref::PrefetchOp::create(b, loc, iw.quants,
                                          ValueRange{at, ctx.index(0)},
-                                         /*isWrite=*/false,
-                                         /*localityHint=*/2,
+                                         /*isWrite=*/false, /*localityHint=*/2,
                                          /*isDataCache=*/true);
-              Value nextScales = arith::AddIOp::create(
-                  b, loc,
-                  arith::MulIOp::create(b, loc, nextRg, ctx.index(groups)), g);
-              memref::PrefetchOp::create(b, loc, scales,
-                                         ValueRange{nextScales, ctx.index(0)},
-                                         /*isWrite=*/false,
-                                         /*localityHint=*/2,
-                                         /*isDataCache=*/true);
+              memref::PrefetchOp::create(
+                  b, loc, iw.scales,
+                  ValueRange{arith::AddIOp::create(b, loc, nextScaleRows, g),
+                             ctx.index(0)},
+                  /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
             }
             SmallVector<Value> next;
-            for (auto [i, rg] : llvm::enumerate(rgs)) {
-              Value scaleRow = arith::AddIOp::create(
-                  b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(groups)),
-                  g);
-              Value wScale =
-                  halfScales
-                      ? ctx.extendF16(vector::LoadOp::create(
-                            b, loc, VectorType::get({kLanes}, b.getF16Type()),
-                            scales, ValueRange{scaleRow, ctx.index(0)}))
-                      : Value(vector::LoadOp::create(
-                            b, loc, vecF, scales,
-                            ValueRange{scaleRow, ctx.index(0)}));
-              Value wMin = asym ? Value(vector::LoadOp::create(
-                                      b, loc, vecF, mins,
-                                      ValueRange{scaleRow, ctx.index(0)}))
-                                : Value();
-              // Each row's exact block dot products; with 8-byte words
-              // (i8mm) pairs of rows share each smmla; 1-byte words (RISC-V
-              // V) have their own loop over the block's words; 2:4 sparse
-              // blocks (x86 VNNI only) gather their inputs.
-              SmallVector<Value> rowDots;
-              if (w.format.sparse) {
-                SparseLaneBlock sparseBlock =
-                    loadSparseLaneBlock(ctx, w, rg, blk);
-                for (Value t : rows)
-                  rowDots.push_back(
-                      emitSparseLaneDots(ctx, sparseBlock, xq, t, blk));
-              } else if (wordBytes == 1) {
-                rowDots = emitByteWordDots(ctx, w, quants, xq, rg, blk, rows);
-              } else {
-                LaneBlock block = loadLaneBlock(ctx, w, quants, rg, blk);
-                if (wordBytes == 8) {
-                  for (size_t r = 0; r < rows.size(); r += 2)
-                    rowDots.append(emitWideWordDots(
-                        ctx, block, xq,
-                        rows.slice(r, std::min<size_t>(2, rows.size() - r)),
-                        blk));
-                } else {
-                  for (Value t : rows)
-                    rowDots.push_back(emitLaneDots(ctx, block, xq, t, blk));
-                }
-              }
-              for (auto [r, t] : llvm::enumerate(rows)) {
-                Value dots = rowDots[r];
-                Value dx =
-                    memref::LoadOp::create(b, loc, xq.d, ValueRange{t, blk});
-                Value scale =
-                    arith::MulFOp::create(b, loc, wScale, splat(ctx, vecF, dx));
-                Value acc = math::FmaOp::create(
-                    b, loc, arith::SIToFPOp::create(b, loc, vecF, dots), scale,
-                    loop.getRegionIterArg(i * rows.size() + r));
-                if (asym) {
-                  // offset * sum(x) ~= m * d * sum(q)
-                  Value sum = memref::LoadOp::create(b, loc, xq.sum,
-                                                     ValueRange{t, blk});
-                  Value sumX = arith::MulFOp::create(
-                      b, loc, dx, arith::SIToFPOp::create(b, loc, f32, sum));
-                  acc = arith::AddFOp::create(
-                      b, loc, acc,
-                      arith::MulFOp::create(b, loc, wMin,
-                                            splat(ctx, vecF, sumX)));
-                }
-                next.push_back(acc);
-              }
-            }
+            for (auto [i, rg] : llvm::enumerate(rgs))
+              next.append(
+                  accumulateRowGroupBlock(ctx, iw, xq, rg, blk, g, rows,
+                                          loop.getRegionIterArgs().slice(
+                                              i * rows.size(), rows.size())));
             scf::YieldOp::create(b, loc, next);
           }
-          for (auto [i, rg] : llvm::enumerate(rgs)) {
-            Value n0 = arith::MulIOp::create(b, loc, rg, ctx.index(kLanes));
-            for (auto [r, t] : llvm::enumerate(rows)) {
-              Value acc = loop.getResult(i * rows.size() + r);
-              if (!bias) {
-                vector::StoreOp::create(b, loc, acc, out, ValueRange{t, n0});
-                continue;
-              }
-              for (int64_t lane = 0; lane < kLanes; ++lane) {
-                Value n = arith::AddIOp::create(b, loc, n0, ctx.index(lane));
-                Value y = arith::AddFOp::create(
-                    b, loc, vector::ExtractOp::create(b, loc, acc, lane),
-                    ctx.loadWeightElement(*bias, ctx.index(0), n));
-                memref::StoreOp::create(b, loc, y, out, ValueRange{t, n});
-              }
-            }
-          }
+          for (auto [i, rg] : llvm::enumerate(rgs))
+            storeRowGroup(
+                ctx, bias, out, rg, rows,
+                loop.getResults().slice(i * rows.size(), rows.size()));
         };
         int64_t tiles = numRows / kTokenTile;
         if (tiles > 0)
@@ -1291,7 +1329,7 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
             tile(rows);
           });
         int64_t rest = firstRow + tiles * kTokenTile;
-        if (wordBytes == 8) {
+        if (w.packing.wordBytes == 8) {
           // The last rows in one tile: pairs through smmla, an odd one sdot.
           SmallVector<Value> rows;
           for (int64_t t = rest; t < endRow; ++t)
@@ -1345,12 +1383,7 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
       floatKind && numRows == 1 ? decodeStreamsFor(ctx, shape[1]) : 1;
   if (streams > 1) {
     ctx.parallelFor(shape[1] / streams, work * streams, [&](Value task) {
-      Value first =
-          arith::MulIOp::create(ctx.b, ctx.loc, task, ctx.index(streams));
-      SmallVector<Value> ns;
-      for (int64_t s = 0; s < streams; ++s)
-        ns.push_back(
-            arith::AddIOp::create(ctx.b, ctx.loc, first, ctx.index(s)));
+      SmallVector<Value> ns = adjacentIndices(ctx, task, streams);
       Value t = ctx.index(firstRow);
       for (auto [n, y] : llvm::zip(ns, emitFloatRowDots(ctx, w, x, t, ns))) {
         if (bias)
