@@ -27,8 +27,17 @@ static inline void llmc_cpu_relax(void) {
 
 typedef struct llmc_thread_pool_worker_t {
   llmc_thread_pool_t *pool;
+  int32_t index; ///< The worker's lane (the caller's is 0).
   pthread_t thread;
 } llmc_thread_pool_worker_t;
+
+/// One thread's share of a parallel-for: low 32 bits of the job's generation
+/// (high half) and the next chunk of its range to claim (low half), so a
+/// claim succeeds only for the job it was meant for. On its own cache line so
+/// that claims in different lanes do not contend.
+typedef struct llmc_thread_pool_lane_t {
+  _Alignas(64) _Atomic uint64_t claim;
+} llmc_thread_pool_lane_t;
 
 struct llmc_thread_pool_t {
   llmc_ref_count_t ref_count;
@@ -37,18 +46,19 @@ struct llmc_thread_pool_t {
   int32_t started; ///< Workers successfully started.
   llmc_thread_pool_worker_t *workers;
 
+  /// One claim word per thread (thread_count of them).
+  llmc_thread_pool_lane_t *lanes;
+
   /// The current job, published by incrementing `generation`: [0, count)
-  /// cut into `chunks` balanced ranges that threads claim one at a time.
+  /// cut into `lane_count` ranges (lanes) of `lane_chunks` chunks each.
   /// (Atomic because a worker that wakes late may read them while the next
   /// job's are written; it then fails to claim and ignores them.)
   _Atomic int64_t count;
-  _Atomic int64_t chunks;
+  _Atomic int32_t lane_count;
+  _Atomic int32_t lane_chunks;
   _Atomic(llmc_parallel_task_fn_t) task;
   _Atomic(void *) ctx;
   _Atomic uint64_t generation;
-  /// Low 32 bits of the job's generation (high half) and the next chunk to
-  /// claim (low half): a claim succeeds only for the job it was meant for.
-  _Atomic uint64_t claim;
   _Atomic int64_t done; ///< Chunks of the current job finished.
   _Atomic bool stop;
 
@@ -70,46 +80,62 @@ void llmc_thread_pool_split(int64_t count, int32_t parts, int32_t index,
 
 /// Chunks per thread: enough that a thread delayed by the OS (another
 /// process on its core) leaves most of its share to the others.
-#define LLMC_THREAD_POOL_CHUNKS_PER_THREAD 4
+/// Chunks each thread's range is cut into: the last chunk of the slowest
+/// thread bounds how long the others wait at the end of a parallel-for.
+#define LLMC_THREAD_POOL_CHUNKS_PER_LANE 8
 
 static uint64_t llmc_thread_pool_tag(uint64_t generation) {
   return (generation & 0xffffffffu) << 32;
 }
 
-/// Claims and runs chunks of job `generation` until none is left (or the
-/// job is no longer current).
-static void llmc_thread_pool_run_chunks(llmc_thread_pool_t *pool,
-                                        uint64_t generation) {
+/// Claims and runs the chunks of lane `lane` until none is left or the job
+/// is no longer `generation`'s; false in the latter case.
+static bool llmc_thread_pool_run_lane(llmc_thread_pool_t *pool,
+                                      uint64_t generation, int32_t lane,
+                                      int64_t count, int32_t lanes,
+                                      int32_t chunks,
+                                      llmc_parallel_task_fn_t task, void *ctx) {
   uint64_t tag = llmc_thread_pool_tag(generation);
-  // The claim word first, then the fields (all sequentially consistent).
-  // The caller closes the claim word before it writes the next job's
-  // fields, so if these reads saw the next job's fields, the claim word has
-  // changed since it was read and the compare-and-swap below fails; a
-  // successful claim therefore used this job's fields.
-  uint64_t word = atomic_load(&pool->claim);
-  int64_t count = atomic_load(&pool->count);
-  int64_t chunks = atomic_load(&pool->chunks);
-  llmc_parallel_task_fn_t task = atomic_load(&pool->task);
-  void *ctx = atomic_load(&pool->ctx);
+  _Atomic uint64_t *claim = &pool->lanes[lane].claim;
+  uint64_t word = atomic_load(claim);
+  int64_t laneBegin, laneEnd;
+  llmc_thread_pool_split(count, lanes, lane, &laneBegin, &laneEnd);
   for (;;) {
     if ((word & ~(uint64_t)0xffffffffu) != tag)
-      return;
+      return false;
     int64_t chunk = (int64_t)(word & 0xffffffffu);
     if (chunk >= chunks)
-      return;
-    if (!atomic_compare_exchange_weak(&pool->claim, &word, word + 1))
+      return true;
+    if (!atomic_compare_exchange_weak(claim, &word, word + 1))
       continue; // `word` now holds the current value.
     int64_t begin, end;
-    llmc_thread_pool_split(count, (int32_t)chunks, (int32_t)chunk, &begin,
+    llmc_thread_pool_split(laneEnd - laneBegin, chunks, (int32_t)chunk, &begin,
                            &end);
     if (begin < end)
-      task(ctx, begin, end);
+      task(ctx, laneBegin + begin, laneBegin + end);
     atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
-    word = atomic_load(&pool->claim);
+    word = atomic_load(claim);
   }
 }
 
-/// Waits for the generation to move past `seen`: spins, then sleeps.
+/// Thread `self`'s part of job `generation`: its own lane's chunks in order
+/// (one sequential walk through its range), then whatever is left in the
+/// other lanes.
+static void llmc_thread_pool_run_chunks(llmc_thread_pool_t *pool,
+                                        uint64_t generation, int32_t self) {
+  int64_t count = atomic_load(&pool->count);
+  int32_t lanes = atomic_load(&pool->lane_count);
+  int32_t chunks = atomic_load(&pool->lane_chunks);
+  llmc_parallel_task_fn_t task = atomic_load(&pool->task);
+  void *ctx = atomic_load(&pool->ctx);
+  if (lanes <= 0)
+    return;
+  for (int32_t i = 0; i < lanes; ++i)
+    if (!llmc_thread_pool_run_lane(pool, generation, (self + i) % lanes, count,
+                                   lanes, chunks, task, ctx))
+      return;
+}
+
 static uint64_t llmc_thread_pool_wait(llmc_thread_pool_t *pool, uint64_t seen) {
   for (int i = 0; i < LLMC_THREAD_POOL_WORKER_SPINS; ++i) {
     uint64_t now =
@@ -140,7 +166,7 @@ static void *llmc_thread_pool_worker_main(void *arg) {
     seen = llmc_thread_pool_wait(pool, seen);
     if (atomic_load_explicit(&pool->stop, memory_order_acquire))
       return NULL;
-    llmc_thread_pool_run_chunks(pool, seen);
+    llmc_thread_pool_run_chunks(pool, seen, worker->index);
   }
 }
 
@@ -179,7 +205,7 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
   pool->allocator = allocator;
   pool->thread_count = thread_count;
   atomic_init(&pool->generation, 0);
-  atomic_init(&pool->claim, 0);
+  atomic_init(&pool->lane_count, 0);
   atomic_init(&pool->done, 0);
   atomic_init(&pool->stop, false);
   atomic_init(&pool->sleepers, 0);
@@ -195,8 +221,12 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
                             "cannot create the thread pool's condition "
                             "variable");
   }
-  llmc_status_t status = LLMC_OK;
-  if (thread_count > 1)
+  llmc_status_t status = llmc_allocator_alloc(
+      allocator, sizeof(llmc_thread_pool_lane_t) * (size_t)thread_count,
+      _Alignof(llmc_thread_pool_lane_t), (void **)&pool->lanes);
+  for (int32_t i = 0; !status && i < thread_count; ++i)
+    atomic_init(&pool->lanes[i].claim, 0);
+  if (!status && thread_count > 1)
     status = llmc_allocator_alloc(
         allocator,
         sizeof(llmc_thread_pool_worker_t) * (size_t)(thread_count - 1),
@@ -204,6 +234,7 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
   for (int32_t i = 0; !status && i < thread_count - 1; ++i) {
     llmc_thread_pool_worker_t *worker = &pool->workers[i];
     worker->pool = pool;
+    worker->index = i + 1;
     int error = pthread_create(&worker->thread, NULL,
                                llmc_thread_pool_worker_main, worker);
     if (error != 0)
@@ -235,6 +266,7 @@ void llmc_thread_pool_release(llmc_thread_pool_t *pool) {
   pthread_mutex_destroy(&pool->mutex);
   llmc_allocator_t allocator = pool->allocator;
   llmc_allocator_free(allocator, pool->workers);
+  llmc_allocator_free(allocator, pool->lanes);
   llmc_allocator_free(allocator, pool);
 }
 
@@ -251,27 +283,33 @@ void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
     task(ctx, 0, count);
     return;
   }
-  int64_t chunks =
-      (int64_t)pool->thread_count * LLMC_THREAD_POOL_CHUNKS_PER_THREAD;
-  if (chunks > count)
-    chunks = count;
+  // One lane (a contiguous range) per thread, each cut into up to
+  // LLMC_THREAD_POOL_CHUNKS_PER_LANE chunks.
+  int32_t lanes = pool->thread_count;
+  if (lanes > count)
+    lanes = (int32_t)count;
+  int64_t perLane = count / lanes;
+  int32_t chunks = perLane < LLMC_THREAD_POOL_CHUNKS_PER_LANE
+                       ? (int32_t)perLane
+                       : LLMC_THREAD_POOL_CHUNKS_PER_LANE;
+  int64_t total = (int64_t)lanes * chunks;
   uint64_t generation = atomic_load(&pool->generation) + 1;
-  // Closed (no chunk index is that large, and the tag is no longer the last
-  // job's) while the fields change: a worker still in the last job cannot
-  // claim with a mix of old and new fields.
-  atomic_store(&pool->claim, llmc_thread_pool_tag(generation) | 0xffffffffu);
+  uint64_t tag = llmc_thread_pool_tag(generation);
+  // Nothing of this job is claimable until its parameters are stored.
+  for (int32_t i = 0; i < lanes; ++i)
+    atomic_store(&pool->lanes[i].claim, tag | 0xffffffffu);
   atomic_store(&pool->count, count);
-  atomic_store(&pool->chunks, chunks);
+  atomic_store(&pool->lane_count, lanes);
+  atomic_store(&pool->lane_chunks, chunks);
   atomic_store(&pool->task, task);
   atomic_store(&pool->ctx, ctx);
   atomic_store(&pool->done, 0);
-  atomic_store(&pool->claim, llmc_thread_pool_tag(generation));
+  for (int32_t i = 0; i < lanes; ++i)
+    atomic_store(&pool->lanes[i].claim, tag);
   llmc_thread_pool_publish(pool);
-  llmc_thread_pool_run_chunks(pool, generation);
-  // Every chunk is claimed; wait for the ones still running on workers:
-  // spin, then give the core away (the machine may be oversubscribed).
+  llmc_thread_pool_run_chunks(pool, generation, 0);
   for (int i = 0;
-       atomic_load_explicit(&pool->done, memory_order_acquire) != chunks; ++i) {
+       atomic_load_explicit(&pool->done, memory_order_acquire) != total; ++i) {
     if (i < LLMC_THREAD_POOL_CALLER_SPINS)
       llmc_cpu_relax();
     else

@@ -4,15 +4,16 @@
  * (llmc_parallel_for_fn_t in abi.h) and an opaque pool pointer; the session
  * passes llmc_thread_pool_parallel_for and a pool made here.
  *
- * llmc_thread_pool_parallel_for(pool, count, task, ctx) cuts [0, count)
- * into up to 4 * thread_count contiguous chunks of sizes differing by at
- * most one (llmc_thread_pool_split), and the calling thread and the workers
- * claim chunks one at a time until none is left; it returns when all are
- * done. Which thread runs a chunk depends on timing (a thread the OS has
- * descheduled leaves its share to the others), but each index is run
- * exactly once and a chunk's indices in order, so a task whose iterations
- * are independent computes the same result for any thread count and any
- * timing.
+ * llmc_thread_pool_parallel_for(pool, count, task, ctx) gives each thread
+ * one contiguous range of [0, count) (llmc_thread_pool_split into
+ * thread_count parts, a lane) cut into up to 8 chunks. A thread claims the
+ * chunks of its own lane in order, so it walks its range sequentially (one
+ * read stream the hardware prefetcher can follow), then claims whatever is
+ * left in the other lanes; it returns when all are done. Which thread runs a
+ * chunk depends on timing (a thread the OS has descheduled leaves its share
+ * to the others), but each index is run exactly once and a chunk's indices
+ * in order, so a task whose iterations are independent computes the same
+ * result for any thread count and any timing.
  *
  * Workers sleep on a condition variable while idle; after a parallel-for
  * they spin briefly first, so the next call (the next op of the same forward

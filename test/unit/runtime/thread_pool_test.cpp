@@ -1,10 +1,13 @@
 // Unit tests of the thread pool: the split, that a parallel-for runs every
-// index exactly once for many sizes, thread counts and repeated calls, and
-// that chunks go to whichever thread is free.
+// index exactly once for many sizes, thread counts and repeated calls, that
+// each thread walks its own range in order, and that chunks go to whichever
+// thread is free.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <ctime>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -87,9 +90,14 @@ TEST(ThreadPoolTest, EveryIndexRunsExactlyOnce) {
         ASSERT_EQ(counts.hits[static_cast<size_t>(i)].load(), 1)
             << "index " << i << " of " << count << ", " << threads
             << " threads";
-      // One call per chunk: up to 4 per thread, one thread runs it all.
-      int64_t chunks = threads == 1 ? std::min<int64_t>(count, 1)
-                                    : std::min<int64_t>(count, 4 * threads);
+      // One call per chunk: one lane per thread (at most one per index),
+      // each of up to 8 chunks; one thread runs it all in one call.
+      int64_t lanes = std::min<int64_t>(count, threads);
+      int64_t chunks =
+          threads == 1 || count <= 1
+              ? std::min<int64_t>(count, 1)
+              : lanes *
+                    std::min<int64_t>(8, count / std::max<int64_t>(lanes, 1));
       EXPECT_EQ(counts.calls.load(), static_cast<int>(chunks));
     }
   }
@@ -155,6 +163,74 @@ TEST(ThreadPoolTest, ADelayedWorkerLeavesItsShareToTheCaller) {
   llmc_thread_pool_parallel_for(pool.get(), 8, SlowWorkerTask, &state);
   EXPECT_EQ(state.byCaller.load() + state.byWorkers.load(), 8);
   EXPECT_GT(state.byCaller.load(), 4) << "a fixed split gives the caller 4";
+}
+
+/// Records, per thread, the first index of each chunk it ran, in order.
+struct ChunkOrder {
+  pthread_t caller{};
+  std::mutex mutex;
+  std::map<pthread_t, std::vector<int64_t>> begins;
+};
+
+void RecordOrderTask(void *ctx, int64_t begin, int64_t) {
+  auto *order = static_cast<ChunkOrder *>(ctx);
+  std::lock_guard<std::mutex> lock(order->mutex);
+  order->begins[pthread_self()].push_back(begin);
+}
+
+TEST(ThreadPoolTest, EachThreadWalksItsRangeInOrder) {
+  // A thread claims its own lane's chunks in order and then the other
+  // lanes' in turn, wrapping around once: the chunks it runs go up, with at
+  // most one step down (the wrap), so its reads stay sequential.
+  for (int32_t threads : {2, 3, 4}) {
+    PoolPtr pool = MakePool(threads);
+    ASSERT_TRUE(pool);
+    for (int round = 0; round < 20; ++round) {
+      ChunkOrder order;
+      llmc_thread_pool_parallel_for(pool.get(), 1000, RecordOrderTask, &order);
+      size_t chunks = 0;
+      for (const auto &[thread, begins] : order.begins) {
+        chunks += begins.size();
+        int descents = 0;
+        for (size_t i = 1; i < begins.size(); ++i)
+          descents += begins[i] < begins[i - 1];
+        EXPECT_LE(descents, 1) << threads << " threads, round " << round;
+      }
+      EXPECT_EQ(chunks, static_cast<size_t>(threads) * 8);
+    }
+  }
+}
+
+void SlowCallerTask(void *ctx, int64_t begin, int64_t end) {
+  RecordOrderTask(ctx, begin, end);
+  if (pthread_equal(pthread_self(), static_cast<ChunkOrder *>(ctx)->caller)) {
+    struct timespec pause = {0, 25 * 1000 * 1000};
+    nanosleep(&pause, nullptr);
+  }
+}
+
+TEST(ThreadPoolTest, EachThreadStartsAtItsOwnRange) {
+  // The worker starts at the second half and walks it chunk by chunk while
+  // the (slow) caller is in the first half: each thread reads one
+  // sequential range, not every other chunk.
+  PoolPtr pool = MakePool(2);
+  ASSERT_TRUE(pool);
+  ChunkOrder order;
+  order.caller = pthread_self();
+  llmc_thread_pool_parallel_for(pool.get(), 1024, SlowCallerTask, &order);
+  ASSERT_EQ(order.begins.size(), 2u);
+  const std::vector<int64_t> &byCaller = order.begins[order.caller];
+  ASSERT_FALSE(byCaller.empty());
+  EXPECT_EQ(byCaller.front(), 0);
+  for (const auto &[thread, begins] : order.begins) {
+    if (pthread_equal(thread, order.caller))
+      continue;
+    // The worker's own lane, in order (8 chunks of 64), then what is left
+    // of the caller's.
+    ASSERT_GE(begins.size(), 8u);
+    for (size_t i = 0; i < 8; ++i)
+      EXPECT_EQ(begins[i], 512 + 64 * static_cast<int64_t>(i));
+  }
 }
 
 TEST(ThreadPoolTest, NullPoolRunsOnTheCaller) {
