@@ -1227,10 +1227,12 @@ void storeRowGroup(EmitContext &ctx, const DeviceWeight *bias, Value out,
 /// arithmetic is, in block order: exact int32 block dot product, times
 /// (weight scale * input scale) added with one fused multiply-add (plus
 /// offset * input scale * sum of the block's quants, asymmetric formats).
-/// Every target, row tiling and thread split computes the same bits.
+/// Every target, row tiling and thread split computes the same bits. Input
+/// rows [firstRow, endRow) are computed, or only `onlyRow` when it is set.
 void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
                            const DeviceWeight *bias, const QuantizedRows &xq,
-                           int64_t firstRow, int64_t endRow, Value out) {
+                           int64_t firstRow, int64_t endRow, Value onlyRow,
+                           Value out) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
   InterleavedWeight iw(ctx, w);
@@ -1329,6 +1331,10 @@ void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
             tile(rows);
           });
         int64_t rest = firstRow + tiles * kTokenTile;
+        if (onlyRow) {
+          tile({onlyRow});
+          return;
+        }
         if (w.packing.wordBytes == 8) {
           // The last rows in one tile: pairs through smmla, an odd one sdot.
           SmallVector<Value> rows;
@@ -1352,9 +1358,20 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   bool integerDot = ctx.integerDot && (w.format.kind == DeviceFormat::Int8 ||
                                        w.format.kind == DeviceFormat::Int4);
   // Only the rows [firstRow, shape[0]) are needed (the prefill copy's
-  // classifier: only the last row's logits are returned).
-  int64_t firstRow = ctx.lastRowOnly == op.getOperation() ? shape[0] - 1 : 0;
+  // classifier: only the last row's logits are returned). That one row is
+  // `onlyRow`, ctx.lastRow when the chunk is partial.
+  bool lastOnly = ctx.lastRowOnly == op.getOperation();
+  int64_t firstRow = lastOnly ? shape[0] - 1 : 0;
   int64_t numRows = shape[0] - firstRow;
+  Value onlyRow =
+      lastOnly ? (ctx.lastRow ? ctx.lastRow : ctx.index(firstRow)) : Value();
+  // Runs `body` for each row in [begin, shape[0]), or for onlyRow.
+  auto forRows = [&](int64_t begin, function_ref<void(Value)> body) {
+    if (onlyRow)
+      body(onlyRow);
+    else
+      ctx.forLoop(begin, shape[0], body);
+  };
   QuantizedRows xq;
   if (integerDot)
     xq = quantizeRows(ctx, x, shape[0], w.cols,
@@ -1362,7 +1379,7 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   if (w.packing.interleave > 1) {
     assert(integerDot && w.packing.interleave == kLanes &&
            "weights are interleaved only for the integer-dot kernels");
-    emitInterleavedLinear(ctx, w, bias, xq, firstRow, shape[0], out);
+    emitInterleavedLinear(ctx, w, bias, xq, firstRow, shape[0], onlyRow, out);
     return;
   }
   // 2:4 sparse weights have their own kernels (EmitSparseLinear.cpp).
@@ -1384,7 +1401,7 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   if (streams > 1) {
     ctx.parallelFor(shape[1] / streams, work * streams, [&](Value task) {
       SmallVector<Value> ns = adjacentIndices(ctx, task, streams);
-      Value t = ctx.index(firstRow);
+      Value t = onlyRow ? onlyRow : ctx.index(firstRow);
       for (auto [n, y] : llvm::zip(ns, emitFloatRowDots(ctx, w, x, t, ns))) {
         if (bias)
           y = arith::AddFOp::create(
@@ -1404,8 +1421,8 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
       memref::StoreOp::create(ctx.b, ctx.loc, y, out, ValueRange{t, n});
     };
     if (!integerDot) {
-      ctx.forLoop(firstRow, shape[0],
-                  [&](Value t) { store(emitRowDot(ctx, w, x, t, n), t); });
+      forRows(firstRow,
+              [&](Value t) { store(emitRowDot(ctx, w, x, t, n), t); });
       return;
     }
     // Input rows (tokens) kRowTile at a time share each weight block.
@@ -1423,7 +1440,7 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
         for (auto [y, t] : llvm::zip(dotRows(rows, n), rows))
           store(y, t);
       });
-    ctx.forLoop(firstRow + tiles * kRowTile, shape[0],
-                [&](Value t) { store(dotRows({t}, n).front(), t); });
+    forRows(firstRow + tiles * kRowTile,
+            [&](Value t) { store(dotRows({t}, n).front(), t); });
   });
 }

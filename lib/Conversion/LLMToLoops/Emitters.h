@@ -91,6 +91,9 @@ struct EmitContext {
   /// classifier of the prefill copy, which returns the last row's logits);
   /// its other rows are left unwritten.
   mlir::Operation *lastRowOnly = nullptr;
+  /// The index of that row when it is not the last of the shape (a
+  /// partial prefill chunk's last real token); null: the shape's last row.
+  mlir::Value lastRow;
   /// Buffers of lowered tensor values.
   llvm::DenseMap<mlir::Value, mlir::Value> buffers;
   /// Device placement of weights, by symbol name.

@@ -191,6 +191,13 @@ void EmitContext::forLoop(Value lb, Value ub, int64_t step,
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// Fewest tokens of a partial prefill chunk of C rows that run as one
+/// padded chunk instead of one decode step each. A chunk reads every weight
+/// once, as a decode step does, plus C rows of compute; on the TinyLlama
+/// shape a 64-row chunk takes about as long as 7-10 decode steps
+/// (docs/benchmarks.md), so C/8 rows.
+int64_t minPaddedRows(int64_t chunk) { return std::max<int64_t>(2, chunk / 8); }
+
 /// First-fit allocator over byte offsets of the activation arena; freed
 /// ranges are reused, so the arena holds only simultaneously live buffers.
 class ArenaPlanner {
@@ -701,8 +708,14 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   }
 
   // llmc_model_prefill(weights, kv, arena, tokens, n, pos, logits,
-  // parallel_for, pool): n == C runs llmc_model_prefill_chunk, a C-row copy
-  // of the decode function; fewer tokens run llmc_model_forward each.
+  // parallel_for, pool) runs llmc_model_prefill_chunk, a C-row copy of the
+  // decode function, on n == C tokens. Fewer tokens (a prompt's last,
+  // partial chunk) pad the chunk with copies of their last token if there
+  // are at least minPaddedRows(C) of them and the padded positions fit the
+  // cache; each row computes what decode would (rows only read earlier
+  // positions, so the padding cannot change them), the logits are the last
+  // real row's, and the padding's K/V entries are overwritten when those
+  // positions are run. Otherwise each token runs llmc_model_forward.
   int64_t chunk = std::min<int64_t>(prefillChunk, cacheType.getMaxSeq());
   auto tokensMemRef = MemRefType::get({chunk}, b.getI32Type());
   std::unique_ptr<EmitContext> chunkCtx;
@@ -715,35 +728,38 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     chunkCtx->deviceWeights = decodeCtx->deviceWeights;
     EmitContext &ctx = *chunkCtx;
     b.setInsertionPoint(entry);
-    auto chunkType =
-        b.getFunctionType({weightsType, kvType, arenaUnplanned, tokensMemRef,
-                           b.getIndexType(), logitsMemRef, ptrType, ptrType},
-                          {});
+    // (..., parallel_for, pool, last): `last` is the row whose logits are
+    // returned.
+    auto chunkType = b.getFunctionType(
+        {weightsType, kvType, arenaUnplanned, tokensMemRef, b.getIndexType(),
+         logitsMemRef, ptrType, ptrType, b.getIndexType()},
+        {});
     chunkFn =
         func::FuncOp::create(b, loc, "llmc_model_prefill_chunk", chunkType);
     chunkFn.setPrivate();
     Block *body = chunkFn.addEntryBlock();
     b.setInsertionPointToStart(body);
     bindAbiArguments(ctx, chunkFn, /*pos=*/4, /*parallelFor=*/6);
+    Value last = body->getArgument(8);
     ArenaPlanner planner;
     Block &rowsBlock = rows.getBody().front();
     Value rowsReturned =
         cast<func::ReturnOp>(rowsBlock.getTerminator()).getOperand(0);
     Value allLogits;
-    // Only the last row's logits are returned: its classifier computes
+    // Only the last real row's logits are returned: its classifier computes
     // only that row.
-    if (auto classifier = rowsReturned.getDefiningOp<llm::LinearOp>())
+    if (auto classifier = rowsReturned.getDefiningOp<llm::LinearOp>()) {
       ctx.lastRowOnly = classifier;
+      ctx.lastRow = last;
+    }
     if (failed(emitBody(ctx, rowsBlock, rowsReturned, planner,
                         body->getArgument(3), std::nullopt, Value(),
                         /*observations=*/nullptr, &allLogits))) {
       rows.erase();
       return signalPassFailure();
     }
-    // The logits of the last row.
     ctx.forLoop(0, vocab, [&](Value j) {
-      Value v = memref::LoadOp::create(b, loc, allLogits,
-                                       ValueRange{ctx.index(chunk - 1), j});
+      Value v = memref::LoadOp::create(b, loc, allLogits, ValueRange{last, j});
       memref::StoreOp::create(b, loc, v, body->getArgument(5), ValueRange{j});
     });
     func::ReturnOp::create(b, loc);
@@ -762,9 +778,8 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     Block *body = prefill.addEntryBlock();
     b.setInsertionPointToStart(body);
     auto args = body->getArguments();
-    Value n = args[4];
+    Value count = arith::IndexCastOp::create(b, loc, b.getIndexType(), args[4]);
     auto perToken = [&]() {
-      Value count = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
       decodeCtx->forLoop(decodeCtx->index(0), count, 1, [&](Value i) {
         Value token = memref::LoadOp::create(b, loc, args[3], ValueRange{i});
         Value p = arith::AddIOp::create(b, loc, args[5], i);
@@ -773,17 +788,43 @@ void ConvertLLMToLoopsPass::runOnOperation() {
                                         args[6], args[7], args[8]});
       });
     };
-    if (chunkFn) {
-      Value full = arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::eq, n,
-          arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(chunk)));
-      auto branch = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(branch.thenBlock());
+    auto callChunk = [&](Value tokens, Value last) {
       func::CallOp::create(b, loc, chunkFn,
-                           ValueRange{args[0], args[1], args[2], args[3],
-                                      args[5], args[6], args[7], args[8]});
-      b.setInsertionPointToStart(branch.elseBlock());
+                           ValueRange{args[0], args[1], args[2], tokens,
+                                      args[5], args[6], args[7], args[8],
+                                      last});
+    };
+    if (chunkFn) {
+      auto index = [&](int64_t v) {
+        return arith::ConstantIndexOp::create(b, loc, v);
+      };
+      Value full = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                         count, index(chunk));
+      auto isFull = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(isFull.thenBlock());
+      callChunk(args[3], index(chunk - 1));
+      b.setInsertionPointToStart(isFull.elseBlock());
+      Value enough = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                           count, index(minPaddedRows(chunk)));
+      Value fits = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::sle,
+          arith::AddIOp::create(b, loc, args[5], index(chunk)),
+          index(cacheType.getMaxSeq()));
+      auto pad =
+          scf::IfOp::create(b, loc, arith::AndIOp::create(b, loc, enough, fits),
+                            /*withElseRegion=*/true);
+      b.setInsertionPointToStart(pad.thenBlock());
+      // The caller's array holds `count` tokens: copy them, then the last.
+      Value padded = memref::AllocaOp::create(b, loc, tokensMemRef);
+      Value last = arith::SubIOp::create(b, loc, count, index(1));
+      decodeCtx->forLoop(index(0), index(chunk), 1, [&](Value i) {
+        Value from = arith::MinUIOp::create(b, loc, i, last);
+        Value token = memref::LoadOp::create(b, loc, args[3], ValueRange{from});
+        memref::StoreOp::create(b, loc, token, padded, ValueRange{i});
+      });
+      callChunk(padded, last);
+      b.setInsertionPointToStart(pad.elseBlock());
       perToken();
     } else {
       perToken();

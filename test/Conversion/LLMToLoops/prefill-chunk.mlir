@@ -4,24 +4,43 @@
 // RUN: llmc-opt %s --convert-llm-to-loops=prefill-chunk=100 | FileCheck %s --check-prefix=CLAMP
 
 // prefill-chunk=3: a private copy of the decode function with 3 rows reads
-// the caller's 3 tokens, computes 3x16 logits in the arena and copies the
-// last row out; llmc_model_prefill runs it for exactly 3 tokens and one
+// 3 tokens, computes 3x16 logits in the arena (the classifier only for row
+// LAST, its last argument) and copies row LAST out. llmc_model_prefill runs
+// it on exactly 3 tokens; on 2 (at least max(2, 3/8) and the padded
+// positions fit max_seq = 4) with the last token repeated and LAST = 1; one
 // forward call per token otherwise.
 // CHECK-LABEL: func.func private @llmc_model_prefill_chunk
-// CHECK-SAME: (%{{.*}}: memref<2048xi8>, %{{.*}}: memref<64xi8>, %[[ARENA:.*]]: memref<{{[0-9]+}}xi8>, %[[TOKENS:.*]]: memref<3xi32>, %{{.*}}: index, %[[LOGITS:.*]]: memref<16xf32>, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
+// CHECK-SAME: (%{{.*}}: memref<2048xi8>, %{{.*}}: memref<64xi8>, %[[ARENA:.*]]: memref<{{[0-9]+}}xi8>, %[[TOKENS:.*]]: memref<3xi32>, %{{.*}}: index, %[[LOGITS:.*]]: memref<16xf32>, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %[[LAST:.*]]: index)
 // CHECK: scf.for %[[T:.*]] = %{{.*}} to %c3
 // CHECK: memref.load %[[TOKENS]][%[[T]]] : memref<3xi32>
 // CHECK: %[[ALL:.*]] = memref.view %[[ARENA]][%{{.*}}][] : memref<{{[0-9]+}}xi8> to memref<3x16xf32>
+// CHECK: scf.for %[[N:.*]] = %{{.*}} to %c16
+// CHECK: vector.load %{{.*}}[%[[LAST]], %{{.*}}] : memref<3x32xf32>
+// CHECK: memref.store %{{.*}}, %[[ALL]][%[[LAST]], %[[N]]] : memref<3x16xf32>
 // CHECK: scf.for %[[J:.*]] = %{{.*}} to %c16
-// CHECK: %[[V:.*]] = memref.load %[[ALL]][%c2, %[[J]]] : memref<3x16xf32>
+// CHECK: %[[V:.*]] = memref.load %[[ALL]][%[[LAST]], %[[J]]] : memref<3x16xf32>
 // CHECK: memref.store %[[V]], %[[LOGITS]][%[[J]]] : memref<16xf32>
 // CHECK-LABEL: func.func @llmc_model_prefill
-// CHECK-SAME: (%[[W:arg[0-9]+]]: memref<2048xi8>, %[[KV:arg[0-9]+]]: memref<64xi8>, %[[A:arg[0-9]+]]: memref<{{[0-9]+}}xi8>, %[[TOK:arg[0-9]+]]: memref<3xi32>, %[[N:arg[0-9]+]]: i64, %[[POS:arg[0-9]+]]: index, %[[OUT:arg[0-9]+]]: memref<16xf32>, %[[PFOR:arg[0-9]+]]: !llvm.ptr, %[[POOL:arg[0-9]+]]: !llvm.ptr)
-// CHECK: %[[FULL:.*]] = arith.cmpi eq, %[[N]], %c3_i64
+// CHECK-SAME: (%[[W:arg[0-9]+]]: memref<2048xi8>, %[[KV:arg[0-9]+]]: memref<64xi8>, %[[A:arg[0-9]+]]: memref<{{[0-9]+}}xi8>, %[[TOK:arg[0-9]+]]: memref<3xi32>, %[[N64:arg[0-9]+]]: i64, %[[POS:arg[0-9]+]]: index, %[[OUT:arg[0-9]+]]: memref<16xf32>, %[[PFOR:arg[0-9]+]]: !llvm.ptr, %[[POOL:arg[0-9]+]]: !llvm.ptr)
+// CHECK: %[[COUNT:.*]] = arith.index_cast %[[N64]] : i64 to index
+// CHECK: %[[FULL:.*]] = arith.cmpi eq, %[[COUNT]], %c3
 // CHECK: scf.if %[[FULL]] {
-// CHECK: func.call @llmc_model_prefill_chunk(%[[W]], %[[KV]], %[[A]], %[[TOK]], %[[POS]], %[[OUT]], %[[PFOR]], %[[POOL]])
+// CHECK: func.call @llmc_model_prefill_chunk(%[[W]], %[[KV]], %[[A]], %[[TOK]], %[[POS]], %[[OUT]], %[[PFOR]], %[[POOL]], %c2)
 // CHECK: } else {
-// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: %[[ENOUGH:.*]] = arith.cmpi sge, %[[COUNT]], %c2
+// CHECK: %[[END:.*]] = arith.addi %[[POS]], %c3
+// CHECK: %[[FITS:.*]] = arith.cmpi sle, %[[END]], %c4
+// CHECK: %[[PAD:.*]] = arith.andi %[[ENOUGH]], %[[FITS]]
+// CHECK: scf.if %[[PAD]] {
+// CHECK: %[[PADDED:.*]] = memref.alloca() : memref<3xi32>
+// CHECK: %[[LASTTOK:.*]] = arith.subi %[[COUNT]], %c1
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: %[[FROM:.*]] = arith.minui %[[K]], %[[LASTTOK]]
+// CHECK: %[[PT:.*]] = memref.load %[[TOK]][%[[FROM]]] : memref<3xi32>
+// CHECK: memref.store %[[PT]], %[[PADDED]][%[[K]]] : memref<3xi32>
+// CHECK: func.call @llmc_model_prefill_chunk(%[[W]], %[[KV]], %[[A]], %[[PADDED]], %[[POS]], %[[OUT]], %[[PFOR]], %[[POOL]], %[[LASTTOK]])
+// CHECK: } else {
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[COUNT]] step
 // CHECK: %[[TOKEN:.*]] = memref.load %[[TOK]][%[[I]]] : memref<3xi32>
 // CHECK: %[[P:.*]] = arith.addi %[[POS]], %[[I]] : index
 // CHECK: func.call @llmc_model_forward(%[[W]], %[[KV]], %[[A]], %[[TOKEN]], %[[P]], %[[OUT]], %[[PFOR]], %[[POOL]])
