@@ -1229,123 +1229,144 @@ void storeRowGroup(EmitContext &ctx, const DeviceWeight *bias, Value out,
 /// offset * input scale * sum of the block's quants, asymmetric formats).
 /// Every target, row tiling and thread split computes the same bits. Input
 /// rows [firstRow, endRow) are computed, or only `onlyRow` when it is set.
+/// Row groups each parallel iteration of an interleaved linear over
+/// `numRows` input rows takes. One input row (decode, the prefill
+/// classifier's last row): `streams` adjacent row groups side by side, so
+/// every thread keeps several sequential read streams in flight; with one
+/// stream per thread a Zen 5 core stayed ~25% below its read bandwidth.
+/// Each row's arithmetic does not change.
+int64_t interleavedStreams(const EmitContext &ctx, const DeviceWeight &w,
+                           int64_t numRows) {
+  return numRows == 1 ? decodeStreamsFor(ctx, w.rows / kLanes) : 1;
+}
+
+/// The weight of `op` if the integer-dot kernels read it interleaved.
+const DeviceWeight *interleavedWeightOf(EmitContext &ctx, llm::LinearOp op) {
+  const DeviceWeight &w = ctx.weight(op.getWeightAttr());
+  bool integerDot = ctx.integerDot && (w.format.kind == DeviceFormat::Int8 ||
+                                       w.format.kind == DeviceFormat::Int4);
+  return integerDot && w.packing.interleave > 1 ? &w : nullptr;
+}
+
+/// Parallel iteration `task` of an interleaved linear (see
+/// emitInterleavedLinear): the `streams` row groups from task * streams.
+void emitInterleavedTask(EmitContext &ctx, const InterleavedWeight &iw,
+                         const DeviceWeight *bias, const QuantizedRows &xq,
+                         int64_t firstRow, int64_t endRow, Value onlyRow,
+                         int64_t streams, Value task, Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  const DeviceWeight &w = iw.w;
+  auto vecF = VectorType::get({kLanes}, b.getF32Type());
+  int64_t numRows = endRow - firstRow;
+  SmallVector<Value> rgs = adjacentIndices(ctx, task, streams);
+  // The next row group (the last one: itself), which the token tiles of
+  // this one prefetch.
+  Value nextRg = arith::MinUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, rgs.back(), ctx.index(1)),
+      ctx.index(iw.rowGroups - 1));
+  // Outputs of the tokens `rows` for the kLanes rows of each group in
+  // `rgs`; accumulators [i * rows.size(), (i + 1) * rows.size()) are
+  // group i's.
+  auto tile = [&](ArrayRef<Value> rows) {
+    // Several tokens (prefill): every tile re-reads this row group from
+    // cache, but the first one would wait for memory. Each tile
+    // prefetches one word of each block of the next row group (word
+    // `tile index mod words`, so the first wordsPerBlock tiles cover it)
+    // and the block's scales, into L2: about +10% prefill tokens/s on
+    // the TinyLlama shape (docs/benchmarks.md).
+    bool prefetch = rows.size() > 1 && iw.quants;
+    Value nextWords, nextScaleRows;
+    if (prefetch) {
+      Value word = arith::RemUIOp::create(
+          b, loc,
+          arith::DivUIOp::create(b, loc, rows.front(), ctx.index(kTokenTile)),
+          ctx.index(iw.wordsPerBlock));
+      nextWords = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(b, loc, nextRg,
+                                ctx.index(iw.blocks * iw.wordsPerBlock)),
+          word);
+      nextScaleRows =
+          arith::MulIOp::create(b, loc, nextRg, ctx.index(iw.groups));
+    }
+    SmallVector<Value> init(rgs.size() * rows.size(), zeros(ctx, vecF));
+    auto loop = scf::ForOp::create(b, loc, ctx.index(0), ctx.index(iw.blocks),
+                                   ctx.index(1), init);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value blk = loop.getInductionVar();
+      Value g = iw.blocksPerGroup == 1
+                    ? blk
+                    : Value(arith::DivUIOp::create(
+                          b, loc, blk, ctx.index(iw.blocksPerGroup)));
+      if (prefetch) {
+        Value at = arith::AddIOp::create(
+            b, loc, nextWords,
+            arith::MulIOp::create(b, loc, blk, ctx.index(iw.wordsPerBlock)));
+        memref::PrefetchOp::create(b, loc, iw.quants,
+                                   ValueRange{at, ctx.index(0)},
+                                   /*isWrite=*/false, /*localityHint=*/2,
+                                   /*isDataCache=*/true);
+        memref::PrefetchOp::create(
+            b, loc, iw.scales,
+            ValueRange{arith::AddIOp::create(b, loc, nextScaleRows, g),
+                       ctx.index(0)},
+            /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
+      }
+      SmallVector<Value> next;
+      for (auto [i, rg] : llvm::enumerate(rgs))
+        next.append(accumulateRowGroupBlock(
+            ctx, iw, xq, rg, blk, g, rows,
+            loop.getRegionIterArgs().slice(i * rows.size(), rows.size())));
+      scf::YieldOp::create(b, loc, next);
+    }
+    for (auto [i, rg] : llvm::enumerate(rgs))
+      storeRowGroup(ctx, bias, out, rg, rows,
+                    loop.getResults().slice(i * rows.size(), rows.size()));
+  };
+  int64_t tiles = numRows / kTokenTile;
+  if (tiles > 0)
+    ctx.forLoop(0, tiles, [&](Value tileIndex) {
+      Value base = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(b, loc, tileIndex, ctx.index(kTokenTile)),
+          ctx.index(firstRow));
+      SmallVector<Value> rows;
+      for (int64_t r = 0; r < kTokenTile; ++r)
+        rows.push_back(arith::AddIOp::create(b, loc, base, ctx.index(r)));
+      tile(rows);
+    });
+  int64_t rest = firstRow + tiles * kTokenTile;
+  if (onlyRow) {
+    tile({onlyRow});
+    return;
+  }
+  if (w.packing.wordBytes == 8) {
+    // The last rows in one tile: pairs through smmla, an odd one sdot.
+    SmallVector<Value> rows;
+    for (int64_t t = rest; t < endRow; ++t)
+      rows.push_back(ctx.index(t));
+    if (!rows.empty())
+      tile(rows);
+    return;
+  }
+  ctx.forLoop(rest, endRow, [&](Value t) { tile({t}); });
+}
+
 void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
                            const DeviceWeight *bias, const QuantizedRows &xq,
                            int64_t firstRow, int64_t endRow, Value onlyRow,
                            Value out) {
-  OpBuilder &b = ctx.b;
-  Location loc = ctx.loc;
   InterleavedWeight iw(ctx, w);
-  auto vecF = VectorType::get({kLanes}, b.getF32Type());
   int64_t numRows = endRow - firstRow;
-  // One input row (decode, the prefill classifier's last row): each task
-  // reads `streams` adjacent row groups side by side, so every thread keeps
-  // several sequential read streams in flight; with one stream per thread
-  // a Zen 5 core stayed ~25% below its read bandwidth. Each row's
-  // arithmetic does not change.
-  int64_t streams = numRows == 1 ? decodeStreamsFor(ctx, iw.rowGroups) : 1;
-  ctx.parallelFor(
-      iw.rowGroups / streams, numRows * w.cols * kLanes * streams,
-      [&](Value task) {
-        SmallVector<Value> rgs = adjacentIndices(ctx, task, streams);
-        // The next row group (the last one: itself), which the token tiles of
-        // this one prefetch.
-        Value nextRg = arith::MinUIOp::create(
-            b, loc, arith::AddIOp::create(b, loc, rgs.back(), ctx.index(1)),
-            ctx.index(iw.rowGroups - 1));
-        // Outputs of the tokens `rows` for the kLanes rows of each group in
-        // `rgs`; accumulators [i * rows.size(), (i + 1) * rows.size()) are
-        // group i's.
-        auto tile = [&](ArrayRef<Value> rows) {
-          // Several tokens (prefill): every tile re-reads this row group from
-          // cache, but the first one would wait for memory. Each tile
-          // prefetches one word of each block of the next row group (word
-          // `tile index mod words`, so the first wordsPerBlock tiles cover it)
-          // and the block's scales, into L2: about +10% prefill tokens/s on
-          // the TinyLlama shape (docs/benchmarks.md).
-          bool prefetch = rows.size() > 1 && iw.quants;
-          Value nextWords, nextScaleRows;
-          if (prefetch) {
-            Value word = arith::RemUIOp::create(
-                b, loc,
-                arith::DivUIOp::create(b, loc, rows.front(),
-                                       ctx.index(kTokenTile)),
-                ctx.index(iw.wordsPerBlock));
-            nextWords = arith::AddIOp::create(
-                b, loc,
-                arith::MulIOp::create(b, loc, nextRg,
-                                      ctx.index(iw.blocks * iw.wordsPerBlock)),
-                word);
-            nextScaleRows =
-                arith::MulIOp::create(b, loc, nextRg, ctx.index(iw.groups));
-          }
-          SmallVector<Value> init(rgs.size() * rows.size(), zeros(ctx, vecF));
-          auto loop = scf::ForOp::create(
-              b, loc, ctx.index(0), ctx.index(iw.blocks), ctx.index(1), init);
-          {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPointToStart(loop.getBody());
-            Value blk = loop.getInductionVar();
-            Value g = iw.blocksPerGroup == 1
-                          ? blk
-                          : Value(arith::DivUIOp::create(
-                                b, loc, blk, ctx.index(iw.blocksPerGroup)));
-            if (prefetch) {
-              Value at = arith::AddIOp::create(
-                  b, loc, nextWords,
-                  arith::MulIOp::create(b, loc, blk,
-                                        ctx.index(iw.wordsPerBlock)));
-              memref::PrefetchOp::create(b, loc, iw.quants,
-                                         ValueRange{at, ctx.index(0)},
-                                         /*isWrite=*/false, /*localityHint=*/2,
-                                         /*isDataCache=*/true);
-              memref::PrefetchOp::create(
-                  b, loc, iw.scales,
-                  ValueRange{arith::AddIOp::create(b, loc, nextScaleRows, g),
-                             ctx.index(0)},
-                  /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
-            }
-            SmallVector<Value> next;
-            for (auto [i, rg] : llvm::enumerate(rgs))
-              next.append(
-                  accumulateRowGroupBlock(ctx, iw, xq, rg, blk, g, rows,
-                                          loop.getRegionIterArgs().slice(
-                                              i * rows.size(), rows.size())));
-            scf::YieldOp::create(b, loc, next);
-          }
-          for (auto [i, rg] : llvm::enumerate(rgs))
-            storeRowGroup(
-                ctx, bias, out, rg, rows,
-                loop.getResults().slice(i * rows.size(), rows.size()));
-        };
-        int64_t tiles = numRows / kTokenTile;
-        if (tiles > 0)
-          ctx.forLoop(0, tiles, [&](Value tileIndex) {
-            Value base = arith::AddIOp::create(
-                b, loc,
-                arith::MulIOp::create(b, loc, tileIndex, ctx.index(kTokenTile)),
-                ctx.index(firstRow));
-            SmallVector<Value> rows;
-            for (int64_t r = 0; r < kTokenTile; ++r)
-              rows.push_back(arith::AddIOp::create(b, loc, base, ctx.index(r)));
-            tile(rows);
-          });
-        int64_t rest = firstRow + tiles * kTokenTile;
-        if (onlyRow) {
-          tile({onlyRow});
-          return;
-        }
-        if (w.packing.wordBytes == 8) {
-          // The last rows in one tile: pairs through smmla, an odd one sdot.
-          SmallVector<Value> rows;
-          for (int64_t t = rest; t < endRow; ++t)
-            rows.push_back(ctx.index(t));
-          if (!rows.empty())
-            tile(rows);
-          return;
-        }
-        ctx.forLoop(rest, endRow, [&](Value t) { tile({t}); });
-      });
+  int64_t streams = interleavedStreams(ctx, w, numRows);
+  ctx.parallelFor(iw.rowGroups / streams, numRows * w.cols * kLanes * streams,
+                  [&](Value task) {
+                    emitInterleavedTask(ctx, iw, bias, xq, firstRow, endRow,
+                                        onlyRow, streams, task, out);
+                  });
 }
 } // namespace
 
@@ -1442,5 +1463,79 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
       });
     forRows(firstRow + tiles * kRowTile,
             [&](Value t) { store(dotRows({t}, n).front(), t); });
+  });
+}
+
+bool llmc::lowering::canShareLinearLoop(EmitContext &ctx, llm::LinearOp a,
+                                        llm::LinearOp b) {
+  if (a.getInput() != b.getInput() || ctx.lastRowOnly == a.getOperation() ||
+      ctx.lastRowOnly == b.getOperation())
+    return false;
+  const DeviceWeight *wa = interleavedWeightOf(ctx, a);
+  const DeviceWeight *wb = interleavedWeightOf(ctx, b);
+  // One quantization of the input serves both (2:4 sparse kernels read it
+  // shifted), and an iteration takes as many row groups in each.
+  int64_t rows = a.getResult().getType().getShape()[0];
+  return wa && wb && wa->format.sparse == wb->format.sparse &&
+         interleavedStreams(ctx, *wa, rows) ==
+             interleavedStreams(ctx, *wb, rows);
+}
+
+void llmc::lowering::emitLinearGroup(EmitContext &ctx,
+                                     ArrayRef<llm::LinearOp> ops,
+                                     ArrayRef<Value> outs) {
+  assert(!ops.empty() && ops.size() == outs.size());
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  llm::LinearOp first = ops.front();
+  int64_t rows = first.getResult().getType().getShape()[0];
+  const DeviceWeight &w0 = *interleavedWeightOf(ctx, first);
+  QuantizedRows xq = quantizeRows(ctx, ctx.buffer(first.getInput()), rows,
+                                  w0.cols, /*shifted=*/w0.format.sparse);
+  int64_t streams = interleavedStreams(ctx, w0, rows);
+  // Member i runs parallel iterations [end[i-1], end[i]) of the loop.
+  struct Member {
+    InterleavedWeight iw;
+    const DeviceWeight *bias;
+    Value out;
+    int64_t begin, end;
+  };
+  SmallVector<Member> members;
+  int64_t tasks = 0;
+  for (auto [i, out] : llvm::enumerate(outs)) {
+    llm::LinearOp op = ops[i];
+    InterleavedWeight iw(ctx, *interleavedWeightOf(ctx, op));
+    const DeviceWeight *bias =
+        op.getBiasAttr() ? &ctx.weight(op.getBiasAttr()) : nullptr;
+    int64_t count = iw.rowGroups / streams;
+    members.push_back({iw, bias, out, tasks, tasks + count});
+    tasks += count;
+  }
+  ctx.parallelFor(tasks, rows * w0.cols * kLanes * streams, [&](Value task) {
+    std::function<void(size_t)> dispatch = [&](size_t i) {
+      const Member &m = members[i];
+      auto run = [&] {
+        Value local = m.begin == 0 ? task
+                                   : Value(arith::SubIOp::create(
+                                         b, loc, task, ctx.index(m.begin)));
+        emitInterleavedTask(ctx, m.iw, m.bias, xq, 0, rows, Value(), streams,
+                            local, m.out);
+      };
+      if (i + 1 == members.size()) {
+        run();
+        return;
+      }
+      auto inMember = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, task,
+                                ctx.index(m.end)),
+          /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(inMember.thenBlock());
+      run();
+      b.setInsertionPointToStart(inMember.elseBlock());
+      dispatch(i + 1);
+    };
+    dispatch(0);
   });
 }

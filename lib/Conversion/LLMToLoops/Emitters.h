@@ -228,6 +228,17 @@ void emitAct(EmitContext &ctx, llm::ActOp op, mlir::Value out);
 void emitGatedAct(EmitContext &ctx, llm::GatedActOp op, mlir::Value out);
 void emitAdd(EmitContext &ctx, llm::AddOp op, mlir::Value out);
 void emitLinear(EmitContext &ctx, llm::LinearOp op, mlir::Value out);
+/// Whether linears `a` and `b` (of the same input) can run as one parallel
+/// loop (emitLinearGroup): both use the interleaved integer-dot kernels and
+/// one quantization of the input.
+bool canShareLinearLoop(EmitContext &ctx, llm::LinearOp a, llm::LinearOp b);
+/// Linears `ops` of one input, each pair accepted by canShareLinearLoop,
+/// into `outs`: the input is quantized once and one parallel loop runs the
+/// row groups of all of them (q/k/v, gate/up), so a thread walks one range
+/// of adjacent weights and the pool synchronizes once. Each output is
+/// computed with the same arithmetic as emitLinear.
+void emitLinearGroup(EmitContext &ctx, llvm::ArrayRef<llm::LinearOp> ops,
+                     llvm::ArrayRef<mlir::Value> outs);
 void emitAttention(EmitContext &ctx, llm::AttentionOp op, mlir::Value out);
 
 } // namespace llmc::lowering

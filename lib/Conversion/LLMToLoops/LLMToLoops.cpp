@@ -446,9 +446,20 @@ LogicalResult ConvertLLMToLoopsPass::emitBody(
     return view;
   };
 
+  // Linears emitted with an earlier one of their group (emitLinearGroup).
+  DenseSet<Operation *> grouped;
+  auto releaseOperands = [&](Operation &op) {
+    for (Value operand : op.getOperands())
+      if (lastUse.lookup(operand) == position[&op] && offsets.count(operand))
+        planner.release(offsets[operand]);
+  };
   for (Operation &op : entryBlock) {
     if (isa<func::ReturnOp>(op))
       break;
+    if (grouped.contains(&op)) {
+      releaseOperands(op);
+      continue;
+    }
     // Result buffers: the returned logits are written straight into the
     // caller's logits array.
     Value out;
@@ -503,7 +514,27 @@ LogicalResult ConvertLLMToLoopsPass::emitBody(
         .Case([&](llm::ActOp o) { emitAct(ctx, o, out); })
         .Case([&](llm::GatedActOp o) { emitGatedAct(ctx, o, out); })
         .Case([&](llm::AddOp o) { emitAdd(ctx, o, out); })
-        .Case([&](llm::LinearOp o) { emitLinear(ctx, o, out); })
+        .Case([&](llm::LinearOp o) {
+          // The linears right after this one that read the same input (q/k/v,
+          // gate/up) run in its parallel loop.
+          SmallVector<llm::LinearOp> group = {o};
+          SmallVector<Value> outs = {out};
+          for (auto next = dyn_cast_or_null<llm::LinearOp>(o->getNextNode());
+               next && next.getResult() != returned &&
+               canShareLinearLoop(ctx, o, next);
+               next = dyn_cast_or_null<llm::LinearOp>(next->getNextNode())) {
+            auto [view, offset] = allocate(toMemRef(next.getType()));
+            offsets[next.getResult()] = offset;
+            ctx.buffers[next.getResult()] = view;
+            group.push_back(next);
+            outs.push_back(view);
+            grouped.insert(next);
+          }
+          if (group.size() == 1)
+            emitLinear(ctx, o, out);
+          else
+            emitLinearGroup(ctx, group, outs);
+        })
         .Case([&](llm::AttentionOp o) { emitAttention(ctx, o, out); })
         .Default([&](Operation *other) {
           other->emitOpError("cannot be lowered by convert-llm-to-loops");
@@ -515,9 +546,7 @@ LogicalResult ConvertLLMToLoopsPass::emitBody(
       planner.release(offset);
     scratch.clear();
     // Release buffers whose last use was this op.
-    for (Value operand : op.getOperands())
-      if (lastUse.lookup(operand) == position[&op] && offsets.count(operand))
-        planner.release(offsets[operand]);
+    releaseOperands(op);
   }
   if (outLogits)
     *outLogits = ctx.buffer(returned);
