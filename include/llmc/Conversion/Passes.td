@@ -35,9 +35,10 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
     original order, so logits do not depend on the thread count. With
     `prefill-chunk=C` (C > 1), prefill of exactly C tokens runs a copy of the
     decode function whose row dimension is C (`llmc_model_prefill_chunk`),
-    with the same per-row arithmetic as decode. Fewer tokens, if at least
-    max(2, C/8) and the C positions fit the context, run it padded with
-    copies of the last token; otherwise one forward call each.
+    with the same per-row arithmetic as decode. Fewer tokens (at least 4,
+    if the C positions fit the context) run it padded with copies of the
+    last token, computing only the tiles that hold tokens; fewer than 4 run
+    one forward call each.
 
     On the way it plans memory statically: every weight gets a 64-byte
     aligned offset in the device weights file in its packed device layout
@@ -93,9 +94,9 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
            "identical">,
     Option<"prefillChunk", "prefill-chunk", "int64_t", "1",
            "Tokens per llmc_model_prefill call: C > 1 also emits a C-row copy "
-           "of the decode function that prefill runs when given C tokens, "
-           "or padded, on at least max(2, C/8) (clamped to max_seq_len); 1 "
-           "runs prefill one forward call per token">
+           "of the decode function that prefill runs on 4..C tokens "
+           "(padded; clamped to max_seq_len); 1 runs prefill one forward "
+           "call per token">
   ];
   let statistics = [
     Statistic<"arenaBytes", "arena-bytes", "Bytes of the activation arena">,

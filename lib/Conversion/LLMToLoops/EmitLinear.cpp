@@ -1094,6 +1094,21 @@ SmallVector<Value> emitByteWordDots(EmitContext &ctx, const DeviceWeight &w,
   return dots;
 }
 
+/// Upper bound of a loop over the `tiles` leading tiles of `tileRows` input
+/// rows (from row 0): in a partial prefill chunk only the tiles that hold
+/// its ctx.activeRows rows.
+Value activeTiles(EmitContext &ctx, int64_t tiles, int64_t tileRows) {
+  if (!ctx.activeRows)
+    return ctx.index(tiles);
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Value needed = arith::DivUIOp::create(
+      b, loc,
+      arith::AddIOp::create(b, loc, ctx.activeRows, ctx.index(tileRows - 1)),
+      ctx.index(tileRows));
+  return arith::MinUIOp::create(b, loc, needed, ctx.index(tiles));
+}
+
 /// The views and shape of an interleaved int8/int4 weight.
 struct InterleavedWeight {
   const DeviceWeight &w;
@@ -1328,16 +1343,19 @@ void emitInterleavedTask(EmitContext &ctx, const InterleavedWeight &iw,
   };
   int64_t tiles = numRows / kTokenTile;
   if (tiles > 0)
-    ctx.forLoop(0, tiles, [&](Value tileIndex) {
-      Value base = arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(b, loc, tileIndex, ctx.index(kTokenTile)),
-          ctx.index(firstRow));
-      SmallVector<Value> rows;
-      for (int64_t r = 0; r < kTokenTile; ++r)
-        rows.push_back(arith::AddIOp::create(b, loc, base, ctx.index(r)));
-      tile(rows);
-    });
+    ctx.forLoop(
+        ctx.index(0),
+        firstRow == 0 ? activeTiles(ctx, tiles, kTokenTile) : ctx.index(tiles),
+        1, [&](Value tileIndex) {
+          Value base = arith::AddIOp::create(
+              b, loc,
+              arith::MulIOp::create(b, loc, tileIndex, ctx.index(kTokenTile)),
+              ctx.index(firstRow));
+          SmallVector<Value> rows;
+          for (int64_t r = 0; r < kTokenTile; ++r)
+            rows.push_back(arith::AddIOp::create(b, loc, base, ctx.index(r)));
+          tile(rows);
+        });
   int64_t rest = firstRow + tiles * kTokenTile;
   if (onlyRow) {
     tile({onlyRow});
@@ -1442,25 +1460,32 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
       memref::StoreOp::create(ctx.b, ctx.loc, y, out, ValueRange{t, n});
     };
     if (!integerDot) {
-      forRows(firstRow,
-              [&](Value t) { store(emitRowDot(ctx, w, x, t, n), t); });
+      auto row = [&](Value t) { store(emitRowDot(ctx, w, x, t, n), t); };
+      if (firstRow == 0 && ctx.activeRows)
+        ctx.forLoop(ctx.index(0), ctx.activeRows, 1, row);
+      else
+        forRows(firstRow, row);
       return;
     }
     // Input rows (tokens) kRowTile at a time share each weight block.
     int64_t tiles = numRows / kRowTile;
     if (tiles > 0)
-      ctx.forLoop(0, tiles, [&](Value tile) {
-        Value base = arith::AddIOp::create(
-            ctx.b, ctx.loc,
-            arith::MulIOp::create(ctx.b, ctx.loc, tile, ctx.index(kRowTile)),
-            ctx.index(firstRow));
-        SmallVector<Value> rows;
-        for (int64_t r = 0; r < kRowTile; ++r)
-          rows.push_back(
-              arith::AddIOp::create(ctx.b, ctx.loc, base, ctx.index(r)));
-        for (auto [y, t] : llvm::zip(dotRows(rows, n), rows))
-          store(y, t);
-      });
+      ctx.forLoop(ctx.index(0),
+                  firstRow == 0 ? activeTiles(ctx, tiles, kRowTile)
+                                : ctx.index(tiles),
+                  1, [&](Value tile) {
+                    Value base = arith::AddIOp::create(
+                        ctx.b, ctx.loc,
+                        arith::MulIOp::create(ctx.b, ctx.loc, tile,
+                                              ctx.index(kRowTile)),
+                        ctx.index(firstRow));
+                    SmallVector<Value> rows;
+                    for (int64_t r = 0; r < kRowTile; ++r)
+                      rows.push_back(arith::AddIOp::create(ctx.b, ctx.loc, base,
+                                                           ctx.index(r)));
+                    for (auto [y, t] : llvm::zip(dotRows(rows, n), rows))
+                      store(y, t);
+                  });
     forRows(firstRow + tiles * kRowTile,
             [&](Value t) { store(dotRows({t}, n).front(), t); });
   });

@@ -94,6 +94,10 @@ struct EmitContext {
   /// The index of that row when it is not the last of the shape (a
   /// partial prefill chunk's last real token); null: the shape's last row.
   mlir::Value lastRow;
+  /// In the prefill copy: how many leading rows hold tokens (index); the
+  /// linears skip the tiles past them (padding, whose outputs no real row
+  /// reads). Null: every row.
+  mlir::Value activeRows;
   /// Buffers of lowered tensor values.
   llvm::DenseMap<mlir::Value, mlir::Value> buffers;
   /// Device placement of weights, by symbol name.

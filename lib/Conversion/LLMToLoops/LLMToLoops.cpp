@@ -191,12 +191,12 @@ void EmitContext::forLoop(Value lb, Value ub, int64_t step,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// Fewest tokens of a partial prefill chunk of C rows that run as one
-/// padded chunk instead of one decode step each. A chunk reads every weight
-/// once, as a decode step does, plus C rows of compute; on the TinyLlama
-/// shape a 64-row chunk takes about as long as 7-10 decode steps
-/// (docs/benchmarks.md), so C/8 rows.
-int64_t minPaddedRows(int64_t chunk) { return std::max<int64_t>(2, chunk / 8); }
+/// Fewest tokens of a partial prefill chunk that run as a padded chunk
+/// rather than one decode step each: with fewer than one token tile the
+/// chunk's single pass over the weights (one read stream per thread) took
+/// longer than the decode steps (several streams per thread) on the
+/// TinyLlama shape (docs/benchmarks.md).
+constexpr int64_t kMinPaddedTokens = 4;
 
 /// First-fit allocator over byte offsets of the activation arena; freed
 /// ranges are reused, so the arena holds only simultaneously live buffers.
@@ -738,13 +738,14 @@ void ConvertLLMToLoopsPass::runOnOperation() {
 
   // llmc_model_prefill(weights, kv, arena, tokens, n, pos, logits,
   // parallel_for, pool) runs llmc_model_prefill_chunk, a C-row copy of the
-  // decode function, on n == C tokens. Fewer tokens (a prompt's last,
-  // partial chunk) pad the chunk with copies of their last token if there
-  // are at least minPaddedRows(C) of them and the padded positions fit the
-  // cache; each row computes what decode would (rows only read earlier
-  // positions, so the padding cannot change them), the logits are the last
-  // real row's, and the padding's K/V entries are overwritten when those
-  // positions are run. Otherwise each token runs llmc_model_forward.
+  // decode function, on n == C tokens. kMinPaddedTokens <= n < C tokens (a
+  // prompt's last, partial chunk) pad the chunk with copies of their last
+  // token if the padded positions fit the cache: each row computes what
+  // decode would (rows only read earlier positions, so the padding cannot
+  // change them), the linears skip the tiles of padding rows (activeRows),
+  // the logits are the last real row's, and the padding's K/V entries are
+  // overwritten when those positions are run. So n tokens cost one pass
+  // over the weights, not n. Otherwise each token runs llmc_model_forward.
   int64_t chunk = std::min<int64_t>(prefillChunk, cacheType.getMaxSeq());
   auto tokensMemRef = MemRefType::get({chunk}, b.getI32Type());
   std::unique_ptr<EmitContext> chunkCtx;
@@ -781,6 +782,7 @@ void ConvertLLMToLoopsPass::runOnOperation() {
       ctx.lastRowOnly = classifier;
       ctx.lastRow = last;
     }
+    ctx.activeRows = arith::AddIOp::create(b, loc, last, ctx.index(1));
     if (failed(emitBody(ctx, rowsBlock, rowsReturned, planner,
                         body->getArgument(3), std::nullopt, Value(),
                         /*observations=*/nullptr, &allLogits))) {
@@ -834,27 +836,32 @@ void ConvertLLMToLoopsPass::runOnOperation() {
       b.setInsertionPointToStart(isFull.thenBlock());
       callChunk(args[3], index(chunk - 1));
       b.setInsertionPointToStart(isFull.elseBlock());
-      Value enough = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
-                                           count, index(minPaddedRows(chunk)));
-      Value fits = arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::sle,
-          arith::AddIOp::create(b, loc, args[5], index(chunk)),
-          index(cacheType.getMaxSeq()));
-      auto pad =
-          scf::IfOp::create(b, loc, arith::AndIOp::create(b, loc, enough, fits),
-                            /*withElseRegion=*/true);
-      b.setInsertionPointToStart(pad.thenBlock());
-      // The caller's array holds `count` tokens: copy them, then the last.
-      Value padded = memref::AllocaOp::create(b, loc, tokensMemRef);
-      Value last = arith::SubIOp::create(b, loc, count, index(1));
-      decodeCtx->forLoop(index(0), index(chunk), 1, [&](Value i) {
-        Value from = arith::MinUIOp::create(b, loc, i, last);
-        Value token = memref::LoadOp::create(b, loc, args[3], ValueRange{from});
-        memref::StoreOp::create(b, loc, token, padded, ValueRange{i});
-      });
-      callChunk(padded, last);
-      b.setInsertionPointToStart(pad.elseBlock());
-      perToken();
+      if (chunk <= kMinPaddedTokens) {
+        perToken();
+      } else {
+        Value enough = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                             count, index(kMinPaddedTokens));
+        Value fits = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::sle,
+            arith::AddIOp::create(b, loc, args[5], index(chunk)),
+            index(cacheType.getMaxSeq()));
+        auto pad = scf::IfOp::create(
+            b, loc, arith::AndIOp::create(b, loc, enough, fits),
+            /*withElseRegion=*/true);
+        b.setInsertionPointToStart(pad.thenBlock());
+        // The caller's array holds `count` tokens: copy them, then the last.
+        Value padded = memref::AllocaOp::create(b, loc, tokensMemRef);
+        Value last = arith::SubIOp::create(b, loc, count, index(1));
+        decodeCtx->forLoop(index(0), index(chunk), 1, [&](Value i) {
+          Value from = arith::MinUIOp::create(b, loc, i, last);
+          Value token =
+              memref::LoadOp::create(b, loc, args[3], ValueRange{from});
+          memref::StoreOp::create(b, loc, token, padded, ValueRange{i});
+        });
+        callChunk(padded, last);
+        b.setInsertionPointToStart(pad.elseBlock());
+        perToken();
+      }
     } else {
       perToken();
     }

@@ -1,5 +1,6 @@
 // RUN: llmc-opt %s --convert-llm-to-loops="dot-instruction=avx512-vnni parallel-min-work=0 prefill-chunk=4" | FileCheck %s
 // RUN: llmc-opt %s --convert-llm-to-loops="dot-instruction=avx512-vnni parallel-min-work=0 decode-streams=2" | FileCheck %s --check-prefix=STREAMS
+// RUN: llmc-opt %s --convert-llm-to-loops="dot-instruction=avx512-vnni parallel-min-work=0 prefill-chunk=8" | FileCheck %s --check-prefix=ACTIVE
 
 // Linears right after one another that read the same input (q/k/v here:
 // @wq, @wk, @wv, int8 and int4 interleaved) run as one parallel loop over
@@ -28,6 +29,19 @@
 // Prefill (4 rows): the same grouping.
 // CHECK-LABEL: func.func private @llmc_model_prefill_chunk(
 // CHECK: llvm.call %arg6(%arg7, %c8_i64{{.*}}, {{.*}})
+
+// A chunk of 8 rows (2 tiles of 4): the tile loop of each member runs
+// min(ceil(ACTIVE / 4), 2) tiles, ACTIVE = LAST + 1 the rows that hold
+// tokens (a partial chunk's padding rows are skipped).
+// ACTIVE-LABEL: func.func private @llmc_model_prefill_chunk_task1(
+// ACTIVE: %[[LAST:.*]] = arith.index_cast %{{.*}} : i64 to index
+// ACTIVE: %[[ACTIVE:.*]] = arith.addi %[[LAST]], %c1 : index
+// ACTIVE: %[[UP:.*]] = arith.addi %[[ACTIVE]], %c3{{.*}} : index
+// ACTIVE: %[[NEED:.*]] = arith.divui %[[UP]], %c4{{.*}} : index
+// ACTIVE: %[[TILES:.*]] = arith.minui %[[NEED]], %c2{{.*}} : index
+// ACTIVE: scf.for %{{.*}} = %c0{{.*}} to %[[TILES]] step
+// ACTIVE-LABEL: func.func private @llmc_model_prefill_chunk(
+// ACTIVE-SAME: %[[L:arg8]]: index)
 
 // Two streams per iteration: 2 + 1 + 1 iterations.
 // STREAMS-LABEL: func.func private @llmc_model_forward_task0(
