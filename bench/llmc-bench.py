@@ -10,9 +10,9 @@ artifact with its own runtime:
                --gen-tokens G --threads T --repeat R
 
 for P = 64 and 512 (by default) and each thread count. Each run times the
-P-token prefill and G greedy decode steps after it, then probes the memory
+P-token prefill and G greedy decode steps after it and probes the memory
 read bandwidth with the same threads, so the roofline of every row is
-measured in the same process as its decode, right after each run. Prints one markdown table on
+measured in the same process as its decode, before each run's decode. Prints one markdown table on
 stdout; progress and time estimates go to stderr.
 
 Columns (docs/benchmarks.md explains them):
@@ -25,7 +25,7 @@ Columns (docs/benchmarks.md explains them):
   GB/s             read bandwidth: the best probe of the R runs
   roofline @P      decode tokens/s (median) ÷ (GB/s ÷ bytes/tok @P)
   paired @P        median over the R runs of that run's decode bandwidth ÷
-                   the probe right after it (the machine's bandwidth drifts
+                   the probe right before it (the machine's bandwidth drifts
                    between runs)
   peak RSS MB      largest peak resident set size of the runs (getrusage)
 

@@ -541,8 +541,9 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
       (double)(info->weights_data_size - info->gathered_bytes +
                info->gathered_row_bytes) +
       kvPerPosition * meanContext;
-  // With --bandwidth, a probe right after each run's decode: `probe[r]` its
-  // best pass, `paired[r]` run r's decode bandwidth as a fraction of it (the
+  // With --bandwidth, a probe between each run's prefill and decode (a
+  // probe right before a prefill slowed it by ~20%): `probe[r]` its best
+  // pass, `paired[r]` run r's decode bandwidth as a fraction of it (the
   // machine's bandwidth drifts between runs; this pairs each decode with
   // what the memory gave in the same seconds).
   double probe[1000], paired[1000];
@@ -557,14 +558,6 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
       return status;
     }
     double mid = llmc_cli_now_seconds();
-    for (int64_t i = 0; i < g; ++i) {
-      int32_t token = llmc_argmax(logits, (int32_t)info->vocab_size);
-      LLMC_RETURN_IF_ERROR(
-          llmc_session_forward(session, token, p + i, &logits));
-    }
-    double end = llmc_cli_now_seconds();
-    prefill[r] = (double)p / (mid - start);
-    decode[r] = g > 0 ? (double)g / (end - mid) : 0.0;
     // The first run has touched every page; no probe buffer counts yet.
     if (r == 0)
       peakRss = llmc_cli_peak_rss_bytes();
@@ -578,8 +571,18 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
         return status;
       }
       probe[r] = bandwidth.best_bytes_per_second;
-      paired[r] = decode[r] * bytesPerToken / probe[r];
     }
+    double decodeStart = llmc_cli_now_seconds();
+    for (int64_t i = 0; i < g; ++i) {
+      int32_t token = llmc_argmax(logits, (int32_t)info->vocab_size);
+      LLMC_RETURN_IF_ERROR(
+          llmc_session_forward(session, token, p + i, &logits));
+    }
+    double end = llmc_cli_now_seconds();
+    prefill[r] = (double)p / (mid - start);
+    decode[r] = g > 0 ? (double)g / (end - decodeStart) : 0.0;
+    if (options->bandwidth)
+      paired[r] = decode[r] * bytesPerToken / probe[r];
   }
   llmc_allocator_free(llmc_allocator_system(), prompt);
   qsort(prefill, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
@@ -648,7 +651,7 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
       fprintf(out,
               "  read GB/s         %.2f  (median %.2f)\n"
               "  decode roofline   %.1f tokens/s (decode at %.1f%%)\n"
-              "  decode vs probe right after it  %.1f%% (median over "
+              "  decode vs probe right before it  %.1f%% (median over "
               "runs)\n",
               bandwidth.best_bytes_per_second * 1e-9,
               bandwidth.median_bytes_per_second * 1e-9, roofline,
