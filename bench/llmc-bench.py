@@ -10,9 +10,9 @@ artifact with its own runtime:
                --gen-tokens G --threads T --repeat R
 
 for P = 64 and 512 (by default) and each thread count. Each run times the
-P-token prefill and G greedy decode steps after it and probes the memory
+P-token prefill and G greedy decode steps after it, then probes the memory
 read bandwidth with the same threads, so the roofline of every row is
-measured in the same process as its decode, before each run's decode. Prints one markdown table on
+measured in the same process as its decode. Prints one markdown table on
 stdout; progress and time estimates go to stderr.
 
 Columns (docs/benchmarks.md explains them):
@@ -22,11 +22,8 @@ Columns (docs/benchmarks.md explains them):
   bytes/tok @P     bytes a decode step reads: streamed weights (all but the
                    gathered embedding tables) + one row of each gathered table
                    + K/V of the attended positions (mean over the G steps)
-  GB/s             read bandwidth: the best probe of the R runs
-  roofline @P      decode tokens/s (median) ÷ (GB/s ÷ bytes/tok @P)
-  paired @P        median over the R runs of that run's decode bandwidth ÷
-                   the probe right before it (the machine's bandwidth drifts
-                   between runs)
+  GB/s             read bandwidth measured by the probe in the same run
+  roofline @P      decode tokens/s ÷ (GB/s ÷ bytes/tok @P)
   peak RSS MB      largest peak resident set size of the runs (getrusage)
 
 Models, compiles and a results cache live in --work (reused across runs;
@@ -256,21 +253,14 @@ def row(shape, fmt, threads, results):
     def per_prompt(fn):
         return " | ".join(fn(r) for r in results)
 
-    return ("| %s | %s | %d | %.1f | %s | %s | %s | %s | %s | %s | %.0f |" % (
+    return ("| %s | %s | %d | %.1f | %s | %s | %s | %s | %s | %.0f |" % (
         shape, fmt, threads, first["weights_data_size"] / 1e6,
         per_prompt(lambda r: "%.1f" % r["prefill_tokens_per_second"]),
         per_prompt(lambda r: "%.1f" % r["decode_tokens_per_second"]),
         per_prompt(lambda r: "%.1f" % (r["decode_bytes_per_token"] / 1e6)),
         per_prompt(lambda r: "%.1f" % r["bandwidth_gb_per_second"]),
         per_prompt(lambda r: "%.0f%%" % (100 * r["decode_roofline_fraction"])),
-        per_prompt(paired),
         max(r["peak_rss_bytes"] for r in results) / 1e6))
-
-
-def paired(result):
-    """The paired roofline fraction ("—" in results of an older runtime)."""
-    fraction = result.get("decode_roofline_fraction_paired")
-    return "—" if fraction is None else "%.0f%%" % (100 * fraction)
 
 
 def main(argv):
@@ -333,8 +323,7 @@ def main(argv):
               ["decode @%d tok/s" % p for p in ps] +
               ["bytes/tok @%d MB" % p for p in ps] +
               ["GB/s (@%d run)" % p for p in ps] +
-              ["roofline @%d" % p for p in ps] +
-              ["paired @%d" % p for p in ps] + ["peak RSS MB"])
+              ["roofline @%d" % p for p in ps] + ["peak RSS MB"])
     print("| " + " | ".join(header) + " |")
     print("|" + " --- |" * len(header))
     for line in rows:

@@ -469,18 +469,16 @@ static int64_t llmc_cli_peak_rss_bytes(void) {
 }
 
 /// --bandwidth: measures the read bandwidth with the session's threads.
-/// Timed passes of each probe that --benchmark --bandwidth pairs with a run.
-#define LLMC_CLI_PAIRED_PROBE_PASSES 3
-
 static llmc_status_t
 llmc_cli_measure_bandwidth(llmc_thread_pool_t *pool,
-                           const llmc_cli_options_t *options, int32_t repeats,
+                           const llmc_cli_options_t *options,
                            llmc_bandwidth_result_t *out_result) {
   size_t bytes = options->bandwidth_mib > 0
                      ? (size_t)options->bandwidth_mib << 20
                      : LLMC_BANDWIDTH_DEFAULT_BYTES;
-  LLMC_RETURN_IF_ERROR(llmc_bandwidth_measure(
-      pool, bytes, repeats, llmc_allocator_system(), out_result));
+  LLMC_RETURN_IF_ERROR(
+      llmc_bandwidth_measure(pool, bytes, (int32_t)options->repeats,
+                             llmc_allocator_system(), out_result));
   if (out_result->checksum != llmc_bandwidth_expected_checksum(bytes))
     return llmc_status_make(LLMC_STATUS_INTERNAL,
                             "bandwidth probe read a wrong checksum");
@@ -531,23 +529,6 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
                                             (void **)&prompt));
   for (int64_t pos = 0; pos < p; ++pos)
     prompt[pos] = (int32_t)(1 + pos % (info->vocab_size - 1));
-  // Bytes a decode step reads (docs/benchmarks.md): the streamed weights,
-  // one row of each gathered table, and the K/V of every attended position;
-  // step i (at position p + i) attends p + i + 1 positions.
-  double kvPerPosition =
-      (double)info->kv_cache_bytes / (double)info->max_seq_len;
-  double meanContext = (double)p + (double)(g + 1) / 2.0;
-  double bytesPerToken =
-      (double)(info->weights_data_size - info->gathered_bytes +
-               info->gathered_row_bytes) +
-      kvPerPosition * meanContext;
-  // With --bandwidth, a probe between each run's prefill and decode (a
-  // probe right before a prefill slowed it by ~20%): `probe[r]` its best
-  // pass, `paired[r]` run r's decode bandwidth as a fraction of it (the
-  // machine's bandwidth drifts between runs; this pairs each decode with
-  // what the memory gave in the same seconds).
-  double probe[1000], paired[1000];
-  int64_t peakRss = 0;
   for (int64_t r = 0; r < runs; ++r) {
     float *logits = NULL;
     double start = llmc_cli_now_seconds();
@@ -558,21 +539,6 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
       return status;
     }
     double mid = llmc_cli_now_seconds();
-    // The first run has touched every page; no probe buffer counts yet.
-    if (r == 0)
-      peakRss = llmc_cli_peak_rss_bytes();
-    if (options->bandwidth) {
-      llmc_bandwidth_result_t bandwidth;
-      memset(&bandwidth, 0, sizeof(bandwidth));
-      status = llmc_cli_measure_bandwidth(
-          pool, options, LLMC_CLI_PAIRED_PROBE_PASSES, &bandwidth);
-      if (status) {
-        llmc_allocator_free(llmc_allocator_system(), prompt);
-        return status;
-      }
-      probe[r] = bandwidth.best_bytes_per_second;
-    }
-    double decodeStart = llmc_cli_now_seconds();
     for (int64_t i = 0; i < g; ++i) {
       int32_t token = llmc_argmax(logits, (int32_t)info->vocab_size);
       LLMC_RETURN_IF_ERROR(
@@ -580,25 +546,28 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
     }
     double end = llmc_cli_now_seconds();
     prefill[r] = (double)p / (mid - start);
-    decode[r] = g > 0 ? (double)g / (end - decodeStart) : 0.0;
-    if (options->bandwidth)
-      paired[r] = decode[r] * bytesPerToken / probe[r];
+    decode[r] = g > 0 ? (double)g / (end - mid) : 0.0;
   }
   llmc_allocator_free(llmc_allocator_system(), prompt);
   qsort(prefill, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
   qsort(decode, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
   double prefillMedian = prefill[runs / 2], decodeMedian = decode[runs / 2];
-  // The best and median probe, and the median paired fraction.
+  // Before the bandwidth probe's buffer counts.
+  int64_t peakRss = llmc_cli_peak_rss_bytes();
+  // Bytes a decode step reads (docs/benchmarks.md): the streamed weights,
+  // one row of each gathered table, and the K/V of every attended position;
+  // step i (at position p + i) attends p + i + 1 positions.
+  double kvPerPosition =
+      (double)info->kv_cache_bytes / (double)info->max_seq_len;
+  double meanContext = (double)p + (double)(g + 1) / 2.0;
+  double bytesPerToken =
+      (double)(info->weights_data_size - info->gathered_bytes +
+               info->gathered_row_bytes) +
+      kvPerPosition * meanContext;
   llmc_bandwidth_result_t bandwidth;
   memset(&bandwidth, 0, sizeof(bandwidth));
-  double pairedMedian = 0.0;
-  if (options->bandwidth) {
-    qsort(probe, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
-    qsort(paired, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
-    bandwidth.best_bytes_per_second = probe[runs - 1];
-    bandwidth.median_bytes_per_second = probe[runs / 2];
-    pairedMedian = paired[runs / 2];
-  }
+  if (options->bandwidth)
+    LLMC_RETURN_IF_ERROR(llmc_cli_measure_bandwidth(pool, options, &bandwidth));
   double roofline = bandwidth.best_bytes_per_second / bytesPerToken;
   if (options->json) {
     fprintf(
@@ -627,11 +596,10 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
               ", \"bandwidth_gb_per_second\": %.3f, "
               "\"bandwidth_median_gb_per_second\": %.3f, "
               "\"decode_roofline_tokens_per_second\": %.3f, "
-              "\"decode_roofline_fraction\": %.4f, "
-              "\"decode_roofline_fraction_paired\": %.4f",
+              "\"decode_roofline_fraction\": %.4f",
               bandwidth.best_bytes_per_second * 1e-9,
               bandwidth.median_bytes_per_second * 1e-9, roofline,
-              decodeMedian / roofline, pairedMedian);
+              decodeMedian / roofline);
     fprintf(out, "}\n");
   } else {
     fprintf(out,
@@ -650,12 +618,10 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
     if (options->bandwidth)
       fprintf(out,
               "  read GB/s         %.2f  (median %.2f)\n"
-              "  decode roofline   %.1f tokens/s (decode at %.1f%%)\n"
-              "  decode vs probe right before it  %.1f%% (median over "
-              "runs)\n",
+              "  decode roofline   %.1f tokens/s (decode at %.1f%%)\n",
               bandwidth.best_bytes_per_second * 1e-9,
               bandwidth.median_bytes_per_second * 1e-9, roofline,
-              100.0 * decodeMedian / roofline, 100.0 * pairedMedian);
+              100.0 * decodeMedian / roofline);
   }
   return LLMC_OK;
 }
@@ -682,8 +648,7 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
   if (options->bandwidth && !options->benchmark) {
     // The probe alone: no weights needed.
     llmc_bandwidth_result_t result;
-    status = llmc_cli_measure_bandwidth(pool, options,
-                                        (int32_t)options->repeats, &result);
+    status = llmc_cli_measure_bandwidth(pool, options, &result);
     llmc_thread_pool_release(pool);
     if (status)
       return llmc_cli_fail(err, status);
