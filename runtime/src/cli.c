@@ -541,8 +541,11 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
     double mid = llmc_cli_now_seconds();
     for (int64_t i = 0; i < g; ++i) {
       int32_t token = llmc_argmax(logits, (int32_t)info->vocab_size);
-      LLMC_RETURN_IF_ERROR(
-          llmc_session_forward(session, token, p + i, &logits));
+      status = llmc_session_forward(session, token, p + i, &logits);
+      if (status) {
+        llmc_allocator_free(llmc_allocator_system(), prompt);
+        return status;
+      }
     }
     double end = llmc_cli_now_seconds();
     prefill[r] = (double)p / (mid - start);
