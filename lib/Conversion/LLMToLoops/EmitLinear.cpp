@@ -1095,8 +1095,8 @@ SmallVector<Value> emitByteWordDots(EmitContext &ctx, const DeviceWeight &w,
 }
 
 /// Upper bound of a loop over the `tiles` leading tiles of `tileRows` input
-/// rows (from row 0): in a partial prefill chunk only the tiles that hold
-/// its ctx.activeRows rows.
+/// rows (from row 0; a linear of only its last row has no whole tile): in a
+/// partial prefill chunk only the tiles that hold its ctx.activeRows rows.
 Value activeTiles(EmitContext &ctx, int64_t tiles, int64_t tileRows) {
   if (!ctx.activeRows)
     return ctx.index(tiles);
@@ -1344,9 +1344,8 @@ void emitInterleavedTask(EmitContext &ctx, const InterleavedWeight &iw,
   int64_t tiles = numRows / kTokenTile;
   if (tiles > 0)
     ctx.forLoop(
-        ctx.index(0),
-        firstRow == 0 ? activeTiles(ctx, tiles, kTokenTile) : ctx.index(tiles),
-        1, [&](Value tileIndex) {
+        ctx.index(0), activeTiles(ctx, tiles, kTokenTile), 1,
+        [&](Value tileIndex) {
           Value base = arith::AddIOp::create(
               b, loc,
               arith::MulIOp::create(b, loc, tileIndex, ctx.index(kTokenTile)),
@@ -1404,12 +1403,16 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   int64_t numRows = shape[0] - firstRow;
   Value onlyRow =
       lastOnly ? (ctx.lastRow ? ctx.lastRow : ctx.index(firstRow)) : Value();
-  // Runs `body` for each row in [begin, shape[0]), or for onlyRow.
+  // Runs `body` for each row in [begin, shape[0]) (in a partial prefill
+  // chunk: [begin, ctx.activeRows), the rows that hold tokens), or for
+  // onlyRow.
   auto forRows = [&](int64_t begin, function_ref<void(Value)> body) {
     if (onlyRow)
       body(onlyRow);
     else
-      ctx.forLoop(begin, shape[0], body);
+      ctx.forLoop(ctx.index(begin),
+                  ctx.activeRows ? ctx.activeRows : ctx.index(shape[0]), 1,
+                  body);
   };
   QuantizedRows xq;
   if (integerDot)
@@ -1460,20 +1463,15 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
       memref::StoreOp::create(ctx.b, ctx.loc, y, out, ValueRange{t, n});
     };
     if (!integerDot) {
-      auto row = [&](Value t) { store(emitRowDot(ctx, w, x, t, n), t); };
-      if (firstRow == 0 && ctx.activeRows)
-        ctx.forLoop(ctx.index(0), ctx.activeRows, 1, row);
-      else
-        forRows(firstRow, row);
+      forRows(firstRow,
+              [&](Value t) { store(emitRowDot(ctx, w, x, t, n), t); });
       return;
     }
     // Input rows (tokens) kRowTile at a time share each weight block.
     int64_t tiles = numRows / kRowTile;
     if (tiles > 0)
-      ctx.forLoop(ctx.index(0),
-                  firstRow == 0 ? activeTiles(ctx, tiles, kRowTile)
-                                : ctx.index(tiles),
-                  1, [&](Value tile) {
+      ctx.forLoop(ctx.index(0), activeTiles(ctx, tiles, kRowTile), 1,
+                  [&](Value tile) {
                     Value base = arith::AddIOp::create(
                         ctx.b, ctx.loc,
                         arith::MulIOp::create(ctx.b, ctx.loc, tile,
