@@ -87,6 +87,13 @@ llmc::compileModule(ModuleOp module, const TargetSpec &target,
                                          ? codegen.decodeStreams
                                      : target.arch == "x86_64" ? 4
                                                                : 1;
+            // Measured on Zen 5 (docs/benchmarks.md); unmeasured on
+            // AArch64 and RISC-V boards, so they keep the hardware's
+            // prefetchers alone.
+            lowering.decodePrefetch = codegen.decodePrefetch != -1
+                                          ? codegen.decodePrefetch
+                                      : target.arch == "x86_64" ? 8
+                                                                : 0;
             if (target.arch == "x86_64") {
               if (targetHasFeatures(target, "+avx512vnni,+avx512vl"))
                 lowering.dotInstruction = "avx512-vnni";

@@ -29,6 +29,7 @@ void llmc::buildLowerToLoopsPipeline(OpPassManager &pm,
   convert.dotInstruction = options.dotInstruction;
   convert.prefillChunk = options.prefillChunk;
   convert.decodeStreams = options.decodeStreams;
+  convert.decodePrefetch = options.decodePrefetch;
   convert.parallelMinWork = options.parallelMinWork;
   pm.addPass(createConvertLLMToLoopsPass(convert));
   pm.addPass(createCanonicalizerPass());

@@ -123,6 +123,7 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
   codegen.prefillChunk = options.prefillChunk;
   codegen.parallelMinWork = options.parallelMinWork;
   codegen.decodeStreams = options.decodeStreams;
+  codegen.decodePrefetch = options.decodePrefetch;
   llvm::Expected<CompiledFiles> files =
       compileModule(**module, *target, tmp, OutputKind::Executable, codegen);
   if (!files)

@@ -39,6 +39,7 @@ struct CompileOptions {
   int64_t prefillChunk = 64;
   int64_t parallelMinWork = 32768;
   int64_t decodeStreams = 0;
+  int64_t decodePrefetch = -1;
 };
 
 struct EvalOptions {

@@ -188,6 +188,13 @@ cl::opt<int64_t> decodeStreams(
              "results are identical"),
     cl::init(0), cl::sub(compileCmd));
 
+cl::opt<int64_t> decodePrefetch(
+    "decode-prefetch",
+    cl::desc("Blocks ahead that decode prefetches int4 weights in each read "
+             "stream, 0..64 (0: none; default: 8 on x86-64, 0 elsewhere); "
+             "results are identical"),
+    cl::init(-1), cl::sub(compileCmd));
+
 // llmc eval.
 cl::opt<std::string> evalInput(cl::Positional,
                                cl::desc("<model file or .mlir/.mlirbc>"),
@@ -283,6 +290,7 @@ int main(int argc, char **argv) {
     options.prefillChunk = prefillChunk;
     options.parallelMinWork = parallelMinWork;
     options.decodeStreams = decodeStreams;
+    options.decodePrefetch = decodePrefetch;
     err = llmc::driver::runCompile(compileInput, compileOutput, options);
   } else if (calibrateCmd) {
     err = llmc::driver::runCalibrate(calibrateInput, calibrateOutput, common,

@@ -110,6 +110,10 @@ struct CodegenOptions {
   /// (convert-llm-to-loops decode-streams); 0: the target's default (4 on
   /// x86-64, 1 elsewhere).
   int64_t decodeStreams = 0;
+  /// Blocks ahead that decode prefetches int4 weights
+  /// (convert-llm-to-loops decode-prefetch); -1: the target's default (8 on
+  /// x86-64, 0 = none elsewhere).
+  int64_t decodePrefetch = -1;
 };
 
 /// The files compileModule wrote, as paths inside its directory.

@@ -92,6 +92,11 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
            "that divides the rows: several sequential read streams per "
            "thread (llmc compile: 4 on x86-64, 1 elsewhere); results are "
            "identical">,
+    Option<"decodePrefetch", "decode-prefetch", "int64_t", "0",
+           "With one input row (decode), interleaved int4 linears prefetch "
+           "the words and scales of the block this many blocks ahead in "
+           "each read stream, 0..64 (0: none; llmc compile: 8 on x86-64, "
+           "0 elsewhere); results are identical">,
     Option<"prefillChunk", "prefill-chunk", "int64_t", "1",
            "Tokens per llmc_model_prefill call: C > 1 also emits a C-row copy "
            "of the decode function that prefill runs on 4..C tokens "

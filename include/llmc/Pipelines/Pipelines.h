@@ -25,10 +25,11 @@ struct LowerToLoopsOptions {
   /// See convert-llm-to-loops' integer-dot and dot-instruction.
   bool integerDot = true;
   std::string dotInstruction = "generic";
-  /// See convert-llm-to-loops' prefill-chunk, parallel-min-work and
-  /// decode-streams.
+  /// See convert-llm-to-loops' prefill-chunk, parallel-min-work,
+  /// decode-streams, decode-prefetch.
   int64_t prefillChunk = 1;
   int64_t decodeStreams = 1;
+  int64_t decodePrefetch = 0;
   int64_t parallelMinWork = 32768;
 };
 

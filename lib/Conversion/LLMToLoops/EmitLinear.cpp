@@ -1263,6 +1263,53 @@ const DeviceWeight *interleavedWeightOf(EmitContext &ctx, llm::LinearOp op) {
   return integerDot && w.packing.interleave > 1 ? &w : nullptr;
 }
 
+/// Decode with int4 weights (ctx.decodePrefetch > 0): prefetches every word
+/// and the scales of block `blk` + decodePrefetch of each row group in
+/// `rgs` (clamped to the weight's last block; past a row group's end, the
+/// next one's first blocks). Each block of a 4-bit row group is only
+/// 256 bytes, so the loop holds many instructions per byte read; without
+/// the prefetches too few of the reads were in flight to keep a Zen 5
+/// core at its bandwidth (docs/benchmarks.md). int8 blocks are not
+/// prefetched: their 8 prefetches per block measured slower.
+void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
+                         ArrayRef<Value> rgs, Value blk) {
+  if (ctx.decodePrefetch <= 0 || !iw.quants ||
+      iw.w.format.kind != DeviceFormat::Int4)
+    return;
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  auto prefetch = [&](Value memref, Value row, int64_t rows) {
+    Value at = arith::MinUIOp::create(b, loc, row, ctx.index(rows - 1));
+    memref::PrefetchOp::create(b, loc, memref, ValueRange{at, ctx.index(0)},
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+  };
+  Value ahead =
+      arith::AddIOp::create(b, loc, blk, ctx.index(ctx.decodePrefetch));
+  Value aheadGroup = iw.blocksPerGroup == 1
+                         ? ahead
+                         : Value(arith::DivUIOp::create(
+                               b, loc, ahead, ctx.index(iw.blocksPerGroup)));
+  for (Value rg : rgs) {
+    Value firstWord = arith::MulIOp::create(
+        b, loc,
+        arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(iw.blocks)),
+            ahead),
+        ctx.index(iw.wordsPerBlock));
+    for (int64_t j = 0; j < iw.wordsPerBlock; ++j)
+      prefetch(iw.quants,
+               arith::AddIOp::create(b, loc, firstWord, ctx.index(j)),
+               iw.rowGroups * iw.blocks * iw.wordsPerBlock);
+    prefetch(iw.scales,
+             arith::AddIOp::create(
+                 b, loc,
+                 arith::MulIOp::create(b, loc, rg, ctx.index(iw.groups)),
+                 aheadGroup),
+             iw.rowGroups * iw.groups);
+  }
+}
+
 /// Parallel iteration `task` of an interleaved linear (see
 /// emitInterleavedLinear): the `streams` row groups from task * streams.
 void emitInterleavedTask(EmitContext &ctx, const InterleavedWeight &iw,
@@ -1330,6 +1377,8 @@ void emitInterleavedTask(EmitContext &ctx, const InterleavedWeight &iw,
                        ctx.index(0)},
             /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
       }
+      if (rows.size() == 1)
+        prefetchDecodeBlock(ctx, iw, rgs, blk);
       SmallVector<Value> next;
       for (auto [i, rg] : llvm::enumerate(rgs))
         next.append(accumulateRowGroupBlock(

@@ -64,6 +64,9 @@ struct EmitContext {
   /// Decode linears read up to this many adjacent weight rows / row groups
   /// per parallel iteration (convert-llm-to-loops' decode-streams).
   int64_t decodeStreams = 1;
+  /// Decode linears with int4 weights prefetch each read stream this many
+  /// blocks ahead (convert-llm-to-loops' decode-prefetch); 0: none.
+  int64_t decodePrefetch = 0;
   /// int8/int4 linears quantize their input to int8 per 32-element block and
   /// use exact integer dot products (else: widen the quants to f32).
   bool integerDot = true;

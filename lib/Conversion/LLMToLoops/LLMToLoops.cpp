@@ -628,6 +628,7 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     ctx->integerDot = integerDot;
     ctx->parallelMinWork = parallelMinWork;
     ctx->decodeStreams = decodeStreams;
+    ctx->decodePrefetch = decodePrefetch;
     if (dotInstruction == "avx512-vnni") {
       ctx->x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
       ctx->x86WideDotIntrinsic = "llvm.x86.avx512.vpdpbusd.512";
@@ -654,6 +655,11 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   if (decodeStreams < 1 || decodeStreams > 16) {
     module.emitError() << "decode-streams must be in [1, 16], got "
                        << static_cast<int64_t>(decodeStreams);
+    return signalPassFailure();
+  }
+  if (decodePrefetch < 0 || decodePrefetch > 64) {
+    module.emitError() << "decode-prefetch must be in [0, 64], got "
+                       << static_cast<int64_t>(decodePrefetch);
     return signalPassFailure();
   }
   if (prefillChunk < 1) {
