@@ -283,6 +283,7 @@ def main(argv):
     started = time.time()
     done_estimate = 0.0
     rows = []
+    measured = []  # every result, for the huge-pages note
     for shape, fmt in jobs:
         job_start = time.time()
         out = compile_artifact(args, shape, fmt)
@@ -305,6 +306,7 @@ def main(argv):
                     with open(cache_path, "w") as f:
                         json.dump(cache, f, indent=1)
                 results.append(cache[key])
+            measured.extend(results)
             rows.append(row(shape, fmt, threads, results))
         done_estimate += estimates[(shape, fmt)]
         elapsed = time.time() - started
@@ -312,11 +314,21 @@ def main(argv):
         log("%s %s done in %.0f s; about %.0f min left"
             % (shape, fmt, time.time() - job_start, remaining / 60))
     ps = args.prompts
+
+    def huge_pages(key):
+        # llmc-run reads the weights (and the probe allocates its buffer)
+        # in huge pages where the system offers them.
+        seen = set(r.get(key) for r in measured)
+        return {True: "yes", False: "no"}.get(seen.pop(), "unknown") \
+            if len(seen) == 1 else "mixed"
     print("Measured %s, target %s, llmc-run --benchmark --bandwidth: "
           "%d decode steps after each prompt, median of %d runs, bandwidth "
-          "probe %d MiB; load average at start %.2f %.2f %.2f."
+          "probe %d MiB; weights in huge pages: %s, probe in huge pages: "
+          "%s; load average at start %.2f %.2f %.2f."
           % (time.strftime("%Y-%m-%d %H:%M %Z"), args.target,
-             args.gen_tokens, args.repeat, args.bandwidth_mib, *load))
+             args.gen_tokens, args.repeat, args.bandwidth_mib,
+             huge_pages("weights_huge_pages"),
+             huge_pages("bandwidth_huge_pages"), *load))
     print()
     header = (["model", "format", "threads", "weights MB"] +
               ["prefill %d tok/s" % p for p in ps] +

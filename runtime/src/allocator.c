@@ -1,8 +1,14 @@
-/* The injected allocator interface and its default, the C heap. */
+/* The injected allocator interface and its default, the C heap; memory
+ * backed by huge pages. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE // MAP_ANONYMOUS, madvise
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "internal.h"
 #include "llmc/runtime.h"
@@ -73,3 +79,63 @@ llmc_status_t llmc_strdup(llmc_allocator_t allocator, const char *str,
   *out_str = copy;
   return LLMC_OK;
 }
+
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+/// False if the kernel's transparent huge pages are off ("[never]") or
+/// absent; madvise would then succeed without effect, or fail.
+static bool llmc_huge_pages_enabled(void) {
+  FILE *file = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (!file)
+    return false;
+  char line[128] = {0};
+  bool enabled = fgets(line, sizeof(line), file) && !strstr(line, "[never]");
+  fclose(file);
+  return enabled;
+}
+
+static size_t llmc_huge_pages_round(size_t size) {
+  return (size + LLMC_HUGE_PAGE_BYTES - 1) & ~(LLMC_HUGE_PAGE_BYTES - 1);
+}
+
+void *llmc_huge_pages_alloc(size_t size) {
+  if (size == 0 || size > SIZE_MAX - 2 * LLMC_HUGE_PAGE_BYTES ||
+      !llmc_huge_pages_enabled())
+    return NULL;
+  size_t rounded = llmc_huge_pages_round(size);
+  // Over-map by one huge page and trim, so the region starts on a huge
+  // page boundary (the kernel only backs aligned 2 MiB ranges with them).
+  size_t mapped = rounded + LLMC_HUGE_PAGE_BYTES;
+  uint8_t *raw = mmap(NULL, mapped, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED)
+    return NULL;
+  uintptr_t start = ((uintptr_t)raw + LLMC_HUGE_PAGE_BYTES - 1) &
+                    ~(uintptr_t)(LLMC_HUGE_PAGE_BYTES - 1);
+  uint8_t *aligned = (uint8_t *)start;
+  size_t head = (size_t)(aligned - raw);
+  if (head)
+    munmap(raw, head);
+  if (mapped - head > rounded)
+    munmap(aligned + rounded, mapped - head - rounded);
+  if (madvise(aligned, rounded, MADV_HUGEPAGE) != 0) {
+    munmap(aligned, rounded);
+    return NULL;
+  }
+  return aligned;
+}
+
+void llmc_huge_pages_free(void *ptr, size_t size) {
+  if (ptr)
+    munmap(ptr, llmc_huge_pages_round(size));
+}
+#else
+void *llmc_huge_pages_alloc(size_t size) {
+  (void)size;
+  return NULL;
+}
+
+void llmc_huge_pages_free(void *ptr, size_t size) {
+  (void)ptr;
+  (void)size;
+}
+#endif

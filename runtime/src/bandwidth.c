@@ -3,6 +3,8 @@
 
 #include "llmc/bandwidth.h"
 
+#include "internal.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -86,14 +88,21 @@ llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
   size_t bytes = (size_t)blocks * LLMC_BANDWIDTH_BLOCK_BYTES;
   llmc_bandwidth_pass_t pass;
   atomic_init(&pass.checksum, 0);
-  pass.words = NULL;
-  LLMC_RETURN_IF_ERROR(
-      llmc_allocator_alloc(allocator, bytes, 64, (void **)&pass.words));
+  // In huge pages where offered, as llmc-run reads the weights
+  // (LLMC_WEIGHTS_OPEN_HUGE_PAGES), so both pay the same TLB misses.
+  pass.words = llmc_huge_pages_alloc(bytes);
+  bool huge_pages = pass.words != NULL;
+  if (!huge_pages)
+    LLMC_RETURN_IF_ERROR(
+        llmc_allocator_alloc(allocator, bytes, 64, (void **)&pass.words));
   double *rates = NULL;
   llmc_status_t status = llmc_allocator_alloc(
       allocator, sizeof(double) * (size_t)repeats, 8, (void **)&rates);
   if (status) {
-    llmc_allocator_free(allocator, pass.words);
+    if (huge_pages)
+      llmc_huge_pages_free(pass.words, bytes);
+    else
+      llmc_allocator_free(allocator, pass.words);
     return status;
   }
   // The threads that read a range also write it first (first touch).
@@ -115,7 +124,11 @@ llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
   out_result->best_bytes_per_second = rates[repeats - 1];
   out_result->median_bytes_per_second = rates[repeats / 2];
   out_result->checksum = checksum;
+  out_result->huge_pages = huge_pages;
   llmc_allocator_free(allocator, rates);
-  llmc_allocator_free(allocator, pass.words);
+  if (huge_pages)
+    llmc_huge_pages_free(pass.words, bytes);
+  else
+    llmc_allocator_free(allocator, pass.words);
   return LLMC_OK;
 }

@@ -40,6 +40,7 @@ typedef struct llmc_cli_options_t {
   int64_t threads;        ///< --threads: threads of the forward pass.
   int64_t repeats;        ///< --repeat (benchmark).
   bool bandwidth;         ///< --bandwidth: measure memory read bandwidth.
+  bool mmap;              ///< --mmap: map the weights, not huge pages.
   int64_t bandwidth_mib;  ///< --bandwidth-mib: its buffer size.
   bool seed_given;
   bool info;
@@ -52,6 +53,9 @@ static void llmc_cli_usage(FILE *stream) {
       "usage: " LLMC_CLI_NAME " [options]\n"
       "  --weights PATH     weights file (default: " LLMC_CLI_DEFAULT_WEIGHTS
       " next to the executable)\n"
+      "  --mmap             map the weights file instead of reading it into "
+      "huge pages\n"
+      "                     (shares the page cache; decode is slower)\n"
       "  --prompt TEXT      prompt to continue (required unless --info)\n"
       "  --steps N          positions to run, prompt included; 0 = "
       "max_seq_len (default 256)\n"
@@ -153,6 +157,10 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
     }
     if (strcmp(arg, "--json") == 0) {
       options->json = true;
+      continue;
+    }
+    if (strcmp(arg, "--mmap") == 0) {
+      options->mmap = true;
       continue;
     }
     if (strncmp(arg, "--", 2) != 0) {
@@ -492,28 +500,29 @@ static void llmc_cli_print_bandwidth(FILE *out,
     fprintf(out,
             "{\"bandwidth_buffer_bytes\": %llu, \"threads\": %d, "
             "\"repeats\": %d, \"bandwidth_gb_per_second\": %.3f, "
-            "\"bandwidth_median_gb_per_second\": %.3f}\n",
+            "\"bandwidth_median_gb_per_second\": %.3f, "
+            "\"bandwidth_huge_pages\": %s}\n",
             (unsigned long long)result->buffer_bytes, (int)result->threads,
             (int)result->repeats, result->best_bytes_per_second * 1e-9,
-            result->median_bytes_per_second * 1e-9);
+            result->median_bytes_per_second * 1e-9,
+            result->huge_pages ? "true" : "false");
   else
     fprintf(out,
-            "bandwidth: %llu MiB read, %d thread(s), %d runs\n"
+            "bandwidth: %llu MiB read%s, %d thread(s), %d runs\n"
             "  read GB/s         %.2f  (median %.2f)\n",
             (unsigned long long)(result->buffer_bytes >> 20),
-            (int)result->threads, (int)result->repeats,
-            result->best_bytes_per_second * 1e-9,
+            result->huge_pages ? " in huge pages" : "", (int)result->threads,
+            (int)result->repeats, result->best_bytes_per_second * 1e-9,
             result->median_bytes_per_second * 1e-9);
 }
 
 /// --benchmark: `repeats` runs of a `prompt_tokens` prompt (token ids 1.. in
 /// order) through llmc_session_prefill, then `gen_tokens` greedy decode
 /// steps; prints the median, min and max tokens/s of each phase.
-static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
-                                        llmc_thread_pool_t *pool,
-                                        const llmc_model_info_t *info,
-                                        const llmc_cli_options_t *options,
-                                        FILE *out) {
+static llmc_status_t
+llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
+                   bool weights_huge_pages, const llmc_model_info_t *info,
+                   const llmc_cli_options_t *options, FILE *out) {
   int64_t p = options->prompt_tokens, g = options->gen_tokens;
   if (p + g > info->max_seq_len)
     return llmc_status_make(LLMC_STATUS_OUT_OF_RANGE,
@@ -585,7 +594,7 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
         "\"peak_rss_bytes\": %lld, \"gathered_bytes\": %lld, "
         "\"gathered_row_bytes\": %lld, \"kv_bytes_per_position\": %.0f, "
         "\"decode_mean_context\": %.1f, "
-        "\"decode_bytes_per_token\": %.0f",
+        "\"decode_bytes_per_token\": %.0f, \"weights_huge_pages\": %s",
         (long long)p, (long long)g, (long long)options->threads,
         (long long)info->prefill_chunk, (long long)runs, prefillMedian,
         prefill[0], prefill[runs - 1], decodeMedian, decode[0],
@@ -593,16 +602,17 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
         (long long)info->kv_cache_bytes, (long long)info->arena_bytes,
         (long long)peakRss, (long long)info->gathered_bytes,
         (long long)info->gathered_row_bytes, kvPerPosition, meanContext,
-        bytesPerToken);
+        bytesPerToken, weights_huge_pages ? "true" : "false");
     if (options->bandwidth)
       fprintf(out,
               ", \"bandwidth_gb_per_second\": %.3f, "
               "\"bandwidth_median_gb_per_second\": %.3f, "
               "\"decode_roofline_tokens_per_second\": %.3f, "
-              "\"decode_roofline_fraction\": %.4f",
+              "\"decode_roofline_fraction\": %.4f, "
+              "\"bandwidth_huge_pages\": %s",
               bandwidth.best_bytes_per_second * 1e-9,
               bandwidth.median_bytes_per_second * 1e-9, roofline,
-              decodeMedian / roofline);
+              decodeMedian / roofline, bandwidth.huge_pages ? "true" : "false");
     fprintf(out, "}\n");
   } else {
     fprintf(out,
@@ -615,15 +625,18 @@ static llmc_status_t llmc_cli_benchmark(llmc_session_t *session,
             prefill[0], prefill[runs - 1], decodeMedian, decode[0],
             decode[runs - 1]);
     fprintf(out,
-            "  peak RSS          %.1f MiB\n"
+            "  peak RSS          %.1f MiB (weights %s)\n"
             "  bytes per decoded token %.0f (at mean context %.1f)\n",
-            (double)peakRss / (1 << 20), bytesPerToken, meanContext);
+            (double)peakRss / (1 << 20),
+            weights_huge_pages ? "in huge pages" : "not in huge pages",
+            bytesPerToken, meanContext);
     if (options->bandwidth)
       fprintf(out,
-              "  read GB/s         %.2f  (median %.2f)\n"
+              "  read GB/s         %.2f  (median %.2f%s)\n"
               "  decode roofline   %.1f tokens/s (decode at %.1f%%)\n",
               bandwidth.best_bytes_per_second * 1e-9,
-              bandwidth.median_bytes_per_second * 1e-9, roofline,
+              bandwidth.median_bytes_per_second * 1e-9,
+              bandwidth.huge_pages ? ", huge pages" : "", roofline,
               100.0 * decodeMedian / roofline);
   }
   return LLMC_OK;
@@ -663,7 +676,9 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
   llmc_session_t *session = NULL;
   llmc_tokenizer_t *tokenizer = NULL;
   llmc_sampler_t *sampler = NULL;
-  status = llmc_weights_open_file(weights_path, LLMC_WEIGHTS_OPEN_DEFAULT,
+  status = llmc_weights_open_file(weights_path,
+                                  options->mmap ? LLMC_WEIGHTS_OPEN_DEFAULT
+                                                : LLMC_WEIGHTS_OPEN_HUGE_PAGES,
                                   allocator, &weights);
   if (!status)
     status = llmc_session_create(model, weights, allocator, &session);
@@ -684,7 +699,9 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
   if (!status && options->info)
     llmc_cli_print_weights(out, weights, tokenizer);
   if (!status && options->benchmark) {
-    status = llmc_cli_benchmark(session, pool, &info, options, out);
+    status =
+        llmc_cli_benchmark(session, pool, llmc_weights_in_huge_pages(weights),
+                           &info, options, out);
   } else if (!status && options->logits_out) {
     status = llmc_cli_write_logits(session, &info, options, allocator);
   } else if (!status && !options->info) {

@@ -38,6 +38,17 @@ static inline int llmc_range_within(uint64_t offset, uint64_t size,
 llmc_status_t llmc_strdup(llmc_allocator_t allocator, const char *str,
                           char **out_str);
 
+/// Size and alignment of the huge pages llmc_huge_pages_alloc asks for.
+#define LLMC_HUGE_PAGE_BYTES ((size_t)2 << 20)
+
+/// `size` bytes (rounded up to LLMC_HUGE_PAGE_BYTES), zeroed, aligned to
+/// LLMC_HUGE_PAGE_BYTES, from an anonymous mapping advised to use huge
+/// pages (Linux transparent huge pages, MADV_HUGEPAGE). NULL where the
+/// system offers none (not Linux, THP disabled, or the mapping failed):
+/// then use other memory. Free with llmc_huge_pages_free(ptr, size).
+void *llmc_huge_pages_alloc(size_t size);
+void llmc_huge_pages_free(void *ptr, size_t size);
+
 /// The number of logits a sampler was created for.
 int32_t llmc_sampler_vocab_size(const llmc_sampler_t *sampler);
 

@@ -18,6 +18,7 @@ typedef enum llmc_weights_storage_e {
   LLMC_WEIGHTS_STORAGE_BORROWED, ///< Caller's memory (open_memory).
   LLMC_WEIGHTS_STORAGE_MAPPED,   ///< mmap'd; munmap on release.
   LLMC_WEIGHTS_STORAGE_BUFFER,   ///< read() into an allocated buffer.
+  LLMC_WEIGHTS_STORAGE_HUGE,     ///< read() into llmc_huge_pages_alloc.
 } llmc_weights_storage_t;
 
 struct llmc_weights_t {
@@ -201,29 +202,37 @@ llmc_status_t llmc_weights_open_memory(const void *data, size_t size,
 }
 
 /// Reads `size` bytes of `fd` into a new 64-byte aligned buffer.
+/// Reads the `size` bytes of `fd` into `buffer`.
+static llmc_status_t llmc_read_into(const char *path, int fd, size_t size,
+                                    uint8_t *buffer) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = pread(fd, buffer + done, size - done, (off_t)done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n == 0)
+      return llmc_status_make(LLMC_STATUS_TRUNCATED,
+                              "%s: file shrank to %zu bytes while reading "
+                              "(expected %zu)",
+                              path, done, size);
+    if (n < 0)
+      return llmc_status_make(LLMC_STATUS_IO_ERROR, "%s: read failed: %s", path,
+                              strerror(errno));
+    done += (size_t)n;
+  }
+  return LLMC_OK;
+}
+
 static llmc_status_t llmc_read_whole_file(const char *path, int fd, size_t size,
                                           llmc_allocator_t allocator,
                                           uint8_t **out_buffer) {
   uint8_t *buffer = NULL;
   LLMC_RETURN_IF_ERROR(llmc_allocator_alloc(
       allocator, size, LLMC_WEIGHTS_DATA_ALIGNMENT, (void **)&buffer));
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = pread(fd, buffer + done, size - done, (off_t)done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      int error = errno;
-      llmc_allocator_free(allocator, buffer);
-      if (n == 0)
-        return llmc_status_make(LLMC_STATUS_TRUNCATED,
-                                "%s: file shrank to %zu bytes while reading "
-                                "(expected %zu)",
-                                path, done, size);
-      return llmc_status_make(LLMC_STATUS_IO_ERROR, "%s: read failed: %s", path,
-                              strerror(error));
-    }
-    done += (size_t)n;
+  llmc_status_t status = llmc_read_into(path, fd, size, buffer);
+  if (status) {
+    llmc_allocator_free(allocator, buffer);
+    return status;
   }
   *out_buffer = buffer;
   return LLMC_OK;
@@ -272,10 +281,24 @@ llmc_status_t llmc_weights_open_file(const char *path, uint32_t flags,
                             path, size, LLMC_WEIGHTS_HEADER_SIZE);
   }
 
-  // Map it read-only; fall back to reading it into memory.
+  // Read it into huge pages if asked and offered, else map it read-only;
+  // fall back to reading it into allocated memory.
   void *owned = NULL;
   llmc_weights_storage_t storage = LLMC_WEIGHTS_STORAGE_MAPPED;
-  if (!(flags & LLMC_WEIGHTS_OPEN_NO_MMAP)) {
+  if (flags & LLMC_WEIGHTS_OPEN_HUGE_PAGES) {
+    uint8_t *pages = llmc_huge_pages_alloc(size);
+    if (pages) {
+      llmc_status_t status = llmc_read_into(path, fd, size, pages);
+      if (status) {
+        llmc_huge_pages_free(pages, size);
+        close(fd);
+        return status;
+      }
+      owned = pages;
+      storage = LLMC_WEIGHTS_STORAGE_HUGE;
+    }
+  }
+  if (!owned && !(flags & LLMC_WEIGHTS_OPEN_NO_MMAP)) {
     void *mapping = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (mapping != MAP_FAILED)
       owned = mapping;
@@ -302,6 +325,8 @@ llmc_status_t llmc_weights_open_file(const char *path, uint32_t flags,
   if (status) {
     if (storage == LLMC_WEIGHTS_STORAGE_MAPPED)
       munmap(owned, size);
+    else if (storage == LLMC_WEIGHTS_STORAGE_HUGE)
+      llmc_huge_pages_free(owned, size);
     else
       llmc_allocator_free(allocator, owned);
   }
@@ -321,12 +346,18 @@ void llmc_weights_release(llmc_weights_t *weights) {
     munmap(weights->owned, weights->size);
   else if (weights->storage == LLMC_WEIGHTS_STORAGE_BUFFER)
     llmc_allocator_free(allocator, weights->owned);
+  else if (weights->storage == LLMC_WEIGHTS_STORAGE_HUGE)
+    llmc_huge_pages_free(weights->owned, weights->size);
   llmc_allocator_free(allocator, weights->name);
   llmc_allocator_free(allocator, weights);
 }
 
 const char *llmc_weights_name(const llmc_weights_t *weights) {
   return weights->name;
+}
+
+bool llmc_weights_in_huge_pages(const llmc_weights_t *weights) {
+  return weights->storage == LLMC_WEIGHTS_STORAGE_HUGE;
 }
 
 const llmc_weights_header_t *

@@ -42,10 +42,13 @@ typedef struct llmc_bandwidth_result_t {
   double best_bytes_per_second;   ///< Fastest pass.
   double median_bytes_per_second; ///< Median pass.
   uint64_t checksum; ///< Sum of all words of the last pass (mod 2^64).
+  bool huge_pages;   ///< The buffer was in huge pages (see below).
 } llmc_bandwidth_result_t;
 
 /// Measures the read bandwidth over a `buffer_bytes` buffer (rounded down to
-/// a multiple of LLMC_BANDWIDTH_BLOCK_BYTES) allocated from `allocator`,
+/// a multiple of LLMC_BANDWIDTH_BLOCK_BYTES) in huge pages where the system
+/// offers them, as LLMC_WEIGHTS_OPEN_HUGE_PAGES reads weights (else
+/// allocated from `allocator`),
 /// with the threads of `pool` (NULL: the calling thread only), `repeats`
 /// timed passes after one untimed warm-up pass. INVALID_ARGUMENT if
 /// buffer_bytes < LLMC_BANDWIDTH_BLOCK_BYTES or repeats is outside

@@ -76,6 +76,15 @@ TEST_F(CliTest, GreedyPrintsPromptAndContinuation) {
   EXPECT_EQ(result.out, std::string(LLMW_FIXTURE_STORY) + "\n");
 }
 
+TEST_F(CliTest, MappedWeightsGiveTheSameText) {
+  // The default reads the weights into huge pages where offered; --mmap
+  // maps the file. Same bytes, same text.
+  CliResult result = Run({"--weights", weights_, "--prompt", "Once upon a time",
+                          "--temperature", "0", "--mmap"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, std::string(LLMW_FIXTURE_STORY) + "\n");
+}
+
 TEST_F(CliTest, EqualsSyntaxAndSteps) {
   CliResult result = Run({"--weights=" + weights_, "--prompt=Once upon a time",
                           "--temperature=0", "--steps=3"});

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,14 @@ using SamplerPtr = std::unique_ptr<llmc_sampler_t, SamplerDeleter>;
 using SessionPtr = std::unique_ptr<llmc_session_t, SessionDeleter>;
 
 /// The fake model of fake_model.c as a compiled model.
+/// True if the kernel offers transparent huge pages to MADV_HUGEPAGE (what
+/// LLMC_WEIGHTS_OPEN_HUGE_PAGES and the bandwidth probe ask for).
+inline bool HugePagesOffered() {
+  std::ifstream file("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  return std::getline(file, line) && line.find("[never]") == std::string::npos;
+}
+
 inline llmc_compiled_model_t FakeModel() {
   return llmc_compiled_model_t{llmc_model_info, llmc_model_forward,
                                llmc_model_prefill};

@@ -19,6 +19,7 @@ namespace {
 
 using llmc_test::Buffer;
 using llmc_test::Consume;
+using llmc_test::HugePagesOffered;
 using llmc_test::StatusInfo;
 using llmc_test::TestAllocator;
 using llmc_test::TokenizerPtr;
@@ -493,6 +494,33 @@ TEST_F(WeightsFileTest, ReadsWithoutMmap) {
   EXPECT_EQ(allocator.live(), 0);
 }
 
+TEST_F(WeightsFileTest, ReadsIntoHugePages) {
+  std::vector<uint8_t> bytes = ValidFile();
+  Write(bytes);
+  TestAllocator allocator;
+  {
+    llmc_weights_t *weights = nullptr;
+    LLMC_ASSERT_OK(llmc_weights_open_file(path_.c_str(),
+                                          LLMC_WEIGHTS_OPEN_HUGE_PAGES,
+                                          allocator.get(), &weights));
+    WeightsPtr owner(weights);
+    // Where the system offers none, the file is mapped as by default.
+    bool huge = HugePagesOffered();
+    EXPECT_EQ(llmc_weights_in_huge_pages(weights), huge);
+    EXPECT_EQ(llmc_weights_is_mapped(weights), !huge);
+    // The file (its data at byte 128) starts on a 2 MiB boundary in huge
+    // pages.
+    uintptr_t file =
+        reinterpret_cast<uintptr_t>(llmc_weights_data(weights)) - 128;
+    EXPECT_EQ(file % (huge ? 2u << 20 : 64u), 0u);
+    EXPECT_EQ(
+        std::memcmp(llmc_weights_data(weights), bytes.data() + 128, kDataSize),
+        0);
+    EXPECT_EQ(llmc_weights_header(weights)->model_id, kModelId);
+  }
+  EXPECT_EQ(allocator.live(), 0);
+}
+
 TEST_F(WeightsFileTest, MissingFile) {
   llmc_weights_t *weights = nullptr;
   StatusInfo info = Consume(llmc_weights_open_file(
@@ -514,8 +542,8 @@ TEST_F(WeightsFileTest, TruncatedFileOnDisk) {
   std::vector<uint8_t> bytes = ValidFile();
   bytes.resize(bytes.size() / 2);
   Write(bytes);
-  for (uint32_t flags :
-       {LLMC_WEIGHTS_OPEN_DEFAULT, LLMC_WEIGHTS_OPEN_NO_MMAP}) {
+  for (uint32_t flags : {LLMC_WEIGHTS_OPEN_DEFAULT, LLMC_WEIGHTS_OPEN_NO_MMAP,
+                         LLMC_WEIGHTS_OPEN_HUGE_PAGES}) {
     TestAllocator allocator;
     llmc_weights_t *weights = nullptr;
     StatusInfo info = Consume(llmc_weights_open_file(
@@ -537,8 +565,8 @@ TEST_F(WeightsFileTest, TruncatedFileOnDisk) {
 TEST_F(WeightsFileTest, AllocationFailuresAreReportedAndLeakFree) {
   std::vector<uint8_t> bytes = ValidFile();
   Write(bytes);
-  for (uint32_t flags :
-       {LLMC_WEIGHTS_OPEN_DEFAULT, LLMC_WEIGHTS_OPEN_NO_MMAP}) {
+  for (uint32_t flags : {LLMC_WEIGHTS_OPEN_DEFAULT, LLMC_WEIGHTS_OPEN_NO_MMAP,
+                         LLMC_WEIGHTS_OPEN_HUGE_PAGES}) {
     for (int fail_after = 0;; ++fail_after) {
       TestAllocator allocator;
       allocator.FailAfter(fail_after);
