@@ -892,11 +892,13 @@ Value emitLaneDots(EmitContext &ctx, const LaneBlock &block,
     }
     return acc;
   };
-  Value chains[2] = {constant(lanes, 0), constant(lanes, 0)};
+  // The correction starts the first chain (integer sums: the same total).
+  Value chains[2] = {
+      addSumCorrection(ctx, xq, t, blk, correction, constant(lanes, 0)),
+      constant(lanes, 0)};
   for (auto [i, word] : llvm::enumerate(block.words))
     chains[i % 2] = wordDot(chains[i % 2], word);
-  Value total = arith::AddIOp::create(b, loc, chains[0], chains[1]);
-  return addSumCorrection(ctx, xq, t, blk, correction, total);
+  return arith::AddIOp::create(b, loc, chains[0], chains[1]);
 }
 
 /// Exact int32 dot products of every row of `block` (8-byte words: the
@@ -1278,11 +1280,19 @@ void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
     return;
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
-  auto prefetch = [&](Value memref, Value row, int64_t rows) {
-    Value at = arith::MinUIOp::create(b, loc, row, ctx.index(rows - 1));
-    memref::PrefetchOp::create(b, loc, memref, ValueRange{at, ctx.index(0)},
+  auto prefetch = [&](Value memref, Value row) {
+    memref::PrefetchOp::create(b, loc, memref, ValueRange{row, ctx.index(0)},
                                /*isWrite=*/false, /*localityHint=*/3,
                                /*isDataCache=*/true);
+  };
+  // One clamp per row group, so the words are constant offsets from it
+  // (the loop is bound by how many instructions it holds).
+  auto clamped = [&](Value rg, int64_t perGroup, Value at) -> Value {
+    return arith::MinUIOp::create(
+        b, loc,
+        arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(perGroup)), at),
+        ctx.index(iw.rowGroups * perGroup - 1));
   };
   Value ahead =
       arith::AddIOp::create(b, loc, blk, ctx.index(ctx.decodePrefetch));
@@ -1292,21 +1302,11 @@ void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
                                b, loc, ahead, ctx.index(iw.blocksPerGroup)));
   for (Value rg : rgs) {
     Value firstWord = arith::MulIOp::create(
-        b, loc,
-        arith::AddIOp::create(
-            b, loc, arith::MulIOp::create(b, loc, rg, ctx.index(iw.blocks)),
-            ahead),
-        ctx.index(iw.wordsPerBlock));
+        b, loc, clamped(rg, iw.blocks, ahead), ctx.index(iw.wordsPerBlock));
     for (int64_t j = 0; j < iw.wordsPerBlock; ++j)
       prefetch(iw.quants,
-               arith::AddIOp::create(b, loc, firstWord, ctx.index(j)),
-               iw.rowGroups * iw.blocks * iw.wordsPerBlock);
-    prefetch(iw.scales,
-             arith::AddIOp::create(
-                 b, loc,
-                 arith::MulIOp::create(b, loc, rg, ctx.index(iw.groups)),
-                 aheadGroup),
-             iw.rowGroups * iw.groups);
+               arith::AddIOp::create(b, loc, firstWord, ctx.index(j)));
+    prefetch(iw.scales, clamped(rg, iw.groups, aheadGroup));
   }
 }
 

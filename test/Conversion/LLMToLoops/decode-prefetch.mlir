@@ -5,17 +5,20 @@
 
 // Decode with decode-prefetch=8: each iteration of the q4_0 linear's block
 // loop prefetches, for each of its 2 read streams (row groups), the 4
-// 64-byte words and the scales of block + 8, clamped to the last word
-// (4 row groups x 2 blocks x 4 words = 32) and the last scale row (8).
+// 64-byte words and the scales of block + 8. The block is clamped once per
+// row group, to the weight's last one (4 row groups x 2 blocks: 7), and
+// the words are constant offsets from it; the scale row likewise (8 rows).
 // CHECK-LABEL: func.func private @llmc_model_forward_task0(
 // CHECK: scf.for %[[BLK:.*]] = %{{.*}} to %c2{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>)
 // CHECK: %[[AHEAD:.*]] = arith.addi %[[BLK]], %c8
 // CHECK: %[[AT:.*]] = arith.addi %{{.*}}, %[[AHEAD]]
-// CHECK: %[[WORD:.*]] = arith.muli %[[AT]], %c4
+// CHECK: %[[CL:.*]] = arith.minui %[[AT]], %c7
+// CHECK: %[[WORD:.*]] = arith.muli %[[CL]], %c4
 // CHECK: %[[W0:.*]] = arith.addi %[[WORD]], %c0
-// CHECK: %[[C0:.*]] = arith.minui %[[W0]], %c31
-// CHECK: memref.prefetch %{{.*}}[%[[C0]], %{{.*}}], read, locality<3>, data : memref<32x64xi8>
-// CHECK-COUNT-3: memref.prefetch %{{.*}}, read, locality<3>, data : memref<32x64xi8>
+// CHECK: memref.prefetch %{{.*}}[%[[W0]], %{{.*}}], read, locality<3>, data : memref<32x64xi8>
+// CHECK: %[[W3:.*]] = arith.addi %[[WORD]], %c3
+// CHECK-NEXT: arith.constant 0
+// CHECK-NEXT: memref.prefetch %{{.*}}[%[[W3]], %{{.*}}], read, locality<3>, data : memref<32x64xi8>
 // CHECK: %[[S:.*]] = arith.addi %{{.*}}, %[[AHEAD]]
 // CHECK: %[[SC:.*]] = arith.minui %[[S]], %c7
 // CHECK: memref.prefetch %{{.*}}[%[[SC]], %{{.*}}], read, locality<3>, data : memref<8x16xf16>
