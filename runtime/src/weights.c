@@ -201,7 +201,6 @@ llmc_status_t llmc_weights_open_memory(const void *data, size_t size,
                            out_weights);
 }
 
-/// Reads `size` bytes of `fd` into a new 64-byte aligned buffer.
 /// Reads the `size` bytes of `fd` into `buffer`.
 static llmc_status_t llmc_read_into(const char *path, int fd, size_t size,
                                     uint8_t *buffer) {
@@ -223,6 +222,7 @@ static llmc_status_t llmc_read_into(const char *path, int fd, size_t size,
   return LLMC_OK;
 }
 
+/// Reads `size` bytes of `fd` into a new 64-byte aligned buffer.
 static llmc_status_t llmc_read_whole_file(const char *path, int fd, size_t size,
                                           llmc_allocator_t allocator,
                                           uint8_t **out_buffer) {
