@@ -10,6 +10,9 @@
 #include <time.h>
 
 #define LLMC_BANDWIDTH_WORDS_PER_BLOCK (LLMC_BANDWIDTH_BLOCK_BYTES / 8u)
+_Static_assert(LLMC_BANDWIDTH_WORDS_PER_BLOCK % (8 * LLMC_BANDWIDTH_STREAMS) ==
+                   0,
+               "a block splits into whole 64-byte lines per stream");
 
 /// Shared state of one pass: the buffer and the sum of the ranges' sums.
 typedef struct llmc_bandwidth_pass_t {
@@ -27,17 +30,20 @@ static void llmc_bandwidth_fill(void *ctx, int64_t begin, int64_t end) {
 }
 
 /// Sums blocks [begin, end) with independent accumulators (so the loads,
-/// not an add chain, bound the loop; compilers vectorize it).
+/// not an add chain, bound the loop; compilers vectorize it), reading the
+/// range's LLMC_BANDWIDTH_STREAMS consecutive parts side by side, 64 bytes
+/// of each per step (every block is a multiple of that many 64-byte lines).
 static void llmc_bandwidth_read(void *ctx, int64_t begin, int64_t end) {
   llmc_bandwidth_pass_t *pass = ctx;
   const uint64_t *p =
       pass->words + (uint64_t)begin * LLMC_BANDWIDTH_WORDS_PER_BLOCK;
-  const uint64_t *stop =
-      pass->words + (uint64_t)end * LLMC_BANDWIDTH_WORDS_PER_BLOCK;
+  uint64_t part = (uint64_t)(end - begin) * LLMC_BANDWIDTH_WORDS_PER_BLOCK /
+                  LLMC_BANDWIDTH_STREAMS;
   uint64_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (; p < stop; p += 8)
-    for (int k = 0; k < 8; ++k)
-      acc[k] += p[k];
+  for (uint64_t i = 0; i < part; i += 8)
+    for (int s = 0; s < LLMC_BANDWIDTH_STREAMS; ++s)
+      for (int k = 0; k < 8; ++k)
+        acc[k] += p[(uint64_t)s * part + i + k];
   uint64_t sum = 0;
   for (int k = 0; k < 8; ++k)
     sum += acc[k];

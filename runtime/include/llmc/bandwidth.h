@@ -5,8 +5,10 @@
  * first term with the same binary and the same thread pool as the model:
  * it fills a buffer (much larger than the last-level cache), then reads all of
  * it `repeats` times through llmc_thread_pool_parallel_for, each thread
- * summing a contiguous range of 64-bit words, and reports bytes / seconds of
- * the fastest and the median read pass.
+ * summing a contiguous range of 64-bit words as LLMC_BANDWIDTH_STREAMS
+ * interleaved sequential streams (consecutive quarters of the range, as
+ * decode reads several row groups side by side), and reports bytes / seconds
+ * of the fastest and the median read pass.
  *
  * Word i of the buffer holds i * LLMC_BANDWIDTH_WORD_MULTIPLIER (mod 2^64);
  * every pass's checksum is the sum of all words (mod 2^64), so a caller can
@@ -27,6 +29,10 @@ extern "C" {
 
 /// Multiplier of the fill pattern (word i = i * multiplier).
 #define LLMC_BANDWIDTH_WORD_MULTIPLIER 0x9E3779B97F4A7C15ull
+/// Sequential streams each range is read as: one stream per thread read
+/// 55-63 GB/s on the 2-core Zen 5 build machine where 4 read 68-76 (and
+/// the f32 decode kernel, 4 streams per thread, out-read the 1-stream probe).
+#define LLMC_BANDWIDTH_STREAMS 4
 /// Bytes each parallel-for index reads (the buffer size is rounded down to
 /// a multiple of it).
 #define LLMC_BANDWIDTH_BLOCK_BYTES 65536u
