@@ -75,6 +75,16 @@ uint64_t llmc_bandwidth_expected_checksum(size_t buffer_bytes) {
   return a * b * LLMC_BANDWIDTH_WORD_MULTIPLIER;
 }
 
+/// Frees the probe's buffer, from huge pages or from `allocator`.
+static void llmc_bandwidth_free_words(llmc_allocator_t allocator,
+                                      uint64_t *words, size_t bytes,
+                                      bool huge_pages) {
+  if (huge_pages)
+    llmc_huge_pages_free(words, bytes);
+  else
+    llmc_allocator_free(allocator, words);
+}
+
 llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
                                      size_t buffer_bytes, int32_t repeats,
                                      llmc_allocator_t allocator,
@@ -105,10 +115,7 @@ llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
   llmc_status_t status = llmc_allocator_alloc(
       allocator, sizeof(double) * (size_t)repeats, 8, (void **)&rates);
   if (status) {
-    if (huge_pages)
-      llmc_huge_pages_free(pass.words, bytes);
-    else
-      llmc_allocator_free(allocator, pass.words);
+    llmc_bandwidth_free_words(allocator, pass.words, bytes, huge_pages);
     return status;
   }
   // The threads that read a range also write it first (first touch).
@@ -132,9 +139,6 @@ llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
   out_result->checksum = checksum;
   out_result->huge_pages = huge_pages;
   llmc_allocator_free(allocator, rates);
-  if (huge_pages)
-    llmc_huge_pages_free(pass.words, bytes);
-  else
-    llmc_allocator_free(allocator, pass.words);
+  llmc_bandwidth_free_words(allocator, pass.words, bytes, huge_pages);
   return LLMC_OK;
 }

@@ -1111,6 +1111,29 @@ Value activeTiles(EmitContext &ctx, int64_t tiles, int64_t tileRows) {
   return arith::MinUIOp::create(b, loc, needed, ctx.index(tiles));
 }
 
+/// Prefetches row `row` (first element) of the 2-D `memref` for reading,
+/// with LLVM's locality `hint` (3: keep in all cache levels, 2: L2 and
+/// below).
+void prefetchRow(EmitContext &ctx, Value memref, Value row, uint32_t hint) {
+  memref::PrefetchOp::create(ctx.b, ctx.loc, memref,
+                             ValueRange{row, ctx.index(0)},
+                             /*isWrite=*/false, hint, /*isDataCache=*/true);
+}
+
+/// Input rows [tile * size + firstRow, + size): the rows of token tile
+/// `tile`.
+SmallVector<Value> tileRowIndices(EmitContext &ctx, Value tile, int64_t size,
+                                  int64_t firstRow) {
+  Value base = arith::AddIOp::create(
+      ctx.b, ctx.loc,
+      arith::MulIOp::create(ctx.b, ctx.loc, tile, ctx.index(size)),
+      ctx.index(firstRow));
+  SmallVector<Value> rows;
+  for (int64_t r = 0; r < size; ++r)
+    rows.push_back(arith::AddIOp::create(ctx.b, ctx.loc, base, ctx.index(r)));
+  return rows;
+}
+
 /// The views and shape of an interleaved int8/int4 weight.
 struct InterleavedWeight {
   const DeviceWeight &w;
@@ -1238,14 +1261,6 @@ void storeRowGroup(EmitContext &ctx, const DeviceWeight *bias, Value out,
   }
 }
 
-/// An int8/int4 linear whose weight is interleaved (DeviceLayout.h): each
-/// task takes whole row groups; for each row group, input rows
-/// kTokenTile at a time share every unpacked block. Per output (lane) the
-/// arithmetic is, in block order: exact int32 block dot product, times
-/// (weight scale * input scale) added with one fused multiply-add (plus
-/// offset * input scale * sum of the block's quants, asymmetric formats).
-/// Every target, row tiling and thread split computes the same bits. Input
-/// rows [firstRow, endRow) are computed, or only `onlyRow` when it is set.
 /// Row groups each parallel iteration of an interleaved linear over
 /// `numRows` input rows takes. One input row (decode, the prefill
 /// classifier's last row): `streams` adjacent row groups side by side, so
@@ -1280,11 +1295,6 @@ void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
     return;
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
-  auto prefetch = [&](Value memref, Value row) {
-    memref::PrefetchOp::create(b, loc, memref, ValueRange{row, ctx.index(0)},
-                               /*isWrite=*/false, /*localityHint=*/3,
-                               /*isDataCache=*/true);
-  };
   // One clamp per row group, so the words are constant offsets from it
   // (the loop is bound by how many instructions it holds).
   auto clamped = [&](Value rg, int64_t perGroup, Value at) -> Value {
@@ -1304,9 +1314,11 @@ void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
     Value firstWord = arith::MulIOp::create(
         b, loc, clamped(rg, iw.blocks, ahead), ctx.index(iw.wordsPerBlock));
     for (int64_t j = 0; j < iw.wordsPerBlock; ++j)
-      prefetch(iw.quants,
-               arith::AddIOp::create(b, loc, firstWord, ctx.index(j)));
-    prefetch(iw.scales, clamped(rg, iw.groups, aheadGroup));
+      prefetchRow(ctx, iw.quants,
+                  arith::AddIOp::create(b, loc, firstWord, ctx.index(j)),
+                  /*hint=*/3);
+    prefetchRow(ctx, iw.scales, clamped(rg, iw.groups, aheadGroup),
+                /*hint=*/3);
   }
 }
 
@@ -1367,15 +1379,10 @@ void emitInterleavedTask(EmitContext &ctx, const InterleavedWeight &iw,
         Value at = arith::AddIOp::create(
             b, loc, nextWords,
             arith::MulIOp::create(b, loc, blk, ctx.index(iw.wordsPerBlock)));
-        memref::PrefetchOp::create(b, loc, iw.quants,
-                                   ValueRange{at, ctx.index(0)},
-                                   /*isWrite=*/false, /*localityHint=*/2,
-                                   /*isDataCache=*/true);
-        memref::PrefetchOp::create(
-            b, loc, iw.scales,
-            ValueRange{arith::AddIOp::create(b, loc, nextScaleRows, g),
-                       ctx.index(0)},
-            /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
+        prefetchRow(ctx, iw.quants, at, /*hint=*/2);
+        prefetchRow(ctx, iw.scales,
+                    arith::AddIOp::create(b, loc, nextScaleRows, g),
+                    /*hint=*/2);
       }
       if (rows.size() == 1)
         prefetchDecodeBlock(ctx, iw, rgs, blk);
@@ -1392,18 +1399,10 @@ void emitInterleavedTask(EmitContext &ctx, const InterleavedWeight &iw,
   };
   int64_t tiles = numRows / kTokenTile;
   if (tiles > 0)
-    ctx.forLoop(
-        ctx.index(0), activeTiles(ctx, tiles, kTokenTile), 1,
-        [&](Value tileIndex) {
-          Value base = arith::AddIOp::create(
-              b, loc,
-              arith::MulIOp::create(b, loc, tileIndex, ctx.index(kTokenTile)),
-              ctx.index(firstRow));
-          SmallVector<Value> rows;
-          for (int64_t r = 0; r < kTokenTile; ++r)
-            rows.push_back(arith::AddIOp::create(b, loc, base, ctx.index(r)));
-          tile(rows);
-        });
+    ctx.forLoop(ctx.index(0), activeTiles(ctx, tiles, kTokenTile), 1,
+                [&](Value tileIndex) {
+                  tile(tileRowIndices(ctx, tileIndex, kTokenTile, firstRow));
+                });
   int64_t rest = firstRow + tiles * kTokenTile;
   if (onlyRow) {
     tile({onlyRow});
@@ -1421,6 +1420,14 @@ void emitInterleavedTask(EmitContext &ctx, const InterleavedWeight &iw,
   ctx.forLoop(rest, endRow, [&](Value t) { tile({t}); });
 }
 
+/// An int8/int4 linear whose weight is interleaved (DeviceLayout.h): each
+/// task takes whole row groups; for each row group, input rows
+/// kTokenTile at a time share every unpacked block. Per output (lane) the
+/// arithmetic is, in block order: exact int32 block dot product, times
+/// (weight scale * input scale) added with one fused multiply-add (plus
+/// offset * input scale * sum of the block's quants, asymmetric formats).
+/// Every target, row tiling and thread split computes the same bits. Input
+/// rows [firstRow, endRow) are computed, or only `onlyRow` when it is set.
 void emitInterleavedLinear(EmitContext &ctx, const DeviceWeight &w,
                            const DeviceWeight *bias, const QuantizedRows &xq,
                            int64_t firstRow, int64_t endRow, Value onlyRow,
@@ -1521,15 +1528,8 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
     if (tiles > 0)
       ctx.forLoop(ctx.index(0), activeTiles(ctx, tiles, kRowTile), 1,
                   [&](Value tile) {
-                    Value base = arith::AddIOp::create(
-                        ctx.b, ctx.loc,
-                        arith::MulIOp::create(ctx.b, ctx.loc, tile,
-                                              ctx.index(kRowTile)),
-                        ctx.index(firstRow));
-                    SmallVector<Value> rows;
-                    for (int64_t r = 0; r < kRowTile; ++r)
-                      rows.push_back(arith::AddIOp::create(ctx.b, ctx.loc, base,
-                                                           ctx.index(r)));
+                    SmallVector<Value> rows =
+                        tileRowIndices(ctx, tile, kRowTile, firstRow);
                     for (auto [y, t] : llvm::zip(dotRows(rows, n), rows))
                       store(y, t);
                   });
