@@ -29,9 +29,10 @@ extern "C" {
 
 /// Multiplier of the fill pattern (word i = i * multiplier).
 #define LLMC_BANDWIDTH_WORD_MULTIPLIER 0x9E3779B97F4A7C15ull
-/// Sequential streams each range is read as: one stream per thread read
-/// 55-63 GB/s on the 2-core Zen 5 build machine where 4 read 68-76 (and
-/// the f32 decode kernel, 4 streams per thread, out-read the 1-stream probe).
+/// Sequential streams each range is read as: with 2 threads on the 2-core
+/// Zen 5 build machine, one stream per thread read 56-62 GB/s where 4 read
+/// 71-72 (and the f32 decode kernel, 4 streams per thread, out-read the
+/// 1-stream probe; docs/benchmarks.md).
 #define LLMC_BANDWIDTH_STREAMS 4
 /// Bytes each parallel-for index reads (the buffer size is rounded down to
 /// a multiple of it).
