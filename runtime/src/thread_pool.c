@@ -33,10 +33,13 @@ typedef struct llmc_thread_pool_worker_t {
 
 /// One thread's share of a parallel-for: low 32 bits of the job's generation
 /// (high half) and the next chunk of its range to claim (low half), so a
-/// claim succeeds only for the job it was meant for. On its own cache line so
-/// that claims in different lanes do not contend.
+/// claim succeeds only for the job it was meant for; and the indices of the
+/// job that thread has run (whichever lanes they came from). On its own
+/// cache line so that claims and counts of different threads do not
+/// contend.
 typedef struct llmc_thread_pool_lane_t {
   _Alignas(64) _Atomic uint64_t claim;
+  _Atomic int64_t done;
 } llmc_thread_pool_lane_t;
 
 struct llmc_thread_pool_t {
@@ -50,16 +53,15 @@ struct llmc_thread_pool_t {
   llmc_thread_pool_lane_t *lanes;
 
   /// The current job, published by incrementing `generation`: [0, count)
-  /// cut into `lane_count` ranges (lanes) of `lane_chunks` chunks each.
+  /// cut into `lane_count` ranges (lanes), each claimed in chunks
+  /// (llmc_thread_pool_chunk).
   /// (Atomic because a worker that wakes late may read them while the next
   /// job's are written; it then fails to claim and ignores them.)
   _Atomic int64_t count;
   _Atomic int32_t lane_count;
-  _Atomic int32_t lane_chunks;
   _Atomic(llmc_parallel_task_fn_t) task;
   _Atomic(void *) ctx;
   _Atomic uint64_t generation;
-  _Atomic int64_t done; ///< Chunks of the current job finished.
   _Atomic bool stop;
 
   /// Sleeping workers wait here for `generation` to change.
@@ -78,22 +80,41 @@ void llmc_thread_pool_split(int64_t count, int32_t parts, int32_t index,
   *out_end = begin + base + (index < extra ? 1 : 0);
 }
 
-/// Chunks per thread: enough that a thread delayed by the OS (another
-/// process on its core) leaves most of its share to the others.
-/// Chunks each thread's range is cut into: the last chunk of the slowest
-/// thread bounds how long the others wait at the end of a parallel-for.
-#define LLMC_THREAD_POOL_CHUNKS_PER_LANE 8
+/// Each chunk of a lane takes this fraction (1/N, rounded up) of what is
+/// left of it: a thread delayed by the OS (another process on its core)
+/// leaves most of its share to the others, and the last chunks are single
+/// indices, so the threads finish a parallel-for close together (the last
+/// chunk bounds how long the others wait).
+#define LLMC_THREAD_POOL_CHUNK_DIVISOR 4
+
+bool llmc_thread_pool_chunk(int64_t count, int64_t index, int64_t *out_begin,
+                            int64_t *out_end) {
+  int64_t begin = 0;
+  for (int64_t i = 0; begin < count; ++i) {
+    int64_t left = count - begin;
+    int64_t size = (left + LLMC_THREAD_POOL_CHUNK_DIVISOR - 1) /
+                   LLMC_THREAD_POOL_CHUNK_DIVISOR;
+    if (i == index) {
+      *out_begin = begin;
+      *out_end = begin + size;
+      return true;
+    }
+    begin += size;
+  }
+  return false;
+}
 
 static uint64_t llmc_thread_pool_tag(uint64_t generation) {
   return (generation & 0xffffffffu) << 32;
 }
 
 /// Claims and runs the chunks of lane `lane` until none is left or the job
-/// is no longer `generation`'s; false in the latter case.
+/// is no longer `generation`'s; false in the latter case. Counts the
+/// indices run in thread `self`'s lane.
 static bool llmc_thread_pool_run_lane(llmc_thread_pool_t *pool,
-                                      uint64_t generation, int32_t lane,
-                                      int64_t count, int32_t lanes,
-                                      int32_t chunks,
+                                      uint64_t generation, int32_t self,
+                                      int32_t lane, int64_t count,
+                                      int32_t lanes,
                                       llmc_parallel_task_fn_t task, void *ctx) {
   uint64_t tag = llmc_thread_pool_tag(generation);
   _Atomic uint64_t *claim = &pool->lanes[lane].claim;
@@ -103,17 +124,15 @@ static bool llmc_thread_pool_run_lane(llmc_thread_pool_t *pool,
   for (;;) {
     if ((word & ~(uint64_t)0xffffffffu) != tag)
       return false;
-    int64_t chunk = (int64_t)(word & 0xffffffffu);
-    if (chunk >= chunks)
+    int64_t begin, end;
+    if (!llmc_thread_pool_chunk(laneEnd - laneBegin,
+                                (int64_t)(word & 0xffffffffu), &begin, &end))
       return true;
     if (!atomic_compare_exchange_weak(claim, &word, word + 1))
       continue; // `word` now holds the current value.
-    int64_t begin, end;
-    llmc_thread_pool_split(laneEnd - laneBegin, chunks, (int32_t)chunk, &begin,
-                           &end);
-    if (begin < end)
-      task(ctx, laneBegin + begin, laneBegin + end);
-    atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
+    task(ctx, laneBegin + begin, laneBegin + end);
+    atomic_fetch_add_explicit(&pool->lanes[self].done, end - begin,
+                              memory_order_release);
     word = atomic_load(claim);
   }
 }
@@ -125,14 +144,13 @@ static void llmc_thread_pool_run_chunks(llmc_thread_pool_t *pool,
                                         uint64_t generation, int32_t self) {
   int64_t count = atomic_load(&pool->count);
   int32_t lanes = atomic_load(&pool->lane_count);
-  int32_t chunks = atomic_load(&pool->lane_chunks);
   llmc_parallel_task_fn_t task = atomic_load(&pool->task);
   void *ctx = atomic_load(&pool->ctx);
   if (lanes <= 0)
     return;
   for (int32_t i = 0; i < lanes; ++i)
-    if (!llmc_thread_pool_run_lane(pool, generation, (self + i) % lanes, count,
-                                   lanes, chunks, task, ctx))
+    if (!llmc_thread_pool_run_lane(pool, generation, self, (self + i) % lanes,
+                                   count, lanes, task, ctx))
       return;
 }
 
@@ -206,7 +224,6 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
   pool->thread_count = thread_count;
   atomic_init(&pool->generation, 0);
   atomic_init(&pool->lane_count, 0);
-  atomic_init(&pool->done, 0);
   atomic_init(&pool->stop, false);
   atomic_init(&pool->sleepers, 0);
   if (pthread_mutex_init(&pool->mutex, NULL) != 0) {
@@ -224,8 +241,10 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
   llmc_status_t status = llmc_allocator_alloc(
       allocator, sizeof(llmc_thread_pool_lane_t) * (size_t)thread_count,
       _Alignof(llmc_thread_pool_lane_t), (void **)&pool->lanes);
-  for (int32_t i = 0; !status && i < thread_count; ++i)
+  for (int32_t i = 0; !status && i < thread_count; ++i) {
     atomic_init(&pool->lanes[i].claim, 0);
+    atomic_init(&pool->lanes[i].done, 0);
+  }
   if (!status && thread_count > 1)
     status = llmc_allocator_alloc(
         allocator,
@@ -283,16 +302,10 @@ void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
     task(ctx, 0, count);
     return;
   }
-  // One lane (a contiguous range) per thread, each cut into up to
-  // LLMC_THREAD_POOL_CHUNKS_PER_LANE chunks.
+  // One lane (a contiguous range) per thread, claimed in shrinking chunks.
   int32_t lanes = pool->thread_count;
   if (lanes > count)
     lanes = (int32_t)count;
-  int64_t perLane = count / lanes;
-  int32_t chunks = perLane < LLMC_THREAD_POOL_CHUNKS_PER_LANE
-                       ? (int32_t)perLane
-                       : LLMC_THREAD_POOL_CHUNKS_PER_LANE;
-  int64_t total = (int64_t)lanes * chunks;
   uint64_t generation = atomic_load(&pool->generation) + 1;
   uint64_t tag = llmc_thread_pool_tag(generation);
   // Nothing of this job is claimable until its parameters are stored.
@@ -300,16 +313,20 @@ void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
     atomic_store(&pool->lanes[i].claim, tag | 0xffffffffu);
   atomic_store(&pool->count, count);
   atomic_store(&pool->lane_count, lanes);
-  atomic_store(&pool->lane_chunks, chunks);
   atomic_store(&pool->task, task);
   atomic_store(&pool->ctx, ctx);
-  atomic_store(&pool->done, 0);
+  for (int32_t i = 0; i < pool->thread_count; ++i)
+    atomic_store(&pool->lanes[i].done, 0);
   for (int32_t i = 0; i < lanes; ++i)
     atomic_store(&pool->lanes[i].claim, tag);
   llmc_thread_pool_publish(pool);
   llmc_thread_pool_run_chunks(pool, generation, 0);
-  for (int i = 0;
-       atomic_load_explicit(&pool->done, memory_order_acquire) != total; ++i) {
+  for (int i = 0;; ++i) {
+    int64_t done = 0;
+    for (int32_t t = 0; t < pool->thread_count; ++t)
+      done += atomic_load_explicit(&pool->lanes[t].done, memory_order_acquire);
+    if (done == count)
+      break;
     if (i < LLMC_THREAD_POOL_CALLER_SPINS)
       llmc_cpu_relax();
     else

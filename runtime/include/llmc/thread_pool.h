@@ -6,8 +6,9 @@
  *
  * llmc_thread_pool_parallel_for(pool, count, task, ctx) gives each thread
  * one contiguous range of [0, count) (llmc_thread_pool_split into
- * thread_count parts, a lane) cut into up to 8 chunks. A thread claims the
- * chunks of its own lane in order, so it walks its range sequentially (one
+ * thread_count parts, a lane) cut into chunks that shrink towards its end
+ * (llmc_thread_pool_chunk). A thread claims the chunks of its own lane in
+ * order, so it walks its range sequentially (one
  * read stream the hardware prefetcher can follow), then claims whatever is
  * left in the other lanes; it returns when all are done. Which thread runs a
  * chunk depends on timing (a thread the OS has descheduled leaves its share
@@ -23,6 +24,7 @@
 #ifndef LLMC_THREAD_POOL_H_
 #define LLMC_THREAD_POOL_H_
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "llmc/abi.h"
@@ -63,6 +65,13 @@ void llmc_thread_pool_parallel_for(void *pool, int64_t count,
 /// *out_end).
 void llmc_thread_pool_split(int64_t count, int32_t parts, int32_t index,
                             int64_t *out_begin, int64_t *out_end);
+
+/// Chunk `index` of a lane of `count` indices: [*out_begin, *out_end), a
+/// quarter (rounded up) of what the earlier chunks left, so the chunks
+/// shrink to single indices at the lane's end. False when the earlier
+/// chunks already cover the lane.
+bool llmc_thread_pool_chunk(int64_t count, int64_t index, int64_t *out_begin,
+                            int64_t *out_end);
 
 #ifdef __cplusplus
 } // extern "C"

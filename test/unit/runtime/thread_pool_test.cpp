@@ -4,6 +4,7 @@
 // thread is free.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <ctime>
 #include <map>
@@ -65,6 +66,43 @@ TEST(ThreadPoolSplitTest, RangesAreContiguousBalancedAndCover) {
   }
 }
 
+/// The chunks llmc_thread_pool_chunk cuts a lane of `count` indices into:
+/// their begins.
+std::vector<int64_t> ChunkBegins(int64_t count) {
+  std::vector<int64_t> begins;
+  int64_t begin = 0, end = 0;
+  for (int64_t i = 0; llmc_thread_pool_chunk(count, i, &begin, &end); ++i)
+    begins.push_back(begin);
+  return begins;
+}
+
+TEST(ThreadPoolChunkTest, ChunksShrinkToSingleIndicesAndCover) {
+  for (int64_t count : {0, 1, 2, 3, 4, 5, 8, 20, 88, 1000, 1000000}) {
+    int64_t expected_begin = 0, previous = INT64_MAX, index = 0;
+    int64_t begin = -1, end = -1;
+    for (; llmc_thread_pool_chunk(count, index, &begin, &end); ++index) {
+      EXPECT_EQ(begin, expected_begin) << count << ", chunk " << index;
+      int64_t left = count - begin;
+      // A quarter of what is left, rounded up: never empty, never more
+      // than the chunk before it.
+      EXPECT_EQ(end - begin, (left + 3) / 4) << count << ", chunk " << index;
+      EXPECT_LE(end - begin, previous);
+      previous = end - begin;
+      expected_begin = end;
+    }
+    EXPECT_EQ(expected_begin, count);
+    if (count > 0)
+      EXPECT_EQ(previous, 1) << count;
+    // About log(count) / log(4/3) chunks plus the single-index tail.
+    EXPECT_LE(index, 4 + 4 * static_cast<int64_t>(std::log2(count + 1)));
+    EXPECT_FALSE(llmc_thread_pool_chunk(count, index + 1, &begin, &end));
+  }
+  int64_t begin = -1, end = -1;
+  ASSERT_TRUE(llmc_thread_pool_chunk(88, 0, &begin, &end));
+  EXPECT_EQ(begin, 0);
+  EXPECT_EQ(end, 22);
+}
+
 TEST(ThreadPoolTest, RejectsBadThreadCounts) {
   llmc_thread_pool_t *pool = nullptr;
   for (int32_t bad : {0, -1, LLMC_THREAD_POOL_MAX_THREADS + 1}) {
@@ -91,13 +129,19 @@ TEST(ThreadPoolTest, EveryIndexRunsExactlyOnce) {
             << "index " << i << " of " << count << ", " << threads
             << " threads";
       // One call per chunk: one lane per thread (at most one per index),
-      // each of up to 8 chunks; one thread runs it all in one call.
+      // each cut by llmc_thread_pool_chunk; one thread runs it all in one
+      // call.
       int64_t lanes = std::min<int64_t>(count, threads);
-      int64_t chunks =
-          threads == 1 || count <= 1
-              ? std::min<int64_t>(count, 1)
-              : lanes *
-                    std::min<int64_t>(8, count / std::max<int64_t>(lanes, 1));
+      size_t chunks = std::min<int64_t>(count, 1);
+      if (threads > 1 && count > 1) {
+        chunks = 0;
+        for (int64_t lane = 0; lane < lanes; ++lane) {
+          int64_t begin = 0, end = 0;
+          llmc_thread_pool_split(count, static_cast<int32_t>(lanes),
+                                 static_cast<int32_t>(lane), &begin, &end);
+          chunks += ChunkBegins(end - begin).size();
+        }
+      }
       EXPECT_EQ(counts.calls.load(), static_cast<int>(chunks));
     }
   }
@@ -196,7 +240,13 @@ TEST(ThreadPoolTest, EachThreadWalksItsRangeInOrder) {
           descents += begins[i] < begins[i - 1];
         EXPECT_LE(descents, 1) << threads << " threads, round " << round;
       }
-      EXPECT_EQ(chunks, static_cast<size_t>(threads) * 8);
+      size_t expected = 0;
+      for (int32_t lane = 0; lane < threads; ++lane) {
+        int64_t begin = 0, end = 0;
+        llmc_thread_pool_split(1000, threads, lane, &begin, &end);
+        expected += ChunkBegins(end - begin).size();
+      }
+      EXPECT_EQ(chunks, expected);
     }
   }
 }
@@ -225,11 +275,12 @@ TEST(ThreadPoolTest, EachThreadStartsAtItsOwnRange) {
   for (const auto &[thread, begins] : order.begins) {
     if (pthread_equal(thread, order.caller))
       continue;
-    // The worker's own lane, in order (8 chunks of 64), then what is left
-    // of the caller's.
-    ASSERT_GE(begins.size(), 8u);
-    for (size_t i = 0; i < 8; ++i)
-      EXPECT_EQ(begins[i], 512 + 64 * static_cast<int64_t>(i));
+    // The worker's own lane, in order (its shrinking chunks), then what is
+    // left of the caller's.
+    std::vector<int64_t> lane = ChunkBegins(512);
+    ASSERT_GE(begins.size(), lane.size());
+    for (size_t i = 0; i < lane.size(); ++i)
+      EXPECT_EQ(begins[i], 512 + lane[i]);
   }
 }
 
