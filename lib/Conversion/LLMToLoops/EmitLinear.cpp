@@ -1306,10 +1306,31 @@ void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
   };
   Value ahead =
       arith::AddIOp::create(b, loc, blk, ctx.index(ctx.decodePrefetch));
-  Value aheadGroup = iw.blocksPerGroup == 1
-                         ? ahead
-                         : Value(arith::DivUIOp::create(
-                               b, loc, ahead, ctx.index(iw.blocksPerGroup)));
+  Value aheadGroup; // Its scale group (`ahead` itself when one per block).
+  if (iw.blocksPerGroup > 1)
+    aheadGroup =
+        arith::DivUIOp::create(b, loc, ahead, ctx.index(iw.blocksPerGroup));
+  // Past the end of its row group, each stream prefetches the start of the
+  // row group it reads next: the same stream of the next parallel
+  // iteration (`streams` row groups on), which this thread usually runs
+  // next, so a new iteration's streams do not start cold.
+  int64_t streams = rgs.size();
+  if (streams > 1) {
+    Value past = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, ahead,
+                                       ctx.index(iw.blocks));
+    auto skip = [&](Value at, int64_t perGroup) -> Value {
+      return arith::SelectOp::create(
+          b, loc, past,
+          arith::AddIOp::create(b, loc, at,
+                                ctx.index((streams - 1) * perGroup)),
+          at);
+    };
+    ahead = skip(ahead, iw.blocks);
+    if (aheadGroup)
+      aheadGroup = skip(aheadGroup, iw.groups);
+  }
+  if (!aheadGroup)
+    aheadGroup = ahead;
   for (Value rg : rgs) {
     Value firstWord = arith::MulIOp::create(
         b, loc, clamped(rg, iw.blocks, ahead), ctx.index(iw.wordsPerBlock));
