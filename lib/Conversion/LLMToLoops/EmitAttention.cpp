@@ -207,12 +207,7 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
       }
       return;
     }
-    Value amaxVec = math::AbsFOp::create(b, loc, row[0]);
-    for (int64_t j = 1; j < chunks; ++j)
-      amaxVec = arith::MaxNumFOp::create(b, loc, amaxVec,
-                                         math::AbsFOp::create(b, loc, row[j]));
-    Value amax = vector::ReductionOp::create(
-        b, loc, vector::CombiningKind::MAXNUMF, amaxVec);
+    Value amax = emitAbsMax(b, loc, row);
     Value d = arith::DivFOp::create(b, loc, amax, ctx.f32(127.0f));
     Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                            amax, ctx.f32(0.0f));

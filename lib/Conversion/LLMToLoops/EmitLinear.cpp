@@ -153,6 +153,24 @@ Value emitIntegerRowDot(EmitContext &ctx, const DeviceWeight &w, Value x,
 /// Input rows (prefill tokens) that share each loaded weight block.
 constexpr int64_t kRowTile = 4;
 
+} // namespace
+
+Value llmc::lowering::emitAbsMax(OpBuilder &b, Location loc,
+                                 ArrayRef<Value> parts) {
+  auto type = cast<VectorType>(parts.front().getType());
+  auto bitsType = VectorType::get(type.getShape(), b.getI32Type());
+  Value bits;
+  for (Value part : parts) {
+    Value abs = arith::BitcastOp::create(b, loc, bitsType,
+                                         math::AbsFOp::create(b, loc, part));
+    bits = bits ? Value(arith::MaxUIOp::create(b, loc, bits, abs)) : abs;
+  }
+  Value largest =
+      vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXUI, bits);
+  return arith::BitcastOp::create(b, loc, b.getF32Type(), largest);
+}
+
+namespace {
 QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k,
                            bool shifted = false) {
   OpBuilder &b = ctx.b;
@@ -173,9 +191,7 @@ QuantizedRows quantizeRows(EmitContext &ctx, Value x, int64_t rows, int64_t k,
     ctx.forLoop(0, blocks, [&](Value blk) {
       Value col = arith::MulIOp::create(b, loc, blk, ctx.index(32));
       Value xv = vector::LoadOp::create(b, loc, vecType, x, ValueRange{t, col});
-      Value amax =
-          vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXNUMF,
-                                      math::AbsFOp::create(b, loc, xv));
+      Value amax = emitAbsMax(b, loc, xv);
       Value d = arith::DivFOp::create(b, loc, amax, ctx.f32(127.0f));
       Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                              amax, ctx.f32(0.0f));

@@ -174,6 +174,15 @@ struct BlockQuants {
   int64_t zero = 0;
 };
 
+/// The largest |x| over the lanes of the f32 vectors `parts` (of one
+/// type), as an f32. The absolute values' bit patterns are compared as
+/// unsigned integers, which order non-negative floats as their values, so
+/// it reduces as a tree of integer maxima on every target (an ordered
+/// floating-point max reduction was a serial chain on x86); a NaN lane
+/// gives NaN.
+mlir::Value emitAbsMax(mlir::OpBuilder &b, mlir::Location loc,
+                       llvm::ArrayRef<mlir::Value> parts);
+
 /// Integer partial sums of one 32-element block: a vector<kDotBlocks x i32>
 /// whose lanes add up to sum_i (u_i - zero) * x_i (exactly), up to a
 /// correction `correction * sum(x)`, with the target's dot instruction.

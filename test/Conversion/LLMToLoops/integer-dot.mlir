@@ -7,12 +7,16 @@
 // q8_0 linear with 320 inputs: 10 blocks of 32, one chunk of 8 and a tail of
 // 2.
 
-// First the input row is rounded to int8 per block: max|x|, the 1.5 * 2^23
-// rounding trick (bitcast, subtract 0x4B400000 = 1262485504), truncation,
-// and each block's quant sum.
+// First the input row is rounded to int8 per block: max|x| (the largest
+// |x| bit pattern as an unsigned integer, a tree reduction on every
+// target), the 1.5 * 2^23 rounding trick (bitcast, subtract 0x4B400000 =
+// 1262485504), truncation, and each block's quant sum.
 // CHECK-LABEL: func.func @llmc_model_forward
 // CHECK: scf.for
-// CHECK: vector.reduction <maxnumf>, %{{.*}} : vector<32xf32> into f32
+// CHECK: %[[ABS:.*]] = math.absf %{{.*}} : vector<32xf32>
+// CHECK: %[[BITS:.*]] = arith.bitcast %[[ABS]] : vector<32xf32> to vector<32xi32>
+// CHECK: %[[MAX:.*]] = vector.reduction <maxui>, %[[BITS]] : vector<32xi32> into i32
+// CHECK: arith.bitcast %[[MAX]] : i32 to f32
 // CHECK: arith.constant 0x4B400000 : f32
 // CHECK: arith.addf %{{.*}} : vector<32xf32>
 // CHECK: arith.bitcast %{{.*}} : vector<32xf32> to vector<32xi32>

@@ -41,7 +41,7 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
 // CHECK-LABEL: func.func @llmc_model_forward
 // CHECK: %[[ROWS:.*]] = memref.view {{.*}} to memref<1x2x2x16x4xi8>
 // CHECK: %[[SCALES:.*]] = memref.view {{.*}} to memref<1x2x2x16xf32>
-// CHECK: vector.reduction <maxnumf>
+// CHECK: vector.reduction <maxui>
 // CHECK: arith.trunci {{.*}} : vector<4xi32> to vector<4xi8>
 // CHECK: vector.store {{.*}}, %[[ROWS]]
 // CHECK: memref.store {{.*}}, %[[SCALES]]

@@ -21,8 +21,8 @@
 // CHECK: arith.subi %[[T]], %c6{{.*}} : index
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK-LABEL: func.func @llmc_model_forward(
-// CHECK: vector.reduction <maxnumf>
-// CHECK-NOT: vector.reduction <maxnumf>
+// CHECK: vector.reduction <maxui>
+// CHECK-NOT: vector.reduction <maxui>
 // CHECK: llvm.call %arg6(%arg7, %c8_i64, {{.*}})
 // CHECK: llvm.call %arg6(%arg7, %c32_i64, {{.*}})
 
