@@ -165,17 +165,26 @@ void llmc::lowering::emitLayerNorm(EmitContext &ctx, llm::LayerNormOp op,
   });
 }
 
-void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
+/// The cosines and sines of the RoPE angles (pos + t) * theta^(-2i /
+/// head_dim) of rows t < `rows`, pairs i < head_dim / 2: two
+/// memref<rows x head_dim/2 x f32>, computed (as llama2.c does, with libm's
+/// powf, cosf and sinf) the first time an op of the function asks for them
+/// and reused by the later ones in the same block.
+static std::pair<Value, Value> ropeTable(EmitContext &ctx, int64_t rows,
+                                         int64_t headDim, float theta) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
-  Value in = ctx.buffer(op.getInput());
-  ArrayRef<int64_t> shape = shapeOf(op.getInput());
-  int64_t headDim = op.getHeadDim();
+  auto key = std::make_tuple(rows, headDim, llvm::bit_cast<uint32_t>(theta));
+  auto found = ctx.ropeTables.find(key);
+  if (found != ctx.ropeTables.end() &&
+      found->second.first.getParentBlock() == b.getInsertionBlock())
+    return found->second;
   int64_t half = headDim / 2;
-  bool adjacent = op.getStyle() == llm::RopeStyle::adjacent;
   Type f32 = b.getF32Type();
-  // Per row: sin, cos and pow per pair, 6 flops per element.
-  ctx.parallelFor(shape[0], 64 * half + 6 * shape[1], [&](Value t) {
+  auto type = MemRefType::get({rows, half}, f32);
+  Value cosines = ctx.allocPersistent(type);
+  Value sines = ctx.allocPersistent(type);
+  ctx.forLoop(0, rows, [&](Value t) {
     Value p = arith::AddIOp::create(b, loc, ctx.pos, t);
     Value pf = arith::UIToFPOp::create(
         b, loc, f32, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), p));
@@ -190,11 +199,34 @@ void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
           ctx.f32(static_cast<float>(headDim)));
       Value freq = arith::DivFOp::create(
           b, loc, ctx.f32(1.0f),
-          math::PowFOp::create(b, loc, ctx.f32(op.getTheta().convertToFloat()),
-                               exponent));
+          math::PowFOp::create(b, loc, ctx.f32(theta), exponent));
       Value angle = arith::MulFOp::create(b, loc, pf, freq);
-      Value c = math::CosOp::create(b, loc, angle);
-      Value s = math::SinOp::create(b, loc, angle);
+      memref::StoreOp::create(b, loc, math::CosOp::create(b, loc, angle),
+                              cosines, ValueRange{t, i});
+      memref::StoreOp::create(b, loc, math::SinOp::create(b, loc, angle), sines,
+                              ValueRange{t, i});
+    });
+  });
+  ctx.ropeTables[key] = {cosines, sines};
+  return {cosines, sines};
+}
+
+void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Value in = ctx.buffer(op.getInput());
+  ArrayRef<int64_t> shape = shapeOf(op.getInput());
+  int64_t headDim = op.getHeadDim();
+  int64_t half = headDim / 2;
+  bool adjacent = op.getStyle() == llm::RopeStyle::adjacent;
+  auto [cosines, sines] =
+      ropeTable(ctx, shape[0], headDim, op.getTheta().convertToFloat());
+  // Per row: a rotation (6 flops) per pair of each head.
+  ctx.parallelFor(shape[0], 6 * shape[1], [&](Value t) {
+    ctx.forLoop(0, half, [&](Value i) {
+      Value twoI = arith::MulIOp::create(b, loc, i, ctx.index(2));
+      Value c = memref::LoadOp::create(b, loc, cosines, ValueRange{t, i});
+      Value s = memref::LoadOp::create(b, loc, sines, ValueRange{t, i});
       ctx.forLoop(0, op.getHeads(), [&](Value h) {
         Value base = arith::MulIOp::create(b, loc, h, ctx.index(headDim));
         Value ia = adjacent ? arith::AddIOp::create(b, loc, base, twoI)

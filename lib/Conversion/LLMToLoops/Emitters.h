@@ -107,6 +107,16 @@ struct EmitContext {
   llvm::DenseMap<mlir::StringAttr, DeviceWeight> deviceWeights;
   /// Allocates a scratch buffer (lives while the current op is emitted).
   std::function<mlir::Value(mlir::MemRefType)> allocScratch;
+  /// Allocates a buffer that lives until the whole body is emitted (tables
+  /// that several ops read).
+  std::function<mlir::Value(mlir::MemRefType)> allocPersistent;
+  /// The RoPE angles' cosines and sines this function has computed
+  /// (emitRope), by (rows, head_dim, bits of theta): memref<rows x
+  /// head_dim/2 x f32> each. Every layer's q and k rotate by the same
+  /// angles, so they are computed once per call, not per op.
+  llvm::DenseMap<std::tuple<int64_t, int64_t, uint32_t>,
+                 std::pair<mlir::Value, mlir::Value>>
+      ropeTables;
 
   mlir::Value index(int64_t v);
   mlir::Value f32(float v);

@@ -445,6 +445,7 @@ LogicalResult ConvertLLMToLoopsPass::emitBody(
     scratch.push_back(offset);
     return view;
   };
+  ctx.allocPersistent = [&](MemRefType t) { return allocate(t).first; };
 
   // Linears emitted with an earlier one of their group (emitLinearGroup).
   DenseSet<Operation *> grouped;
