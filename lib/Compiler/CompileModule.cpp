@@ -94,6 +94,13 @@ llmc::compileModule(ModuleOp module, const TargetSpec &target,
                                           ? codegen.decodePrefetch
                                       : target.arch == "x86_64" ? 8
                                                                 : 0;
+            // Measured on Zen 5 (docs/benchmarks.md); elsewhere the
+            // shared heads' queries and sums would not fit in the 128-bit
+            // registers, so each iteration keeps one head.
+            lowering.attentionHeads = codegen.attentionHeads != 0
+                                          ? codegen.attentionHeads
+                                      : target.arch == "x86_64" ? 4
+                                                                : 1;
             if (target.arch == "x86_64") {
               if (targetHasFeatures(target, "+avx512vnni,+avx512vl"))
                 lowering.dotInstruction = "avx512-vnni";

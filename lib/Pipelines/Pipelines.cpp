@@ -30,6 +30,7 @@ void llmc::buildLowerToLoopsPipeline(OpPassManager &pm,
   convert.prefillChunk = options.prefillChunk;
   convert.decodeStreams = options.decodeStreams;
   convert.decodePrefetch = options.decodePrefetch;
+  convert.attentionHeads = options.attentionHeads;
   convert.parallelMinWork = options.parallelMinWork;
   pm.addPass(createConvertLLMToLoopsPass(convert));
   pm.addPass(createCanonicalizerPass());

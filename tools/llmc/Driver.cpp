@@ -124,6 +124,7 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
   codegen.parallelMinWork = options.parallelMinWork;
   codegen.decodeStreams = options.decodeStreams;
   codegen.decodePrefetch = options.decodePrefetch;
+  codegen.attentionHeads = options.attentionHeads;
   llvm::Expected<CompiledFiles> files =
       compileModule(**module, *target, tmp, OutputKind::Executable, codegen);
   if (!files)

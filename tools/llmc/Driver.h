@@ -34,12 +34,13 @@ struct CompileOptions {
   bool emitAssembly = false;
   /// --kernels=reference: see CodegenOptions::referenceKernels.
   bool referenceKernels = false;
-  /// --prefill-chunk, --parallel-min-work, --decode-streams: see
-  /// CodegenOptions.
+  /// --prefill-chunk, --parallel-min-work, --decode-streams,
+  /// --decode-prefetch, --attention-heads: see CodegenOptions.
   int64_t prefillChunk = 64;
   int64_t parallelMinWork = 32768;
   int64_t decodeStreams = 0;
   int64_t decodePrefetch = -1;
+  int64_t attentionHeads = 0;
 };
 
 struct EvalOptions {

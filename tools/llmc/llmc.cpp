@@ -195,6 +195,14 @@ cl::opt<int64_t> decodePrefetch(
              "results are identical"),
     cl::init(-1), cl::sub(compileCmd));
 
+cl::opt<int64_t> attentionHeads(
+    "attention-heads",
+    cl::desc("Query heads of one KV head that each attention iteration "
+             "computes together, sharing every key and value row it loads, "
+             "1..16 (the largest divisor of the group up to it; default: 4 "
+             "on x86-64, 1 elsewhere); results are identical"),
+    cl::init(0), cl::sub(compileCmd));
+
 // llmc eval.
 cl::opt<std::string> evalInput(cl::Positional,
                                cl::desc("<model file or .mlir/.mlirbc>"),
@@ -291,6 +299,7 @@ int main(int argc, char **argv) {
     options.parallelMinWork = parallelMinWork;
     options.decodeStreams = decodeStreams;
     options.decodePrefetch = decodePrefetch;
+    options.attentionHeads = attentionHeads;
     err = llmc::driver::runCompile(compileInput, compileOutput, options);
   } else if (calibrateCmd) {
     err = llmc::driver::runCalibrate(calibrateInput, calibrateOutput, common,

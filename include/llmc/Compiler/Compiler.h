@@ -114,6 +114,10 @@ struct CodegenOptions {
   /// (convert-llm-to-loops decode-prefetch); -1: the target's default (8 on
   /// x86-64, 0 = none elsewhere).
   int64_t decodePrefetch = -1;
+  /// Query heads that share each loaded key and value row in attention
+  /// (convert-llm-to-loops attention-heads); 0: the target's default (4 on
+  /// x86-64, 1 elsewhere).
+  int64_t attentionHeads = 0;
 };
 
 /// The files compileModule wrote, as paths inside its directory.

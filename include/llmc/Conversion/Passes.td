@@ -97,6 +97,12 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
            "the words and scales of the block this many blocks ahead in "
            "each read stream, 0..64 (0: none; llmc compile: 8 on x86-64, "
            "0 elsewhere); results are identical">,
+    Option<"attentionHeads", "attention-heads", "int64_t", "1",
+           "Each parallel iteration of attention computes this many query "
+           "heads of one KV head (the largest divisor of the group up to "
+           "it), loading each key and value row once for all of them, "
+           "1..16 (llmc compile: 4 on x86-64, 1 elsewhere); results are "
+           "identical">,
     Option<"prefillChunk", "prefill-chunk", "int64_t", "1",
            "Tokens per llmc_model_prefill call: C > 1 also emits a C-row copy "
            "of the decode function that prefill runs on 4..C tokens "

@@ -26,10 +26,11 @@ struct LowerToLoopsOptions {
   bool integerDot = true;
   std::string dotInstruction = "generic";
   /// See convert-llm-to-loops' prefill-chunk, parallel-min-work,
-  /// decode-streams, decode-prefetch.
+  /// decode-streams, decode-prefetch, attention-heads.
   int64_t prefillChunk = 1;
   int64_t decodeStreams = 1;
   int64_t decodePrefetch = 0;
+  int64_t attentionHeads = 1;
   int64_t parallelMinWork = 32768;
 };
 

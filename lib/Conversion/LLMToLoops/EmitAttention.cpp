@@ -247,22 +247,40 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
     });
   });
 
-  // One parallel iteration per (row, query head): it writes only its head's
-  // slice of its row of `out`, with the scores buffer of its task (tasks on
-  // different threads never share one). The arithmetic of an iteration
-  // depends only on the row's position and the model, not on the split, on
-  // how many rows the call has or on the target, so logits are identical for
-  // any thread count, for prefill vs decode and across targets. Work
-  // estimate: a dot product and a weighted sum over half the context.
+  // One parallel iteration per (row, KV head, `shared` of its query heads):
+  // each key and value row it loads serves those heads (the arithmetic of
+  // each head stays as if alone). An iteration writes only its heads'
+  // slices of its row of `out`, with the scores buffer of its task (tasks
+  // on different threads never share one). The arithmetic of a head depends
+  // only on the row's position and the model, not on the split, on how many
+  // heads share the loads, on how many rows the call has or on the target,
+  // so logits are identical for any thread count, for prefill vs decode and
+  // across targets. Work estimate: a dot product and a weighted sum over
+  // half the context, per head.
+  int64_t shared = 1;
+  for (int64_t n = std::min(group, ctx.attentionHeads); n > 1; --n)
+    if (group % n == 0) {
+      shared = n;
+      break;
+    }
+  int64_t splits = group / shared;
   ctx.parallelFor(
-      rows * heads, 2 * headDim * std::max<int64_t>(1, maxSeq / 2),
-      [&](Value i) {
-        Value t = arith::DivUIOp::create(b, loc, i, ctx.index(heads));
-        Value h = arith::RemUIOp::create(b, loc, i, ctx.index(heads));
-        // The scores buffer: on the stack of the function that runs the
-        // loop, allocated once at its entry (in a task function: once per
-        // range, so each thread has its own; an alloca inside the loop would
-        // grow the stack at every iteration).
+      rows * kvHeads * splits,
+      2 * headDim * shared * std::max<int64_t>(1, maxSeq / 2), [&](Value i) {
+        Value t =
+            arith::DivUIOp::create(b, loc, i, ctx.index(kvHeads * splits));
+        Value rest =
+            arith::RemUIOp::create(b, loc, i, ctx.index(kvHeads * splits));
+        Value g = arith::DivUIOp::create(b, loc, rest, ctx.index(splits));
+        Value firstHead = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, g, ctx.index(group)),
+            arith::MulIOp::create(
+                b, loc, arith::RemUIOp::create(b, loc, rest, ctx.index(splits)),
+                ctx.index(shared)));
+        // The scores buffer (one row per head): on the stack of the function
+        // that runs the loop, allocated once at its entry (in a task
+        // function: once per range, so each thread has its own; an alloca
+        // inside the loop would grow the stack at every iteration).
         Value att;
         {
           OpBuilder::InsertionGuard guard(b);
@@ -271,8 +289,8 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
                         ? cast<func::FuncOp>(parent)
                         : parent->getParentOfType<func::FuncOp>();
           b.setInsertionPointToStart(&fn.getBody().front());
-          att =
-              memref::AllocaOp::create(b, loc, MemRefType::get({maxSeq}, f32));
+          att = memref::AllocaOp::create(
+              b, loc, MemRefType::get({shared, maxSeq}, f32));
         }
         Value p = arith::AddIOp::create(b, loc, ctx.pos, t);
         Value count = arith::AddIOp::create(b, loc, p, one);
@@ -285,92 +303,130 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
           first = arith::SelectOp::create(
               b, loc, inWindow, arith::SubIOp::create(b, loc, count, w), zero);
         }
-        Value g = arith::DivUIOp::create(b, loc, h, ctx.index(group));
-        Value qBase = arith::MulIOp::create(b, loc, h, ctx.index(headDim));
-        // The head's query, in registers: chunks x vector<lanes x f32>.
-        SmallVector<Value> qv;
-        for (int64_t j = 0; j < chunks; ++j)
-          qv.push_back(vector::LoadOp::create(
-              b, loc, headVec, q,
-              ValueRange{t, arith::AddIOp::create(b, loc, qBase,
-                                                  ctx.index(j * lanes))}));
-        // Scores and their maximum: q . k as lane-wise fused multiply-adds
-        // over the chunks, then a fixed tree over the lanes.
-        auto scores = scf::ForOp::create(b, loc, first, count, one,
-                                         ValueRange{ctx.f32(-INFINITY)});
+        // Head `hh`'s query base column, its scores row, and its query in
+        // registers: chunks x vector<lanes x f32>.
+        SmallVector<Value> qBase, scoreRow;
+        SmallVector<SmallVector<Value>> qv(shared);
+        for (int64_t hh = 0; hh < shared; ++hh) {
+          qBase.push_back(arith::MulIOp::create(
+              b, loc, arith::AddIOp::create(b, loc, firstHead, ctx.index(hh)),
+              ctx.index(headDim)));
+          scoreRow.push_back(ctx.index(hh));
+          for (int64_t j = 0; j < chunks; ++j)
+            qv[hh].push_back(vector::LoadOp::create(
+                b, loc, headVec, q,
+                ValueRange{t, arith::AddIOp::create(b, loc, qBase[hh],
+                                                    ctx.index(j * lanes))}));
+        }
+        // Scores and their maxima: each key row is loaded once; per head,
+        // q . k as lane-wise fused multiply-adds over the chunks, then a
+        // fixed tree over the lanes.
+        auto scores =
+            scf::ForOp::create(b, loc, first, count, one,
+                               SmallVector<Value>(shared, ctx.f32(-INFINITY)));
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(scores.getBody());
           Value s = scores.getInductionVar();
-          Value acc = arith::MulFOp::create(b, loc, qv[0],
-                                            loadCacheChunk(kIdx, g, s, 0));
-          for (int64_t j = 1; j < chunks; ++j)
-            acc = math::FmaOp::create(b, loc, qv[j],
-                                      loadCacheChunk(kIdx, g, s, j), acc);
-          Value dot = treeSum(b, loc, acc);
+          SmallVector<Value> key;
+          for (int64_t j = 0; j < chunks; ++j)
+            key.push_back(loadCacheChunk(kIdx, g, s, j));
+          Value keyScale;
           if (int8Cache)
-            dot = arith::MulFOp::create(b, loc, dot, loadRowScale(kIdx, g, s));
-          Value score = givenScale
-                            ? Value(arith::MulFOp::create(b, loc, dot, scale))
-                            : Value(arith::DivFOp::create(b, loc, dot, scale));
-          memref::StoreOp::create(b, loc, score, att, ValueRange{s});
-          Value best = arith::MaximumFOp::create(
-              b, loc, scores.getRegionIterArg(0), score);
-          scf::YieldOp::create(b, loc, ValueRange{best});
+            keyScale = loadRowScale(kIdx, g, s);
+          SmallVector<Value> best;
+          for (int64_t hh = 0; hh < shared; ++hh) {
+            Value acc = arith::MulFOp::create(b, loc, qv[hh][0], key[0]);
+            for (int64_t j = 1; j < chunks; ++j)
+              acc = math::FmaOp::create(b, loc, qv[hh][j], key[j], acc);
+            Value dot = treeSum(b, loc, acc);
+            if (int8Cache)
+              dot = arith::MulFOp::create(b, loc, dot, keyScale);
+            Value score =
+                givenScale ? Value(arith::MulFOp::create(b, loc, dot, scale))
+                           : Value(arith::DivFOp::create(b, loc, dot, scale));
+            memref::StoreOp::create(b, loc, score, att,
+                                    ValueRange{scoreRow[hh], s});
+            best.push_back(arith::MaximumFOp::create(
+                b, loc, scores.getRegionIterArg(hh), score));
+          }
+          scf::YieldOp::create(b, loc, best);
         }
-        Value maxScore = scores.getResult(0);
-        // Softmax numerators exp(x - max), kPositionLanes positions at a
-        // time from `first` (the last vector masked), and their sum: lane
-        // sums in position order, then the fixed tree.
-        Value maxVec = vector::BroadcastOp::create(b, loc, posVec, maxScore);
+        // Per head: softmax numerators exp(x - max), kPositionLanes
+        // positions at a time from `first` (the last vector masked), and
+        // their sum: lane sums in position order, then the fixed tree.
         Value zeroPos = zerosOf(posVec);
-        auto sum =
-            scf::ForOp::create(b, loc, first, count, ctx.index(kPositionLanes),
-                               ValueRange{zeroPos});
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(sum.getBody());
-          Value s = sum.getInductionVar();
-          Value mask = vector::CreateMaskOp::create(
-              b, loc, posMask,
-              ValueRange{arith::SubIOp::create(b, loc, count, s)});
-          Value x = vector::MaskedLoadOp::create(b, loc, posVec, att,
-                                                 ValueRange{s}, mask, maxVec);
-          // A vector polynomial once llmc-approximate-math has run.
-          Value exp = math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, x, maxVec));
-          Value e = arith::SelectOp::create(b, loc, mask, exp, zeroPos);
-          vector::MaskedStoreOp::create(b, loc, att, ValueRange{s}, mask, e);
-          Value acc = arith::AddFOp::create(b, loc, sum.getRegionIterArg(0), e);
-          scf::YieldOp::create(b, loc, ValueRange{acc});
+        SmallVector<Value> totals;
+        for (int64_t hh = 0; hh < shared; ++hh) {
+          Value maxVec =
+              vector::BroadcastOp::create(b, loc, posVec, scores.getResult(hh));
+          auto sum = scf::ForOp::create(b, loc, first, count,
+                                        ctx.index(kPositionLanes),
+                                        ValueRange{zeroPos});
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(sum.getBody());
+            Value s = sum.getInductionVar();
+            Value mask = vector::CreateMaskOp::create(
+                b, loc, posMask,
+                ValueRange{arith::SubIOp::create(b, loc, count, s)});
+            Value x = vector::MaskedLoadOp::create(
+                b, loc, posVec, att, ValueRange{scoreRow[hh], s}, mask, maxVec);
+            // A vector polynomial once llmc-approximate-math has run.
+            Value exp = math::ExpOp::create(
+                b, loc, arith::SubFOp::create(b, loc, x, maxVec));
+            Value e = arith::SelectOp::create(b, loc, mask, exp, zeroPos);
+            vector::MaskedStoreOp::create(b, loc, att,
+                                          ValueRange{scoreRow[hh], s}, mask, e);
+            Value acc =
+                arith::AddFOp::create(b, loc, sum.getRegionIterArg(0), e);
+            scf::YieldOp::create(b, loc, ValueRange{acc});
+          }
+          totals.push_back(treeSum(b, loc, sum.getResult(0)));
         }
-        Value total = treeSum(b, loc, sum.getResult(0));
-        // out[h] = (sum_s e[s] * V[g][s]) / total, with the head's output
-        // in registers (chunks x vector<lanes x f32>) across positions.
-        SmallVector<Value> init(chunks, zerosOf(headVec));
+        // out[h] = (sum_s e[s] * V[g][s]) / total, each value row loaded
+        // once for the heads, each head's output in registers (chunks x
+        // vector<lanes x f32>) across positions.
+        SmallVector<Value> init(shared * chunks, zerosOf(headVec));
         auto weighted = scf::ForOp::create(b, loc, first, count, one, init);
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(weighted.getBody());
           Value s = weighted.getInductionVar();
-          Value e = memref::LoadOp::create(b, loc, att, ValueRange{s});
-          if (int8Cache)
-            e = arith::MulFOp::create(b, loc, e, loadRowScale(vIdx, g, s));
-          Value a = vector::BroadcastOp::create(b, loc, headVec, e);
-          SmallVector<Value> next;
+          SmallVector<Value> value;
           for (int64_t j = 0; j < chunks; ++j)
-            next.push_back(math::FmaOp::create(b, loc, a,
-                                               loadCacheChunk(vIdx, g, s, j),
-                                               weighted.getRegionIterArg(j)));
+            value.push_back(loadCacheChunk(vIdx, g, s, j));
+          Value valueScale;
+          if (int8Cache)
+            valueScale = loadRowScale(vIdx, g, s);
+          SmallVector<Value> next;
+          for (int64_t hh = 0; hh < shared; ++hh) {
+            Value e = memref::LoadOp::create(b, loc, att,
+                                             ValueRange{scoreRow[hh], s});
+            if (int8Cache)
+              e = arith::MulFOp::create(b, loc, e, valueScale);
+            Value a = vector::BroadcastOp::create(b, loc, headVec, e);
+            for (int64_t j = 0; j < chunks; ++j)
+              next.push_back(math::FmaOp::create(
+                  b, loc, a, value[j],
+                  weighted.getRegionIterArg(
+                      static_cast<unsigned>(hh * chunks + j))));
+          }
           scf::YieldOp::create(b, loc, next);
         }
-        Value totalVec = vector::BroadcastOp::create(b, loc, headVec, total);
-        for (int64_t j = 0; j < chunks; ++j)
-          vector::StoreOp::create(
-              b, loc,
-              arith::DivFOp::create(b, loc, weighted.getResult(j), totalVec),
-              out,
-              ValueRange{t, arith::AddIOp::create(b, loc, qBase,
-                                                  ctx.index(j * lanes))});
+        for (int64_t hh = 0; hh < shared; ++hh) {
+          Value totalVec =
+              vector::BroadcastOp::create(b, loc, headVec, totals[hh]);
+          for (int64_t j = 0; j < chunks; ++j)
+            vector::StoreOp::create(
+                b, loc,
+                arith::DivFOp::create(
+                    b, loc,
+                    weighted.getResult(static_cast<unsigned>(hh * chunks + j)),
+                    totalVec),
+                out,
+                ValueRange{t, arith::AddIOp::create(b, loc, qBase[hh],
+                                                    ctx.index(j * lanes))});
+        }
       });
 }

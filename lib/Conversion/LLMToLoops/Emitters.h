@@ -67,6 +67,9 @@ struct EmitContext {
   /// Decode linears with int4 weights prefetch each read stream this many
   /// blocks ahead (convert-llm-to-loops' decode-prefetch); 0: none.
   int64_t decodePrefetch = 0;
+  /// Attention shares each loaded key and value row among up to this many
+  /// query heads of its KV head (convert-llm-to-loops' attention-heads).
+  int64_t attentionHeads = 1;
   /// int8/int4 linears quantize their input to int8 per 32-element block and
   /// use exact integer dot products (else: widen the quants to f32).
   bool integerDot = true;

@@ -630,6 +630,7 @@ void ConvertLLMToLoopsPass::runOnOperation() {
     ctx->parallelMinWork = parallelMinWork;
     ctx->decodeStreams = decodeStreams;
     ctx->decodePrefetch = decodePrefetch;
+    ctx->attentionHeads = attentionHeads;
     if (dotInstruction == "avx512-vnni") {
       ctx->x86DotIntrinsic = "llvm.x86.avx512.vpdpbusd.256";
       ctx->x86WideDotIntrinsic = "llvm.x86.avx512.vpdpbusd.512";
@@ -661,6 +662,11 @@ void ConvertLLMToLoopsPass::runOnOperation() {
   if (decodePrefetch < 0 || decodePrefetch > 64) {
     module.emitError() << "decode-prefetch must be in [0, 64], got "
                        << static_cast<int64_t>(decodePrefetch);
+    return signalPassFailure();
+  }
+  if (attentionHeads < 1 || attentionHeads > 16) {
+    module.emitError() << "attention-heads must be in [1, 16], got "
+                       << static_cast<int64_t>(attentionHeads);
     return signalPassFailure();
   }
   if (prefillChunk < 1) {

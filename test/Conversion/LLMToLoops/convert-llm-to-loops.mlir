@@ -98,7 +98,7 @@ llm.weight @wk : tensor<4x8xf32>
 // CHECK-SAME: %[[POS:[^:]*]]: index
 // CHECK: memref.view %[[KV]][%{{.*}}][] : memref<1024xi8> to memref<2x2x2x16x2xf32>
 // CHECK: arith.maximumf
-// CHECK: vector.maskedload {{.*}} : memref<16xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK: vector.maskedload {{.*}} : memref<1x16xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
 // CHECK: math.exp %{{.*}} : vector<16xf32>
 // CHECK: vector.maskedstore
 // CHECK: scf.for {{.*}} -> (vector<2xf32>)

@@ -50,12 +50,13 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
 // -----
 
 // Attention: the keys and values of every row are stored first (a serial
-// loop in the entry function), then one task iteration per (row, query
-// head), i = t * heads + h, with the score buffer of its task: allocated
-// once at the task's entry, not inside the loop (threads never share it,
-// and the stack does not grow per iteration).
+// loop in the entry function), then one task iteration per (row, KV head,
+// query head of its group; attention-heads=1), i = (t * kv_heads + g) *
+// group + h, with the score buffer of its task (a row per head it
+// computes): allocated once at the task's entry, not inside the loop
+// (threads never share it, and the stack does not grow per iteration).
 // CHECK-LABEL: func.func private @llmc_model_forward_task0
-// CHECK: %[[ATT:.*]] = memref.alloca() : memref<16xf32>
+// CHECK: %[[ATT:.*]] = memref.alloca() : memref<1x16xf32>
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: arith.divui %[[I]], %{{.*}} : index
 // CHECK: arith.remui %[[I]], %{{.*}} : index
