@@ -87,11 +87,11 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
            "parallel-for callback; smaller ones stay plain loops">,
     Option<"decodeStreams", "decode-streams", "int64_t", "1",
            "With one input row (decode), each parallel iteration of a linear "
-           "reads up to this many adjacent weight rows (f32/f16) or 16-row "
-           "groups (interleaved int8/int4) side by side, the largest count "
-           "that divides the rows: several sequential read streams per "
-           "thread (llmc compile: 4 on x86-64, 1 elsewhere); results are "
-           "identical">,
+           "reads up to this many weight rows (f32/f16) or 16-row groups "
+           "(interleaved int8/int4) side by side, the largest count S that "
+           "divides the rows, spaced rows / S apart: S long sequential read "
+           "streams per thread (llmc compile: 4 on x86-64, 1 elsewhere); "
+           "results are identical">,
     Option<"decodePrefetch", "decode-prefetch", "int64_t", "0",
            "With one input row (decode), interleaved int4 linears prefetch "
            "the words and scales of the block this many blocks ahead in "

@@ -571,15 +571,19 @@ int64_t decodeStreamsFor(const EmitContext &ctx, int64_t count) {
   return 1;
 }
 
-/// The `count` consecutive indices of parallel iteration `task`
-/// ([task * count, task * count + count)).
-SmallVector<Value> adjacentIndices(EmitContext &ctx, Value task,
-                                   int64_t count) {
-  Value first = arith::MulIOp::create(ctx.b, ctx.loc, task, ctx.index(count));
+/// The `streams` indices of [0, total) that parallel iteration `task` of
+/// total / streams reads side by side: task + i * (total / streams). Each
+/// stream is then a long sequential walk through a quarter (for 4) of the
+/// rows across consecutive iterations, which a thread's range of
+/// iterations runs in order; adjacent indices per iteration made every
+/// stream a new short run of one row (group) that the hardware
+/// prefetchers had to pick up again.
+SmallVector<Value> streamIndices(EmitContext &ctx, Value task, int64_t streams,
+                                 int64_t total) {
   SmallVector<Value> indices;
-  for (int64_t i = 0; i < count; ++i)
-    indices.push_back(
-        arith::AddIOp::create(ctx.b, ctx.loc, first, ctx.index(i)));
+  for (int64_t i = 0; i < streams; ++i)
+    indices.push_back(arith::AddIOp::create(ctx.b, ctx.loc, task,
+                                            ctx.index(i * (total / streams))));
   return indices;
 }
 
@@ -1299,7 +1303,8 @@ const DeviceWeight *interleavedWeightOf(EmitContext &ctx, llm::LinearOp op) {
 /// Decode with int4 weights (ctx.decodePrefetch > 0): prefetches every word
 /// and the scales of block `blk` + decodePrefetch of each row group in
 /// `rgs` (clamped to the weight's last block; past a row group's end, the
-/// next one's first blocks). Each block of a 4-bit row group is only
+/// next one's first blocks: the row group this stream reads next, see
+/// streamIndices). Each block of a 4-bit row group is only
 /// 256 bytes, so the loop holds many instructions per byte read; without
 /// the prefetches too few of the reads were in flight to keep a Zen 5
 /// core at its bandwidth (docs/benchmarks.md). int8 blocks are not
@@ -1322,31 +1327,10 @@ void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
   };
   Value ahead =
       arith::AddIOp::create(b, loc, blk, ctx.index(ctx.decodePrefetch));
-  Value aheadGroup; // Its scale group (`ahead` itself when one per block).
-  if (iw.blocksPerGroup > 1)
-    aheadGroup =
-        arith::DivUIOp::create(b, loc, ahead, ctx.index(iw.blocksPerGroup));
-  // Past the end of its row group, each stream prefetches the start of the
-  // row group it reads next: the same stream of the next parallel
-  // iteration (`streams` row groups on), which this thread usually runs
-  // next, so a new iteration's streams do not start cold.
-  int64_t streams = rgs.size();
-  if (streams > 1) {
-    Value past = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, ahead,
-                                       ctx.index(iw.blocks));
-    auto skip = [&](Value at, int64_t perGroup) -> Value {
-      return arith::SelectOp::create(
-          b, loc, past,
-          arith::AddIOp::create(b, loc, at,
-                                ctx.index((streams - 1) * perGroup)),
-          at);
-    };
-    ahead = skip(ahead, iw.blocks);
-    if (aheadGroup)
-      aheadGroup = skip(aheadGroup, iw.groups);
-  }
-  if (!aheadGroup)
-    aheadGroup = ahead;
+  Value aheadGroup = iw.blocksPerGroup == 1
+                         ? ahead
+                         : Value(arith::DivUIOp::create(
+                               b, loc, ahead, ctx.index(iw.blocksPerGroup)));
   for (Value rg : rgs) {
     Value firstWord = arith::MulIOp::create(
         b, loc, clamped(rg, iw.blocks, ahead), ctx.index(iw.wordsPerBlock));
@@ -1370,7 +1354,7 @@ void emitInterleavedTask(EmitContext &ctx, const InterleavedWeight &iw,
   const DeviceWeight &w = iw.w;
   auto vecF = VectorType::get({kLanes}, b.getF32Type());
   int64_t numRows = endRow - firstRow;
-  SmallVector<Value> rgs = adjacentIndices(ctx, task, streams);
+  SmallVector<Value> rgs = streamIndices(ctx, task, streams, iw.rowGroups);
   // The next row group (the last one: itself), which the token tiles of
   // this one prefetch.
   Value nextRg = arith::MinUIOp::create(
@@ -1535,7 +1519,7 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
       floatKind && numRows == 1 ? decodeStreamsFor(ctx, shape[1]) : 1;
   if (streams > 1) {
     ctx.parallelFor(shape[1] / streams, work * streams, [&](Value task) {
-      SmallVector<Value> ns = adjacentIndices(ctx, task, streams);
+      SmallVector<Value> ns = streamIndices(ctx, task, streams, shape[1]);
       Value t = onlyRow ? onlyRow : ctx.index(firstRow);
       for (auto [n, y] : llvm::zip(ns, emitFloatRowDots(ctx, w, x, t, ns))) {
         if (bias)

@@ -9,7 +9,7 @@
 // CHECK: llm.weight @w80 {{.*}}llm.device_interleave = 16
 
 // Decode (one input row), decode-streams=4: each iteration of the block
-// loop reads 4 adjacent row groups of @w64 side by side (4 read streams,
+// loop reads 4 row groups of @w64 side by side (4 read streams,
 // one f32 accumulator per row group, each stored to its own 16 outputs),
 // and the 5 row groups of @w80 one at a time (no count in 2..4 divides 5).
 // CHECK-LABEL: func.func @llmc_model_forward(
@@ -32,8 +32,15 @@
 // CHECK: memref.prefetch %{{.*}}[%{{.*}}, %{{.*}}], read, locality<2>, data : memref<8x16xf16>
 
 // decode-streams=3: the largest count in 2..3 dividing 4 row groups is 2.
+// Iteration t of the 2 reads row groups t and t + 2: each stream walks its
+// half of the weight sequentially across iterations.
 // THREE-LABEL: func.func @llmc_model_forward(
+// THREE: scf.for %[[T:.*]] = %{{.*}} to %c2 step
+// THREE: %[[RG0:.*]] = arith.addi %[[T]], %c0{{.*}} : index
+// THREE: %[[RG1:.*]] = arith.addi %[[T]], %c2{{.*}} : index
 // THREE: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>) {
+// THREE: arith.muli %[[RG0]], %c2
+// THREE: arith.muli %[[RG1]], %c2
 // The default (1): one row group per iteration.
 // ONE-LABEL: func.func @llmc_model_forward(
 // ONE-NOT: -> (vector<16xf32>, vector<16xf32>
