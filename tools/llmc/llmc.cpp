@@ -184,8 +184,8 @@ cl::opt<int64_t> parallelMinWork(
 cl::opt<int64_t> decodeStreams(
     "decode-streams",
     cl::desc("Weight rows (or 16-row groups) each decode iteration reads "
-             "side by side, 1..16 (default: 4 on x86-64, 1 elsewhere); "
-             "results are identical"),
+             "side by side, 1..16 (int4 weights: half as many; default: 4 "
+             "on x86-64, 1 elsewhere); results are identical"),
     cl::init(0), cl::sub(compileCmd));
 
 cl::opt<int64_t> decodePrefetch(

@@ -90,7 +90,8 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
            "reads up to this many weight rows (f32/f16) or 16-row groups "
            "(interleaved int8/int4) side by side, the largest count S that "
            "divides the rows, spaced rows / S apart: S long sequential read "
-           "streams per thread (llmc compile: 4 on x86-64, 1 elsewhere); "
+           "streams per thread (int4 weights: half as many, their blocks "
+           "being half the bytes; llmc compile: 4 on x86-64, 1 elsewhere); "
            "results are identical">,
     Option<"decodePrefetch", "decode-prefetch", "int64_t", "0",
            "With one input row (decode), interleaved int4 linears prefetch "

@@ -562,10 +562,10 @@ SmallVector<Value> emitIntegerDotRows(EmitContext &ctx, const DeviceWeight &w,
   return result;
 }
 
-/// The most adjacent rows / row groups (at most ctx.decodeStreams) that
-/// divide `count`: how many a decode iteration reads side by side.
-int64_t decodeStreamsFor(const EmitContext &ctx, int64_t count) {
-  for (int64_t s = ctx.decodeStreams; s > 1; --s)
+/// The most rows / row groups (at most `limit`) that divide `count`: how
+/// many a decode iteration reads side by side.
+int64_t decodeStreamsFor(int64_t count, int64_t limit) {
+  for (int64_t s = limit; s > 1; --s)
     if (count % s == 0)
       return s;
   return 1;
@@ -1289,7 +1289,16 @@ void storeRowGroup(EmitContext &ctx, const DeviceWeight *bias, Value out,
 /// Each row's arithmetic does not change.
 int64_t interleavedStreams(const EmitContext &ctx, const DeviceWeight &w,
                            int64_t numRows) {
-  return numRows == 1 ? decodeStreamsFor(ctx, w.rows / kLanes) : 1;
+  if (numRows != 1)
+    return 1;
+  // An int4 block is half an int8 block's bytes: half as many row groups
+  // keep as many bytes per iteration in flight. On Zen 5 (TinyLlama q4_0,
+  // 2 threads) 2 int4 streams decoded 99.9 tok/s against 93.7 with 4,
+  // while int8 read 59.0 with 4 against 53.7 with 2 (docs/benchmarks.md).
+  int64_t limit = w.format.kind == DeviceFormat::Int4
+                      ? std::max<int64_t>(1, ctx.decodeStreams / 2)
+                      : ctx.decodeStreams;
+  return decodeStreamsFor(w.rows / kLanes, limit);
 }
 
 /// The weight of `op` if the integer-dot kernels read it interleaved.
@@ -1515,8 +1524,9 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   // (as the interleaved integer kernels' row groups).
   bool floatKind =
       w.format.kind == DeviceFormat::F32 || w.format.kind == DeviceFormat::F16;
-  int64_t streams =
-      floatKind && numRows == 1 ? decodeStreamsFor(ctx, shape[1]) : 1;
+  int64_t streams = floatKind && numRows == 1
+                        ? decodeStreamsFor(shape[1], ctx.decodeStreams)
+                        : 1;
   if (streams > 1) {
     ctx.parallelFor(shape[1] / streams, work * streams, [&](Value task) {
       SmallVector<Value> ns = streamIndices(ctx, task, streams, shape[1]);
@@ -1567,11 +1577,8 @@ bool llmc::lowering::canShareLinearLoop(EmitContext &ctx, llm::LinearOp a,
   const DeviceWeight *wa = interleavedWeightOf(ctx, a);
   const DeviceWeight *wb = interleavedWeightOf(ctx, b);
   // One quantization of the input serves both (2:4 sparse kernels read it
-  // shifted), and an iteration takes as many row groups in each.
-  int64_t rows = a.getResult().getType().getShape()[0];
-  return wa && wb && wa->format.sparse == wb->format.sparse &&
-         interleavedStreams(ctx, *wa, rows) ==
-             interleavedStreams(ctx, *wb, rows);
+  // shifted).
+  return wa && wb && wa->format.sparse == wb->format.sparse;
 }
 
 void llmc::lowering::emitLinearGroup(EmitContext &ctx,
@@ -1585,13 +1592,13 @@ void llmc::lowering::emitLinearGroup(EmitContext &ctx,
   const DeviceWeight &w0 = *interleavedWeightOf(ctx, first);
   QuantizedRows xq = quantizeRows(ctx, ctx.buffer(first.getInput()), rows,
                                   w0.cols, /*shifted=*/w0.format.sparse);
-  int64_t streams = interleavedStreams(ctx, w0, rows);
-  // Member i runs parallel iterations [end[i-1], end[i]) of the loop.
+  // Member i runs parallel iterations [end[i-1], end[i]) of the loop, each
+  // reading its own count of row groups side by side.
   struct Member {
     InterleavedWeight iw;
     const DeviceWeight *bias;
     Value out;
-    int64_t begin, end;
+    int64_t streams, begin, end;
   };
   SmallVector<Member> members;
   int64_t tasks = 0;
@@ -1600,18 +1607,22 @@ void llmc::lowering::emitLinearGroup(EmitContext &ctx,
     InterleavedWeight iw(ctx, *interleavedWeightOf(ctx, op));
     const DeviceWeight *bias =
         op.getBiasAttr() ? &ctx.weight(op.getBiasAttr()) : nullptr;
+    int64_t streams = interleavedStreams(ctx, iw.w, rows);
     int64_t count = iw.rowGroups / streams;
-    members.push_back({iw, bias, out, tasks, tasks + count});
+    members.push_back({iw, bias, out, streams, tasks, tasks + count});
     tasks += count;
   }
-  ctx.parallelFor(tasks, rows * w0.cols * kLanes * streams, [&](Value task) {
+  int64_t perTask = 0; // Row groups of the largest iteration.
+  for (const Member &m : members)
+    perTask = std::max(perTask, m.streams);
+  ctx.parallelFor(tasks, rows * w0.cols * kLanes * perTask, [&](Value task) {
     std::function<void(size_t)> dispatch = [&](size_t i) {
       const Member &m = members[i];
       auto run = [&] {
         Value local = m.begin == 0 ? task
                                    : Value(arith::SubIOp::create(
                                          b, loc, task, ctx.index(m.begin)));
-        emitInterleavedTask(ctx, m.iw, m.bias, xq, 0, rows, Value(), streams,
+        emitInterleavedTask(ctx, m.iw, m.bias, xq, 0, rows, Value(), m.streams,
                             local, m.out);
       };
       if (i + 1 == members.size()) {

@@ -1,10 +1,11 @@
-// RUN: llmc-opt %s --convert-llm-to-loops="dot-instruction=avx512-vnni decode-streams=2 decode-prefetch=8 parallel-min-work=0" | FileCheck %s
-// RUN: llmc-opt %s --convert-llm-to-loops="dot-instruction=avx512-vnni decode-streams=2 parallel-min-work=0" | FileCheck %s --check-prefix=OFF
+// RUN: llmc-opt %s --convert-llm-to-loops="dot-instruction=avx512-vnni decode-streams=4 decode-prefetch=8 parallel-min-work=0" | FileCheck %s
+// RUN: llmc-opt %s --convert-llm-to-loops="dot-instruction=avx512-vnni decode-streams=4 parallel-min-work=0" | FileCheck %s --check-prefix=OFF
 // RUN: not llmc-opt %s --convert-llm-to-loops="decode-prefetch=65" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not llmc-opt %s --convert-llm-to-loops="decode-prefetch=-1" 2>&1 | FileCheck %s --check-prefix=BADNEG
 
 // Decode with decode-prefetch=8: each iteration of the q4_0 linear's block
-// loop prefetches, for each of its 2 read streams (row groups), the 4
+// loop prefetches, for each of its 2 read streams (row groups; int4 takes
+// half of decode-streams=4), the 4
 // 64-byte words and the scales of block + 8. The block is clamped once per
 // row group, to the weight's last one (4 row groups x 2 blocks: 7), and
 // the words are constant offsets from it; the scale row likewise (8 rows).

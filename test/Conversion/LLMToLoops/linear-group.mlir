@@ -43,12 +43,14 @@
 // ACTIVE-LABEL: func.func private @llmc_model_prefill_chunk(
 // ACTIVE-SAME: %[[L:arg8]]: index)
 
-// Two streams per iteration: 2 + 1 + 1 iterations.
+// decode-streams=2: two row groups per iteration of the int8 members, one
+// of the int4 @wk (int4 takes half the streams: its blocks are half the
+// bytes): 2 + 2 + 1 iterations, each member with its own count.
 // STREAMS-LABEL: func.func private @llmc_model_forward_task0(
 // STREAMS: arith.cmpi ult, %{{.*}}, %c2 : index
-// STREAMS: arith.cmpi ult, %{{.*}}, %c3 : index
+// STREAMS: arith.cmpi ult, %{{.*}}, %c4 : index
 // STREAMS-LABEL: func.func @llmc_model_forward(
-// STREAMS: llvm.call %arg6(%arg7, %c4_i64, {{.*}})
+// STREAMS: llvm.call %arg6(%arg7, %c5_i64, {{.*}})
 
 llm.weight @wq : tensor<64x64xf32> format <q8_0>
 llm.weight @wk : tensor<32x64xf32> format <q4_0>
