@@ -2,7 +2,8 @@
 //
 // Emits causal grouped-query attention for rows at positions pos + t: store
 // the k/v rows into the cache slot, then, split over the threads by (row,
-// query head), compute scaled scores against the KV head's past keys,
+// KV head, query heads of its group), compute scaled scores against the KV
+// head's past keys,
 // softmax, and the weighted sum of values, all with vectors of a fixed
 // logical length (so every target computes the same floating-point
 // operations in the same order).

@@ -1283,8 +1283,9 @@ void storeRowGroup(EmitContext &ctx, const DeviceWeight *bias, Value out,
 
 /// Row groups each parallel iteration of an interleaved linear over
 /// `numRows` input rows takes. One input row (decode, the prefill
-/// classifier's last row): `streams` adjacent row groups side by side, so
-/// every thread keeps several sequential read streams in flight; with one
+/// classifier's last row): several row groups side by side
+/// (streamIndices), so every thread keeps several long sequential read
+/// streams in flight; with one
 /// stream per thread a Zen 5 core stayed ~25% below its read bandwidth.
 /// Each row's arithmetic does not change.
 int64_t interleavedStreams(const EmitContext &ctx, const DeviceWeight &w,
@@ -1519,9 +1520,10 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   // and used for every input row (token) while it is in cache; the output
   // features are independent, so they are what threads split.
   int64_t work = numRows * w.cols; // Multiply-adds per output feature.
-  // f32/f16 weights with one input row (decode): each task reads 4 (or 2)
-  // adjacent weight rows side by side, several read streams per thread
-  // (as the interleaved integer kernels' row groups).
+  // f32/f16 weights with one input row (decode): each task reads up to
+  // decodeStreams weight rows side by side (streamIndices), several long
+  // read streams per thread (as the interleaved integer kernels' row
+  // groups).
   bool floatKind =
       w.format.kind == DeviceFormat::F32 || w.format.kind == DeviceFormat::F16;
   int64_t streams = floatKind && numRows == 1
