@@ -258,12 +258,7 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   // so logits are identical for any thread count, for prefill vs decode and
   // across targets. Work estimate: a dot product and a weighted sum over
   // half the context, per head.
-  int64_t shared = 1;
-  for (int64_t n = std::min(group, ctx.attentionHeads); n > 1; --n)
-    if (group % n == 0) {
-      shared = n;
-      break;
-    }
+  int64_t shared = largestDivisorUpTo(group, ctx.attentionHeads);
   int64_t splits = group / shared;
   ctx.parallelFor(
       rows * kvHeads * splits,

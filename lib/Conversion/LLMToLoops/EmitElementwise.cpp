@@ -219,8 +219,9 @@ void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
   int64_t headDim = op.getHeadDim();
   int64_t half = headDim / 2;
   bool adjacent = op.getStyle() == llm::RopeStyle::adjacent;
-  auto [cosines, sines] =
+  std::pair<Value, Value> table =
       ropeTable(ctx, shape[0], headDim, op.getTheta().convertToFloat());
+  Value cosines = table.first, sines = table.second;
   // Per row: a rotation (6 flops) per pair of each head.
   ctx.parallelFor(shape[0], 6 * shape[1], [&](Value t) {
     ctx.forLoop(0, half, [&](Value i) {

@@ -562,15 +562,6 @@ SmallVector<Value> emitIntegerDotRows(EmitContext &ctx, const DeviceWeight &w,
   return result;
 }
 
-/// The most rows / row groups (at most `limit`) that divide `count`: how
-/// many a decode iteration reads side by side.
-int64_t decodeStreamsFor(int64_t count, int64_t limit) {
-  for (int64_t s = limit; s > 1; --s)
-    if (count % s == 0)
-      return s;
-  return 1;
-}
-
 /// The `streams` indices of [0, total) that parallel iteration `task` of
 /// total / streams reads side by side: task + i * (total / streams). Each
 /// stream is then a long sequential walk through a quarter (for 4) of the
@@ -1299,7 +1290,7 @@ int64_t interleavedStreams(const EmitContext &ctx, const DeviceWeight &w,
   int64_t limit = w.format.kind == DeviceFormat::Int4
                       ? std::max<int64_t>(1, ctx.decodeStreams / 2)
                       : ctx.decodeStreams;
-  return decodeStreamsFor(w.rows / kLanes, limit);
+  return largestDivisorUpTo(w.rows / kLanes, limit);
 }
 
 /// The weight of `op` if the integer-dot kernels read it interleaved.
@@ -1527,7 +1518,7 @@ void llmc::lowering::emitLinear(EmitContext &ctx, llm::LinearOp op, Value out) {
   bool floatKind =
       w.format.kind == DeviceFormat::F32 || w.format.kind == DeviceFormat::F16;
   int64_t streams = floatKind && numRows == 1
-                        ? decodeStreamsFor(shape[1], ctx.decodeStreams)
+                        ? largestDivisorUpTo(shape[1], ctx.decodeStreams)
                         : 1;
   if (streams > 1) {
     ctx.parallelFor(shape[1] / streams, work * streams, [&](Value task) {

@@ -19,6 +19,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <algorithm>
+
 namespace llmc::lowering {
 
 /// A weight as the generated code sees it: where its packed parts live in
@@ -186,6 +188,16 @@ struct BlockQuants {
   bool nibbles = false;
   int64_t zero = 0;
 };
+
+/// The largest divisor of `count` that is at most `limit` (at least 1): how
+/// many rows / row groups a decode iteration reads side by side, how many
+/// query heads an attention iteration computes.
+inline int64_t largestDivisorUpTo(int64_t count, int64_t limit) {
+  for (int64_t n = std::min(count, limit); n > 1; --n)
+    if (count % n == 0)
+      return n;
+  return 1;
+}
 
 /// The largest |x| over the lanes of the f32 vectors `parts` (of one
 /// type), as an f32. The absolute values' bit patterns are compared as
