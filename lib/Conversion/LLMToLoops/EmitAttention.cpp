@@ -58,6 +58,39 @@ Value treeSum(OpBuilder &b, Location loc, Value v) {
   return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
 }
 
+/// The lane sums of `lanes` position vectors (vector<lanes x f32> each, in
+/// position order) as one vector whose lane i is treeSum(vectors[i]), with
+/// the same additions: each tree level adds lane j + half of every position
+/// to its lane j, two positions' vectors at a time (two shuffles and one
+/// add per pair), so `lanes` positions take lanes - 1 vector additions
+/// instead of log2(lanes) scalar-tree steps each. Levels are combined as
+/// soon as two of one level exist (a binary counter), which keeps at most
+/// log2(lanes) + 1 partial vectors live. `pending` holds (level, vector)
+/// pairs; call once per position, in order.
+void pushPositionSum(OpBuilder &b, Location loc, int64_t lanes,
+                     SmallVectorImpl<std::pair<int64_t, Value>> &pending,
+                     Value v) {
+  pending.push_back({0, v});
+  while (pending.size() >= 2 && pending[pending.size() - 1].first ==
+                                    pending[pending.size() - 2].first) {
+    auto [level, second] = pending.pop_back_val();
+    Value first = pending.pop_back_val().second;
+    // Each vector holds 2^level positions of `width` partial sums.
+    int64_t width = lanes >> level, positions = lanes / width;
+    SmallVector<int64_t> lo, hi;
+    for (int64_t from : {int64_t(0), lanes})
+      for (int64_t p = 0; p < positions; ++p)
+        for (int64_t j = 0; j < width / 2; ++j) {
+          lo.push_back(from + p * width + j);
+          hi.push_back(from + p * width + width / 2 + j);
+        }
+    Value sum = arith::AddFOp::create(
+        b, loc, vector::ShuffleOp::create(b, loc, first, second, lo),
+        vector::ShuffleOp::create(b, loc, first, second, hi));
+    pending.push_back({level + 1, sum});
+  }
+}
+
 /// Narrows an f32 vector to f16 (round to nearest even, overflow to
 /// infinity, NaN to a quiet NaN) with integer arithmetic, for targets without
 /// a conversion instruction; the same bits as arith.truncf. (F. Giesen's
@@ -316,31 +349,89 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
         }
         // Scores and their maxima: each key row is loaded once; per head,
         // q . k as lane-wise fused multiply-adds over the chunks, then a
-        // fixed tree over the lanes.
+        // fixed tree over the lanes. Whole blocks of `lanes` positions first:
+        // their tree sums side by side (pushPositionSum), so the scaling,
+        // the stores and the maxima are vectors over positions; then the
+        // remaining positions one at a time. Both give every score the same
+        // operations, and the maximum does not depend on the order.
+        auto loadKey = [&](Value s, SmallVector<Value> &key) {
+          key.clear();
+          for (int64_t j = 0; j < chunks; ++j)
+            key.push_back(loadCacheChunk(kIdx, g, s, j));
+        };
+        auto laneProducts = [&](int64_t hh, ArrayRef<Value> key) -> Value {
+          Value acc = arith::MulFOp::create(b, loc, qv[hh][0], key[0]);
+          for (int64_t j = 1; j < chunks; ++j)
+            acc = math::FmaOp::create(b, loc, qv[hh][j], key[j], acc);
+          return acc;
+        };
+        // dot (times the key row's scale for i8) over or times `scale`.
+        auto toScore = [&](Value dot, Value keyScale, Value scaleValue) {
+          if (keyScale)
+            dot = arith::MulFOp::create(b, loc, dot, keyScale);
+          return givenScale
+                     ? Value(arith::MulFOp::create(b, loc, dot, scaleValue))
+                     : Value(arith::DivFOp::create(b, loc, dot, scaleValue));
+        };
+        Value lanesIdx = ctx.index(lanes);
+        Value blocks = arith::DivUIOp::create(
+            b, loc, arith::SubIOp::create(b, loc, count, first), lanesIdx);
+        Value blocked = arith::AddIOp::create(
+            b, loc, first, arith::MulIOp::create(b, loc, blocks, lanesIdx));
+        Value negInf = arith::ConstantOp::create(
+            b, loc,
+            DenseElementsAttr::get(headVec, b.getF32FloatAttr(-INFINITY)));
+        auto blockLoop = scf::ForOp::create(b, loc, first, blocked, lanesIdx,
+                                            SmallVector<Value>(shared, negInf));
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(blockLoop.getBody());
+          Value s0 = blockLoop.getInductionVar();
+          SmallVector<SmallVector<std::pair<int64_t, Value>>> pending(shared);
+          SmallVector<Value> key;
+          for (int64_t i = 0; i < lanes; ++i) {
+            loadKey(arith::AddIOp::create(b, loc, s0, ctx.index(i)), key);
+            for (int64_t hh = 0; hh < shared; ++hh)
+              pushPositionSum(b, loc, lanes, pending[hh],
+                              laneProducts(hh, key));
+          }
+          Value keyScales;
+          if (int8Cache)
+            keyScales = vector::LoadOp::create(b, loc, headVec, cacheScales,
+                                               ValueRange{slot, kIdx, g, s0});
+          Value scaleVec = vector::BroadcastOp::create(b, loc, headVec, scale);
+          SmallVector<Value> best;
+          for (int64_t hh = 0; hh < shared; ++hh) {
+            assert(pending[hh].size() == 1 && "a whole tree per block");
+            Value score =
+                toScore(pending[hh].front().second, keyScales, scaleVec);
+            vector::StoreOp::create(b, loc, score, att,
+                                    ValueRange{scoreRow[hh], s0});
+            best.push_back(arith::MaximumFOp::create(
+                b, loc, blockLoop.getRegionIterArg(hh), score));
+          }
+          scf::YieldOp::create(b, loc, best);
+        }
+        SmallVector<Value> blockBest;
+        for (int64_t hh = 0; hh < shared; ++hh)
+          blockBest.push_back(vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::MAXIMUMF,
+              blockLoop.getResult(hh)));
         auto scores =
-            scf::ForOp::create(b, loc, first, count, one,
-                               SmallVector<Value>(shared, ctx.f32(-INFINITY)));
+            scf::ForOp::create(b, loc, blocked, count, one, blockBest);
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(scores.getBody());
           Value s = scores.getInductionVar();
           SmallVector<Value> key;
-          for (int64_t j = 0; j < chunks; ++j)
-            key.push_back(loadCacheChunk(kIdx, g, s, j));
+          loadKey(s, key);
           Value keyScale;
           if (int8Cache)
             keyScale = loadRowScale(kIdx, g, s);
           SmallVector<Value> best;
           for (int64_t hh = 0; hh < shared; ++hh) {
-            Value acc = arith::MulFOp::create(b, loc, qv[hh][0], key[0]);
-            for (int64_t j = 1; j < chunks; ++j)
-              acc = math::FmaOp::create(b, loc, qv[hh][j], key[j], acc);
-            Value dot = treeSum(b, loc, acc);
-            if (int8Cache)
-              dot = arith::MulFOp::create(b, loc, dot, keyScale);
-            Value score =
-                givenScale ? Value(arith::MulFOp::create(b, loc, dot, scale))
-                           : Value(arith::DivFOp::create(b, loc, dot, scale));
+            Value score = toScore(treeSum(b, loc, laneProducts(hh, key)),
+                                  keyScale, scale);
             memref::StoreOp::create(b, loc, score, att,
                                     ValueRange{scoreRow[hh], s});
             best.push_back(arith::MaximumFOp::create(

@@ -91,15 +91,33 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
 
 // CHECK-LABEL: func.func @llmc_model_forward
 // CHECK: %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
-// The scores loop; in it, q.k as a lane-wise product (head_dim 4: one
-// vector<4xf32>) summed by a fixed tree down to one lane.
-// CHECK: arith.constant 0xFF800000 : f32
-// CHECK-NEXT: scf.for
+// The scores loops; in them, q.k as a lane-wise product (head_dim 4: one
+// vector<4xf32>) summed by a fixed tree down to one lane. Whole blocks of 4
+// positions first: the 4 trees side by side (pairs of positions shuffled
+// together, 3 additions), scaled, stored and maximized as one vector; then
+// the remaining positions one at a time.
+// CHECK: %[[NEGINF:.*]] = arith.constant dense<0xFF800000> : vector<4xf32>
+// CHECK-NEXT: scf.for {{.*}} iter_args(%[[BEST:.*]] = %[[NEGINF]]) -> (vector<4xf32>)
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 4, 5] : vector<4xf32>, vector<4xf32>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [2, 3, 6, 7] : vector<4xf32>, vector<4xf32>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 4, 5] : vector<4xf32>, vector<4xf32>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [2, 3, 6, 7] : vector<4xf32>, vector<4xf32>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6] : vector<4xf32>, vector<4xf32>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7] : vector<4xf32>, vector<4xf32>
+// CHECK: %[[DOTS:.*]] = arith.addf %{{.*}}, %{{.*}} : vector<4xf32>
+// CHECK-NEXT: %[[SPLAT:.*]] = vector.broadcast %[[SCALE]] : f32 to vector<4xf32>
+// CHECK-NEXT: %[[SCORES:.*]] = arith.mulf %[[DOTS]], %[[SPLAT]] : vector<4xf32>
+// CHECK: vector.store %[[SCORES]]
+// CHECK: arith.maximumf %[[BEST]], %[[SCORES]] : vector<4xf32>
+// CHECK: %[[MAX:.*]] = vector.reduction <maximumf>
+// CHECK: scf.for {{.*}} iter_args({{.*}} = %[[MAX]]) -> (f32)
 // CHECK: %[[DOT:.*]] = vector.extract %{{.*}}[0] : f32 from vector<1xf32>
 // CHECK-NEXT: arith.mulf %[[DOT]], %[[SCALE]] : f32
 // CHECK: %[[SQRT:.*]] = arith.constant 2.000000e+00 : f32
-// CHECK: arith.constant 0xFF800000 : f32
-// CHECK-NEXT: scf.for
+// CHECK: scf.for {{.*}} -> (vector<4xf32>)
+// CHECK: %[[SPLAT2:.*]] = vector.broadcast %[[SQRT]] : f32 to vector<4xf32>
+// CHECK-NEXT: arith.divf %{{.*}}, %[[SPLAT2]] : vector<4xf32>
+// CHECK: scf.for {{.*}} -> (f32)
 // CHECK: %[[DOT2:.*]] = vector.extract %{{.*}}[0] : f32 from vector<1xf32>
 // CHECK-NEXT: arith.divf %[[DOT2]], %[[SQRT]] : f32
 llm.weight @emb : tensor<16x8xf32>
