@@ -222,28 +222,58 @@ void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
   std::pair<Value, Value> table =
       ropeTable(ctx, shape[0], headDim, op.getTheta().convertToFloat());
   Value cosines = table.first, sines = table.second;
+  // Per row and head: the pairs in vectors of `lanes` (the largest power
+  // of two up to 16 dividing head_dim / 2), read with contiguous loads (the
+  // adjacent style's even and odd elements split and merged again by
+  // shuffles). Each pair gets r0 = v0 c - v1 s, r1 = v0 s + v1 c, as
+  // scalars would; the same operations on every target.
+  int64_t lanes = 1;
+  while (lanes < 16 && half % (2 * lanes) == 0)
+    lanes *= 2;
+  auto vec = VectorType::get({lanes}, b.getF32Type());
+  auto pairVec = VectorType::get({2 * lanes}, b.getF32Type());
+  SmallVector<int64_t> even, odd, merged;
+  for (int64_t j = 0; j < lanes; ++j) {
+    even.push_back(2 * j);
+    odd.push_back(2 * j + 1);
+    merged.append({j, lanes + j});
+  }
   // Per row: a rotation (6 flops) per pair of each head.
   ctx.parallelFor(shape[0], 6 * shape[1], [&](Value t) {
-    ctx.forLoop(0, half, [&](Value i) {
-      Value twoI = arith::MulIOp::create(b, loc, i, ctx.index(2));
-      Value c = memref::LoadOp::create(b, loc, cosines, ValueRange{t, i});
-      Value s = memref::LoadOp::create(b, loc, sines, ValueRange{t, i});
-      ctx.forLoop(0, op.getHeads(), [&](Value h) {
-        Value base = arith::MulIOp::create(b, loc, h, ctx.index(headDim));
-        Value ia = adjacent ? arith::AddIOp::create(b, loc, base, twoI)
-                            : arith::AddIOp::create(b, loc, base, i);
-        Value ib =
-            arith::AddIOp::create(b, loc, ia, ctx.index(adjacent ? 1 : half));
-        Value v0 = memref::LoadOp::create(b, loc, in, ValueRange{t, ia});
-        Value v1 = memref::LoadOp::create(b, loc, in, ValueRange{t, ib});
+    ctx.forLoop(0, op.getHeads(), [&](Value h) {
+      Value base = arith::MulIOp::create(b, loc, h, ctx.index(headDim));
+      ctx.forLoop(ctx.index(0), ctx.index(half), lanes, [&](Value i) {
+        Value c =
+            vector::LoadOp::create(b, loc, vec, cosines, ValueRange{t, i});
+        Value sn = vector::LoadOp::create(b, loc, vec, sines, ValueRange{t, i});
+        Value v0, v1, ia, ib;
+        if (adjacent) {
+          ia = arith::AddIOp::create(
+              b, loc, base, arith::MulIOp::create(b, loc, i, ctx.index(2)));
+          Value both =
+              vector::LoadOp::create(b, loc, pairVec, in, ValueRange{t, ia});
+          v0 = vector::ShuffleOp::create(b, loc, both, both, even);
+          v1 = vector::ShuffleOp::create(b, loc, both, both, odd);
+        } else {
+          ia = arith::AddIOp::create(b, loc, base, i);
+          ib = arith::AddIOp::create(b, loc, ia, ctx.index(half));
+          v0 = vector::LoadOp::create(b, loc, vec, in, ValueRange{t, ia});
+          v1 = vector::LoadOp::create(b, loc, vec, in, ValueRange{t, ib});
+        }
         Value r0 =
             arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, v0, c),
-                                  arith::MulFOp::create(b, loc, v1, s));
+                                  arith::MulFOp::create(b, loc, v1, sn));
         Value r1 =
-            arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, v0, s),
+            arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, v0, sn),
                                   arith::MulFOp::create(b, loc, v1, c));
-        memref::StoreOp::create(b, loc, r0, out, ValueRange{t, ia});
-        memref::StoreOp::create(b, loc, r1, out, ValueRange{t, ib});
+        if (adjacent) {
+          vector::StoreOp::create(
+              b, loc, vector::ShuffleOp::create(b, loc, r0, r1, merged), out,
+              ValueRange{t, ia});
+          return;
+        }
+        vector::StoreOp::create(b, loc, r0, out, ValueRange{t, ia});
+        vector::StoreOp::create(b, loc, r1, out, ValueRange{t, ib});
       });
     });
   });

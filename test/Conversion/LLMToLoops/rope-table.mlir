@@ -13,16 +13,31 @@
 // CHECK: memref.store {{.*}}, %[[COS]]
 // CHECK: math.sin
 // CHECK: memref.store {{.*}}, %[[SIN]]
-// The q rope (4 heads) and the k rope (2 heads) read the table.
-// CHECK: memref.load %[[COS]]
-// CHECK: memref.load %[[SIN]]
+// The q rope (4 heads, adjacent pairs) and the k rope (2 heads, halves)
+// read the table as vectors of pairs; per head, the adjacent style loads
+// the head's elements with one vector load, splits even and odd ones by
+// shuffles and merges the results back; the halves style loads and stores
+// each half.
+// CHECK: scf.for
+// CHECK: scf.for {{.*}} step %c2
+// CHECK: vector.load %[[COS]]{{.*}} : memref<1x2xf32>, vector<2xf32>
+// CHECK: vector.load %[[SIN]]{{.*}} : memref<1x2xf32>, vector<2xf32>
+// CHECK: %[[BOTH:.*]] = vector.load {{.*}} : memref<1x16xf32>, vector<4xf32>
+// CHECK: vector.shuffle %[[BOTH]], %[[BOTH]] [0, 2]
+// CHECK: vector.shuffle %[[BOTH]], %[[BOTH]] [1, 3]
+// CHECK: %[[MERGED:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 2, 1, 3]
+// CHECK: vector.store %[[MERGED]], {{.*}} : memref<1x16xf32>, vector<4xf32>
 // CHECK-NOT: math.cos
-// CHECK: memref.load %[[COS]]
-// CHECK: memref.load %[[SIN]]
+// CHECK: vector.load %[[COS]]
+// CHECK: vector.load %[[SIN]]
+// CHECK: vector.load {{.*}} : memref<1x8xf32>, vector<2xf32>
+// CHECK: vector.load {{.*}} : memref<1x8xf32>, vector<2xf32>
+// CHECK: vector.store {{.*}} : memref<1x8xf32>, vector<2xf32>
+// CHECK: vector.store {{.*}} : memref<1x8xf32>, vector<2xf32>
 // theta = 1e6: a second table.
 // CHECK: %[[COS2:.*]] = memref.view {{.*}} to memref<1x2xf32>
 // CHECK: math.cos
-// CHECK: memref.load %[[COS2]]
+// CHECK: vector.load %[[COS2]]
 // CHECK-NOT: math.cos
 // CHECK: return
 
