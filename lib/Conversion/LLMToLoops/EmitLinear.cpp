@@ -1308,12 +1308,14 @@ const DeviceWeight *interleavedWeightOf(EmitContext &ctx, llm::LinearOp op) {
 /// streamIndices). Each block of a 4-bit row group is only
 /// 256 bytes, so the loop holds many instructions per byte read; without
 /// the prefetches too few of the reads were in flight to keep a Zen 5
-/// core at its bandwidth (docs/benchmarks.md). int8 blocks are not
+/// core at its bandwidth (docs/benchmarks.md). 2:4 sparse int4 blocks
+/// prefetch their parts the same way (kept quants, 2-bit positions, sums
+/// and scales: separate arrays, so separate streams). int8 blocks are not
 /// prefetched: their 8 prefetches per block measured slower.
 void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
                          ArrayRef<Value> rgs, Value blk) {
-  if (ctx.decodePrefetch <= 0 || !iw.quants ||
-      iw.w.format.kind != DeviceFormat::Int4)
+  const DeviceWeight &w = iw.w;
+  if (ctx.decodePrefetch <= 0 || w.format.kind != DeviceFormat::Int4)
     return;
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
@@ -1332,13 +1334,43 @@ void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
                          ? ahead
                          : Value(arith::DivUIOp::create(
                                b, loc, ahead, ctx.index(iw.blocksPerGroup)));
+  // The arrays read per block: (view, 64-byte rows per block); the dense
+  // quants, or the sparse kept quants (2 words), positions and sums (one
+  // row of 64 and of 32 bytes). Rows of the views are 64 bytes or less, so
+  // one prefetch each.
+  SmallVector<std::pair<Value, int64_t>> parts;
+  int64_t items = iw.rowGroups * iw.blocks;
+  if (iw.quants) {
+    parts.push_back({iw.quants, iw.wordsPerBlock});
+  } else {
+    Type i8 = b.getI8Type();
+    parts.push_back(
+        {ctx.weightView(w.offset + w.packing.dataOffset,
+                        MemRefType::get({items * 2, 4 * kLanes}, i8)),
+         2});
+    parts.push_back(
+        {ctx.weightView(w.offset + w.packing.indexOffset,
+                        MemRefType::get({items, kLanes}, b.getI32Type())),
+         1});
+    parts.push_back(
+        {ctx.weightView(w.offset + w.packing.sumsOffset,
+                        MemRefType::get({items, kLanes}, b.getI16Type())),
+         1});
+  }
   for (Value rg : rgs) {
-    Value firstWord = arith::MulIOp::create(
-        b, loc, clamped(rg, iw.blocks, ahead), ctx.index(iw.wordsPerBlock));
-    for (int64_t j = 0; j < iw.wordsPerBlock; ++j)
-      prefetchRow(ctx, iw.quants,
-                  arith::AddIOp::create(b, loc, firstWord, ctx.index(j)),
-                  /*hint=*/3);
+    Value item = clamped(rg, iw.blocks, ahead);
+    for (auto [view, rows] : parts) {
+      Value first =
+          rows == 1
+              ? item
+              : Value(arith::MulIOp::create(b, loc, item, ctx.index(rows)));
+      for (int64_t j = 0; j < rows; ++j)
+        prefetchRow(
+            ctx, view,
+            j ? Value(arith::AddIOp::create(b, loc, first, ctx.index(j)))
+              : first,
+            /*hint=*/3);
+    }
     prefetchRow(ctx, iw.scales, clamped(rg, iw.groups, aheadGroup),
                 /*hint=*/3);
   }

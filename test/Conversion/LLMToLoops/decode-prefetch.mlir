@@ -15,8 +15,7 @@
 // CHECK: %[[AT:.*]] = arith.addi %{{.*}}, %[[AHEAD]]
 // CHECK: %[[CL:.*]] = arith.minui %[[AT]], %c7
 // CHECK: %[[WORD:.*]] = arith.muli %[[CL]], %c4
-// CHECK: %[[W0:.*]] = arith.addi %[[WORD]], %c0
-// CHECK: memref.prefetch %{{.*}}[%[[W0]], %{{.*}}], read, locality<3>, data : memref<32x64xi8>
+// CHECK: memref.prefetch %{{.*}}[%[[WORD]], %{{.*}}], read, locality<3>, data : memref<32x64xi8>
 // CHECK: %[[W3:.*]] = arith.addi %[[WORD]], %c3
 // CHECK-NEXT: arith.constant 0
 // CHECK-NEXT: memref.prefetch %{{.*}}[%[[W3]], %{{.*}}], read, locality<3>, data : memref<32x64xi8>
@@ -28,8 +27,24 @@
 // CHECK-NOT: memref.prefetch
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK: return
-// The q8_0 linear is not prefetched (8 words per block measured slower).
+// A 2:4 sparse q4_0 linear: per stream, its block + 8 (clamped to the last
+// of 4 row groups x 2 blocks) in each of the separate arrays: the kept
+// quants (2 words), the 2-bit positions, the kept-quant sums and the
+// scales.
 // CHECK-LABEL: func.func private @llmc_model_forward_task1(
+// CHECK: %[[SAHEAD:.*]] = arith.addi %{{.*}}, %c8
+// CHECK: %[[SAT:.*]] = arith.addi %{{.*}}, %[[SAHEAD]]
+// CHECK: %[[ITEM:.*]] = arith.minui %[[SAT]], %c7
+// CHECK: %[[KEPT:.*]] = arith.muli %[[ITEM]], %c2
+// CHECK: memref.prefetch %{{.*}}[%[[KEPT]], %{{.*}}], read, locality<3>, data : memref<16x64xi8>
+// CHECK: memref.prefetch {{.*}} : memref<16x64xi8>
+// CHECK: memref.prefetch %{{.*}}[%[[ITEM]], %{{.*}}], read, locality<3>, data : memref<8x16xi32>
+// CHECK: memref.prefetch %{{.*}}[%[[ITEM]], %{{.*}}], read, locality<3>, data : memref<8x16xi16>
+// CHECK: memref.prefetch {{.*}} : memref<8x16xf16>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.pshuf.b.512"
+// CHECK: return
+// The q8_0 linear is not prefetched (8 words per block measured slower).
+// CHECK-LABEL: func.func private @llmc_model_forward_task2(
 // CHECK-NOT: memref.prefetch
 // CHECK: return
 
@@ -43,12 +58,14 @@
 
 llm.weight @w64 : tensor<64x64xf32> format <q4_0>
 llm.weight @w80 : tensor<80x64xf32> format <q8_0>
+llm.weight @s64 : tensor<64x64xf32> format <q4_0> sparsity <2:4>
 llm.weight @emb : tensor<8x64xf32>
 func.func @decode(%tok: tensor<1xi32>, %pos: index,
     %cache: !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 16, element = f32>)
     -> tensor<1x80xf32> attributes {llm.entry = "decode"} {
   %x = llm.embedding %tok, @emb : tensor<1xi32> -> tensor<1x64xf32>
   %h = llm.linear %x, @w64 : tensor<1x64xf32> -> tensor<1x64xf32>
-  %a = llm.linear %h, @w80 : tensor<1x64xf32> -> tensor<1x80xf32>
+  %s = llm.linear %h, @s64 : tensor<1x64xf32> -> tensor<1x64xf32>
+  %a = llm.linear %s, @w80 : tensor<1x64xf32> -> tensor<1x80xf32>
   return %a : tensor<1x80xf32>
 }
