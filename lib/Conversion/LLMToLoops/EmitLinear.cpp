@@ -1339,23 +1339,12 @@ void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
   // row of 64 and of 32 bytes). Rows of the views are 64 bytes or less, so
   // one prefetch each.
   SmallVector<std::pair<Value, int64_t>> parts;
-  int64_t items = iw.rowGroups * iw.blocks;
   if (iw.quants) {
     parts.push_back({iw.quants, iw.wordsPerBlock});
   } else {
-    Type i8 = b.getI8Type();
-    parts.push_back(
-        {ctx.weightView(w.offset + w.packing.dataOffset,
-                        MemRefType::get({items * 2, 4 * kLanes}, i8)),
-         2});
-    parts.push_back(
-        {ctx.weightView(w.offset + w.packing.indexOffset,
-                        MemRefType::get({items, kLanes}, b.getI32Type())),
-         1});
-    parts.push_back(
-        {ctx.weightView(w.offset + w.packing.sumsOffset,
-                        MemRefType::get({items, kLanes}, b.getI16Type())),
-         1});
+    SparseLaneArrays arrays = sparseLaneArrays(ctx, w);
+    parts.append(
+        {{arrays.values, arrays.words}, {arrays.index, 1}, {arrays.sums, 1}});
   }
   for (Value rg : rgs) {
     Value item = clamped(rg, iw.blocks, ahead);

@@ -351,6 +351,24 @@ Value callX86(EmitContext &ctx, StringRef wide, StringRef narrow, Type type,
 }
 } // namespace
 
+SparseLaneArrays llmc::lowering::sparseLaneArrays(EmitContext &ctx,
+                                                  const DeviceWeight &w) {
+  OpBuilder &b = ctx.b;
+  int64_t items = w.rows / kSparseLanes * (w.cols / 32);
+  SparseLaneArrays r;
+  r.words = w.format.kind == DeviceFormat::Int8 ? 4 : 2;
+  r.values = ctx.weightView(
+      w.offset + w.packing.dataOffset,
+      MemRefType::get({items * r.words, 4 * kSparseLanes}, b.getI8Type()));
+  r.index =
+      ctx.weightView(w.offset + w.packing.indexOffset,
+                     MemRefType::get({items, kSparseLanes}, b.getI32Type()));
+  r.sums =
+      ctx.weightView(w.offset + w.packing.sumsOffset,
+                     MemRefType::get({items, kSparseLanes}, b.getI16Type()));
+  return r;
+}
+
 SparseLaneBlock llmc::lowering::loadSparseLaneBlock(EmitContext &ctx,
                                                     const DeviceWeight &w,
                                                     Value rg, Value blk) {
@@ -362,7 +380,6 @@ SparseLaneBlock llmc::lowering::loadSparseLaneBlock(EmitContext &ctx,
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   bool int8 = w.format.kind == DeviceFormat::Int8;
   int64_t blocks = w.cols / 32;
-  int64_t items = w.rows / kSparseLanes * blocks; // Row group blocks.
   auto bytes = VectorType::get({4 * kSparseLanes}, i8);
   auto lanes = VectorType::get({kSparseLanes}, i32);
   Value item = arith::AddIOp::create(
@@ -372,9 +389,8 @@ SparseLaneBlock llmc::lowering::loadSparseLaneBlock(EmitContext &ctx,
   // Shuffle indices of word j: byte s of a row reads input
   // 8 * (j % 2) + 4 * (s / 2) + code of the block's half j / 2; the code
   // is in bits 2j of byte s of the row's index word.
-  Value index = ctx.weightView(w.offset + w.packing.indexOffset,
-                               MemRefType::get({items, kSparseLanes}, i32));
-  Value codes = vector::LoadOp::create(b, loc, lanes, index,
+  SparseLaneArrays arrays = sparseLaneArrays(ctx, w);
+  Value codes = vector::LoadOp::create(b, loc, lanes, arrays.index,
                                        ValueRange{item, ctx.index(0)});
   for (int64_t j = 0; j < 4; ++j) {
     Value c = codes;
@@ -392,21 +408,17 @@ SparseLaneBlock llmc::lowering::loadSparseLaneBlock(EmitContext &ctx,
 
   // -128 * the sum of each row's kept quants.
   Type sumType = b.getI16Type();
-  Value sums = ctx.weightView(w.offset + w.packing.sumsOffset,
-                              MemRefType::get({items, kSparseLanes}, sumType));
   Value sum =
       vector::LoadOp::create(b, loc, VectorType::get({kSparseLanes}, sumType),
-                             sums, ValueRange{item, ctx.index(0)});
+                             arrays.sums, ValueRange{item, ctx.index(0)});
   r.correction =
       arith::ShLIOp::create(b, loc, arith::ExtSIOp::create(b, loc, lanes, sum),
                             laneConstant(b, loc, lanes, 7));
 
   // The kept quants as signed bytes; int4 words 0, 1 are the low nibbles
   // of the packed words, 2, 3 the high ones (q + 8).
-  int64_t words = int8 ? 4 : 2;
-  Value values =
-      ctx.weightView(w.offset + w.packing.dataOffset,
-                     MemRefType::get({items * words, 4 * kSparseLanes}, i8));
+  int64_t words = arrays.words;
+  Value values = arrays.values;
   Value first = arith::MulIOp::create(b, loc, item, ctx.index(words));
   SmallVector<Value> packed;
   for (int64_t j = 0; j < words; ++j)

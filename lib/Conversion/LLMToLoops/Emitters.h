@@ -251,6 +251,16 @@ struct SparseLaneBlock {
 SparseLaneBlock loadSparseLaneBlock(EmitContext &ctx, const DeviceWeight &w,
                                     mlir::Value rg, mlir::Value blk);
 
+/// The per-block arrays of an interleaved 2:4 sparse weight, indexed by
+/// item = row group * blocks + block: the kept quants (`words` rows of
+/// vector<4R x i8> per item), the 2-bit positions (memref<items x R x i32>)
+/// and the kept-quant sums (memref<items x R x i16>).
+struct SparseLaneArrays {
+  mlir::Value values, index, sums;
+  int64_t words; ///< Kept-quant words per item: 4 (int8) or 2 (int4).
+};
+SparseLaneArrays sparseLaneArrays(EmitContext &ctx, const DeviceWeight &w);
+
 /// Exact int32 dot products (vector<R x i32>) of every row of `block` with
 /// the 32 quantized inputs of row `t`, block `blk`, as emitLaneDots for
 /// dense interleaved blocks: the same totals, so the same bits after the
