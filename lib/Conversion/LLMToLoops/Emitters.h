@@ -106,6 +106,12 @@ struct EmitContext {
   /// linears skip the tiles past them (padding, whose outputs no real row
   /// reads). Null: every row.
   mlir::Value activeRows;
+  /// The weight of the norm that the calling thread computes right after
+  /// the linear being emitted (an RMSNorm after its residual add), or null.
+  /// Decode's interleaved tasks prefetch it, a little per iteration, so the
+  /// norm does not wait for it from memory on the calling thread between
+  /// two parallel loops (emitInterleavedTask).
+  const DeviceWeight *nextNormWeight = nullptr;
   /// Buffers of lowered tensor values.
   llvm::DenseMap<mlir::Value, mlir::Value> buffers;
   /// Device placement of weights, by symbol name.

@@ -411,6 +411,22 @@ func::FuncOp ConvertLLMToLoopsPass::cloneWithRows(func::FuncOp entry,
   return copy;
 }
 
+/// The f32 or f16 weight of the RMSNorm that follows `linear` before any
+/// other linear or attention (the norm after a residual add), if any.
+static const DeviceWeight *nextNormWeight(EmitContext &ctx, Operation *linear) {
+  for (Operation *op = linear->getNextNode(); op; op = op->getNextNode()) {
+    if (isa<llm::LinearOp, llm::AttentionOp>(op))
+      return nullptr;
+    if (auto norm = dyn_cast<llm::RMSNormOp>(op)) {
+      const DeviceWeight &w = ctx.weight(norm.getWeightAttr());
+      bool isFloat = w.format.kind == DeviceFormat::F32 ||
+                     w.format.kind == DeviceFormat::F16;
+      return isFloat && w.rows == 1 ? &w : nullptr;
+    }
+  }
+  return nullptr;
+}
+
 LogicalResult ConvertLLMToLoopsPass::emitBody(
     EmitContext &ctx, Block &entryBlock, Value returned, ArenaPlanner &planner,
     Value tokens, std::optional<uint64_t> tokensOffset, Value logits,
@@ -531,10 +547,12 @@ LogicalResult ConvertLLMToLoopsPass::emitBody(
             outs.push_back(view);
             grouped.insert(next);
           }
+          ctx.nextNormWeight = nextNormWeight(ctx, group.back());
           if (group.size() == 1)
             emitLinear(ctx, o, out);
           else
             emitLinearGroup(ctx, group, outs);
+          ctx.nextNormWeight = nullptr;
         })
         .Case([&](llm::AttentionOp o) { emitAttention(ctx, o, out); })
         .Default([&](Operation *other) {
