@@ -1366,33 +1366,33 @@ void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
 }
 
 /// Decode: iteration `task` of a linear's parallel loop prefetches two
-/// 64-byte lines of ctx.nextNormWeight (lines 2 * (task mod lines / 2) and
-/// the next), so that the iterations together cover it, the calling
-/// thread's share among them. An RMSNorm's weight (8 KB for dim 2048) is
-/// otherwise read from memory by the serial norm after the loop: on the
-/// TinyLlama shape this shortened the gaps before the q/k/v and gate/up
-/// loops by ~0.8 µs each (docs/benchmarks.md).
+/// 64-byte lines of ctx.nextNormWeight (lines 2 * (task mod pairs) and the
+/// next, the last one clamped to the weight), so that the iterations
+/// together cover it, the calling thread's share among them. An RMSNorm's
+/// weight (8 KB for dim 2048) is otherwise read from memory by the serial
+/// norm after the loop: on the TinyLlama shape this shortened the gaps
+/// before the q/k/v and gate/up loops by ~0.8 µs each (docs/benchmarks.md).
 void prefetchNextNorm(EmitContext &ctx, Value task) {
   const DeviceWeight *w = ctx.nextNormWeight;
   if (!w)
     return;
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
-  int64_t bytes = w->cols * (w->format.kind == DeviceFormat::F16 ? 2 : 4);
+  auto bytes = static_cast<int64_t>(w->packing.totalBytes);
   Value view =
       ctx.weightView(w->offset, MemRefType::get({bytes}, b.getI8Type()));
-  int64_t pairs = std::max<int64_t>(1, bytes / 128);
-  Value first = arith::MulIOp::create(
+  int64_t lines = (bytes + 63) / 64, pairs = (lines + 1) / 2;
+  Value line = arith::MulIOp::create(
       b, loc, arith::RemUIOp::create(b, loc, task, ctx.index(pairs)),
-      ctx.index(128));
-  for (int64_t at : {0, 64})
-    if (at < bytes)
-      memref::PrefetchOp::create(
-          b, loc, view,
-          ValueRange{
-              at ? Value(arith::AddIOp::create(b, loc, first, ctx.index(at)))
-                 : first},
-          /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+      ctx.index(2));
+  Value next = arith::MinUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, line, ctx.index(1)),
+      ctx.index(lines - 1));
+  for (Value l : {line, next})
+    memref::PrefetchOp::create(
+        b, loc, view,
+        ValueRange{arith::MulIOp::create(b, loc, l, ctx.index(64))},
+        /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
 }
 
 /// Parallel iteration `task` of an interleaved linear (see

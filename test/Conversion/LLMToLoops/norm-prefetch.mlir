@@ -3,16 +3,20 @@
 // Decode: a linear whose output reaches an RMSNorm (through the residual
 // add) before any other linear or attention has each parallel iteration
 // prefetch two 64-byte lines of the norm's weight: lines 2 * (task mod 1)
-// and the next, for a 128-byte (32 x f32) weight. The calling thread's
-// serial norm after the loop then finds it in cache. The linear after the
-// norm is followed by no norm and prefetches none.
+// and the next (clamped to the last, line 1), for a 128-byte (32 x f32)
+// weight. The calling thread's serial norm after the loop then finds it in
+// cache. The linear after the norm is followed by no norm and prefetches
+// none.
 // CHECK-LABEL: func.func private @llmc_model_forward_task0(
 // CHECK: %[[NORM:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<{{.*}}xi8> to memref<128xi8>
 // CHECK: %[[PAIR:.*]] = arith.remui %{{.*}}, %c1{{.*}} : index
-// CHECK: %[[AT:.*]] = arith.muli %[[PAIR]], %c128{{.*}} : index
+// CHECK: %[[LINE:.*]] = arith.muli %[[PAIR]], %c2{{.*}} : index
+// CHECK: %[[AFTER:.*]] = arith.addi %[[LINE]], %c1{{.*}} : index
+// CHECK: %[[NEXT:.*]] = arith.minui %[[AFTER]], %c1{{.*}} : index
+// CHECK: %[[AT:.*]] = arith.muli %[[LINE]], %c64{{.*}} : index
 // CHECK: memref.prefetch %[[NORM]][%[[AT]]], read, locality<3>, data : memref<128xi8>
-// CHECK: %[[NEXT:.*]] = arith.addi %[[AT]], %c64{{.*}} : index
-// CHECK: memref.prefetch %[[NORM]][%[[NEXT]]], read, locality<3>, data : memref<128xi8>
+// CHECK: %[[AT2:.*]] = arith.muli %[[NEXT]], %c64{{.*}} : index
+// CHECK: memref.prefetch %[[NORM]][%[[AT2]]], read, locality<3>, data : memref<128xi8>
 // CHECK: return
 // CHECK-LABEL: func.func private @llmc_model_forward_task1(
 // CHECK-NOT: memref<128xi8>
