@@ -1124,7 +1124,7 @@ Value activeTiles(EmitContext &ctx, int64_t tiles, int64_t tileRows) {
 
 /// Prefetches row `row` (first element) of the 2-D `memref` for reading,
 /// with LLVM's locality `hint` (3: keep in all cache levels, 2: L2 and
-/// below).
+/// below, 0: non-temporal).
 void prefetchRow(EmitContext &ctx, Value memref, Value row, uint32_t hint) {
   memref::PrefetchOp::create(ctx.b, ctx.loc, memref,
                              ValueRange{row, ctx.index(0)},
@@ -1311,7 +1311,13 @@ const DeviceWeight *interleavedWeightOf(EmitContext &ctx, llm::LinearOp op) {
 /// core at its bandwidth (docs/benchmarks.md). 2:4 sparse int4 blocks
 /// prefetch their parts the same way (kept quants, 2-bit positions, sums
 /// and scales: separate arrays, so separate streams). int8 blocks are not
-/// prefetched: their 8 prefetches per block measured slower.
+/// prefetched: their 8 prefetches per block measured slower (also as
+/// non-temporal prefetches).
+///
+/// The prefetches are non-temporal (locality 0, x86 prefetchnta): each
+/// weight byte is read once per token, and on Zen 5 this measured 3-5%
+/// faster at 2 threads than keeping the lines in every level (locality 3),
+/// which in turn beat locality 1 and 2 by ~7% (docs/benchmarks.md).
 void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
                          ArrayRef<Value> rgs, Value blk) {
   const DeviceWeight &w = iw.w;
@@ -1358,10 +1364,10 @@ void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,
             ctx, view,
             j ? Value(arith::AddIOp::create(b, loc, first, ctx.index(j)))
               : first,
-            /*hint=*/3);
+            /*hint=*/0);
     }
     prefetchRow(ctx, iw.scales, clamped(rg, iw.groups, aheadGroup),
-                /*hint=*/3);
+                /*hint=*/0);
   }
 }
 

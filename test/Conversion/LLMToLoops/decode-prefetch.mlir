@@ -15,15 +15,15 @@
 // CHECK: %[[AT:.*]] = arith.addi %{{.*}}, %[[AHEAD]]
 // CHECK: %[[CL:.*]] = arith.minui %[[AT]], %c7
 // CHECK: %[[WORD:.*]] = arith.muli %[[CL]], %c4
-// CHECK: memref.prefetch %{{.*}}[%[[WORD]], %{{.*}}], read, locality<3>, data : memref<32x64xi8>
+// CHECK: memref.prefetch %{{.*}}[%[[WORD]], %{{.*}}], read, locality<0>, data : memref<32x64xi8>
 // CHECK: %[[W3:.*]] = arith.addi %[[WORD]], %c3
 // CHECK-NEXT: arith.constant 0
-// CHECK-NEXT: memref.prefetch %{{.*}}[%[[W3]], %{{.*}}], read, locality<3>, data : memref<32x64xi8>
+// CHECK-NEXT: memref.prefetch %{{.*}}[%[[W3]], %{{.*}}], read, locality<0>, data : memref<32x64xi8>
 // CHECK: %[[S:.*]] = arith.addi %{{.*}}, %[[AHEAD]]
 // CHECK: %[[SC:.*]] = arith.minui %[[S]], %c7
-// CHECK: memref.prefetch %{{.*}}[%[[SC]], %{{.*}}], read, locality<3>, data : memref<8x16xf16>
-// CHECK-COUNT-4: memref.prefetch %{{.*}}, read, locality<3>, data : memref<32x64xi8>
-// CHECK: memref.prefetch %{{.*}}, read, locality<3>, data : memref<8x16xf16>
+// CHECK: memref.prefetch %{{.*}}[%[[SC]], %{{.*}}], read, locality<0>, data : memref<8x16xf16>
+// CHECK-COUNT-4: memref.prefetch %{{.*}}, read, locality<0>, data : memref<32x64xi8>
+// CHECK: memref.prefetch %{{.*}}, read, locality<0>, data : memref<8x16xf16>
 // CHECK-NOT: memref.prefetch
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK: return
@@ -36,10 +36,10 @@
 // CHECK: %[[SAT:.*]] = arith.addi %{{.*}}, %[[SAHEAD]]
 // CHECK: %[[ITEM:.*]] = arith.minui %[[SAT]], %c7
 // CHECK: %[[KEPT:.*]] = arith.muli %[[ITEM]], %c2
-// CHECK: memref.prefetch %{{.*}}[%[[KEPT]], %{{.*}}], read, locality<3>, data : memref<16x64xi8>
+// CHECK: memref.prefetch %{{.*}}[%[[KEPT]], %{{.*}}], read, locality<0>, data : memref<16x64xi8>
 // CHECK: memref.prefetch {{.*}} : memref<16x64xi8>
-// CHECK: memref.prefetch %{{.*}}[%[[ITEM]], %{{.*}}], read, locality<3>, data : memref<8x16xi32>
-// CHECK: memref.prefetch %{{.*}}[%[[ITEM]], %{{.*}}], read, locality<3>, data : memref<8x16xi16>
+// CHECK: memref.prefetch %{{.*}}[%[[ITEM]], %{{.*}}], read, locality<0>, data : memref<8x16xi32>
+// CHECK: memref.prefetch %{{.*}}[%[[ITEM]], %{{.*}}], read, locality<0>, data : memref<8x16xi16>
 // CHECK: memref.prefetch {{.*}} : memref<8x16xf16>
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.pshuf.b.512"
 // CHECK: return
