@@ -96,7 +96,8 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
     Option<"decodePrefetch", "decode-prefetch", "int64_t", "0",
            "With one input row (decode), interleaved int4 linears (dense "
            "or 2:4 sparse) prefetch the words and scales of the block this "
-           "many blocks ahead in each read stream, 0..64 (0: none; llmc "
+           "many blocks ahead in each read stream, non-temporally (each "
+           "weight byte is read once per token), 0..64 (0: none; llmc "
            "compile: 8 on x86-64, 0 elsewhere); results are identical">,
     Option<"attentionHeads", "attention-heads", "int64_t", "1",
            "Each parallel iteration of attention computes this many query "
