@@ -166,24 +166,29 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   auto posVec = VectorType::get({kPositionLanes}, f32);
   auto posMask = VectorType::get({kPositionLanes}, b.getI1Type());
 
-  // memref<slots x 2 x kv_heads x max_seq x head_dim x element> over the
-  // cache, and for i8 the scales memref<slots x 2 x kv_heads x max_seq x f32>.
+  // memref<2 x kv_heads x max_seq x head_dim x element> over this op's
+  // slot of the cache, and for i8 the scales memref<2 x kv_heads x max_seq
+  // x f32>. (Views of the slot, not indices into the whole cache: the
+  // layers' attention tasks then differ only in the views' pointers and
+  // share their code.)
   Type element = cacheType.getElement();
   bool halfCache = element.isF16();
   bool int8Cache = element.isSignlessInteger(8);
   auto storedVec = VectorType::get({lanes}, element);
+  int64_t slotElements = 2 * kvHeads * maxSeq * headDim;
   Value cache = memref::ViewOp::create(
-      b, loc,
-      MemRefType::get({cacheType.getSlots(), 2, kvHeads, maxSeq, headDim},
-                      element),
-      ctx.kvCache, ctx.index(0), ValueRange{});
+      b, loc, MemRefType::get({2, kvHeads, maxSeq, headDim}, element),
+      ctx.kvCache,
+      ctx.index(op.getSlot() * slotElements *
+                (element.getIntOrFloatBitWidth() / 8)),
+      ValueRange{});
   Value cacheScales;
   if (int8Cache)
     cacheScales = memref::ViewOp::create(
-        b, loc,
-        MemRefType::get({cacheType.getSlots(), 2, kvHeads, maxSeq}, f32),
-        ctx.kvCache, ctx.index(cacheType.getScalesOffset()), ValueRange{});
-  Value slot = ctx.index(op.getSlot());
+        b, loc, MemRefType::get({2, kvHeads, maxSeq}, f32), ctx.kvCache,
+        ctx.index(cacheType.getScalesOffset() +
+                  op.getSlot() * 2 * kvHeads * maxSeq * 4),
+        ValueRange{});
   Value kIdx = ctx.index(0), vIdx = ctx.index(1);
   Value q = ctx.buffer(op.getQ());
   Value k = ctx.buffer(op.getK());
@@ -201,9 +206,9 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   // Row s of kv head g's keys (which = kIdx) or values (vIdx), chunk j, as
   // f32 (for i8: the quants, to be multiplied by the row's scale).
   auto loadCacheChunk = [&](Value which, Value g, Value s, int64_t j) -> Value {
-    Value stored = vector::LoadOp::create(
-        b, loc, storedVec, cache,
-        ValueRange{slot, which, g, s, ctx.index(j * lanes)});
+    Value stored =
+        vector::LoadOp::create(b, loc, storedVec, cache,
+                               ValueRange{which, g, s, ctx.index(j * lanes)});
     if (halfCache)
       return ctx.extendF16(stored);
     if (int8Cache)
@@ -212,8 +217,7 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   };
   // The f32 scale of row s (i8 caches).
   auto loadRowScale = [&](Value which, Value g, Value s) -> Value {
-    return memref::LoadOp::create(b, loc, cacheScales,
-                                  ValueRange{slot, which, g, s});
+    return memref::LoadOp::create(b, loc, cacheScales, ValueRange{which, g, s});
   };
   // Stores row t's head g of `src` (k or v) at position p: as is, converted
   // to f16, or quantized to i8 with the scale max|row| / 127 (quants rounded
@@ -227,7 +231,7 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
           ValueRange{
               t, arith::AddIOp::create(b, loc, base, ctx.index(j * lanes))}));
     auto at = [&](int64_t j) -> SmallVector<Value> {
-      return {slot, which, g, p, ctx.index(j * lanes)};
+      return {which, g, p, ctx.index(j * lanes)};
     };
     if (!int8Cache) {
       for (int64_t j = 0; j < chunks; ++j) {
@@ -266,8 +270,7 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
       vector::StoreOp::create(
           b, loc, arith::TruncIOp::create(b, loc, storedVec, qi), cache, at(j));
     }
-    memref::StoreOp::create(b, loc, d, cacheScales,
-                            ValueRange{slot, which, g, p});
+    memref::StoreOp::create(b, loc, d, cacheScales, ValueRange{which, g, p});
   };
 
   // Store every row's keys and values first (row t at position pos + t), so
@@ -398,7 +401,7 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
           Value keyScales;
           if (int8Cache)
             keyScales = vector::LoadOp::create(b, loc, headVec, cacheScales,
-                                               ValueRange{slot, kIdx, g, s0});
+                                               ValueRange{kIdx, g, s0});
           Value scaleVec = vector::BroadcastOp::create(b, loc, headVec, scale);
           SmallVector<Value> best;
           for (int64_t hh = 0; hh < shared; ++hh) {

@@ -1315,7 +1315,7 @@ const DeviceWeight *interleavedWeightOf(EmitContext &ctx, llm::LinearOp op) {
 /// non-temporal prefetches).
 ///
 /// The prefetches are non-temporal (locality 0, x86 prefetchnta): each
-/// weight byte is read once per token, and on Zen 5 this measured 3-5%
+/// weight byte is read once per token, and on Zen 5 this measured 2.5-6%
 /// faster at 2 threads than keeping the lines in every level (locality 3),
 /// which in turn beat locality 1 and 2 by ~7% (docs/benchmarks.md).
 void prefetchDecodeBlock(EmitContext &ctx, const InterleavedWeight &iw,

@@ -54,6 +54,8 @@ struct EmitContext {
   int64_t parallelMinWork = 32768;
   /// Number of tasks outlined so far (names them).
   unsigned taskCount = 0;
+  /// The tasks outlined so far; a new one with the same body reuses one.
+  llvm::SmallVector<mlir::func::FuncOp> tasks;
   /// The casts that rebuild the arena inside tasks and the constant of its
   /// size in their descriptor; updated once the arena size is known.
   llvm::SmallVector<

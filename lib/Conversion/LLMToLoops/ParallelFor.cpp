@@ -8,10 +8,13 @@
 // whole range when the callback is NULL).
 //
 // Captured values cross the call boundary as i64 slots: buffers (the entry
-// function's memref arguments and stack allocations) as their aligned
-// pointer, rebuilt in the task as a memref descriptor; scalars (index,
-// integers, f32) by value. Side-effect-free ops with no regions (constants,
-// views, shape casts, index arithmetic) are cloned into the task instead.
+// function's memref arguments, stack allocations and views at constant
+// offsets) as their aligned pointer, rebuilt in the task as a memref
+// descriptor; scalars (index, integers, f32) by value. Other side-effect-
+// free ops with no regions (constants, shape casts, index arithmetic) are
+// cloned into the task instead. Views cross as pointers so that the same op
+// in different layers outlines to the same body: such a task is outlined
+// once and shared (hoistConstantViews, EmitContext::tasks).
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +23,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
@@ -103,6 +107,89 @@ UnrealizedConversionCastOp rebuildBuffer(OpBuilder &b, Location loc, Value ptr,
                                             ValueRange{desc});
 }
 
+/// Moves each memref.view that `task`'s body makes of an outside buffer at
+/// a constant offset (the weight and arena views the emitters create) to
+/// the call site (`callSite` builds there), so that the view crosses as a
+/// pointer: the bodies of the same op in different layers then differ only
+/// in their context slots. Views of `packed` (the weights: one layer's
+/// weights lie at the same distances from each other in every layer) cross
+/// as one byte view from the first of them; the task takes its views of
+/// that at constant distances.
+void hoistConstantViews(func::FuncOp task, OpBuilder &callSite, Value packed) {
+  // Views made outside and used inside first become views inside.
+  DenseMap<Value, Value> cloned;
+  OpBuilder entry = OpBuilder::atBlockBegin(&task.getBody().front());
+  task.walk([&](Operation *op) {
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto view = operand.get().getDefiningOp<memref::ViewOp>();
+      if (!view || task->isAncestor(view) ||
+          !matchPattern(view.getByteShift(), m_Constant()))
+        continue;
+      Value &inside = cloned[view.getResult()];
+      if (!inside) {
+        IRMapping mapping;
+        mapping.map(
+            view.getByteShift(),
+            entry.clone(*view.getByteShift().getDefiningOp())->getResult(0));
+        inside = entry.clone(*view, mapping)->getResult(0);
+      }
+      operand.set(inside);
+    }
+  });
+  SmallVector<memref::ViewOp> views, ofPacked;
+  task.walk([&](memref::ViewOp view) {
+    Region *source = view.getSource().getParentRegion();
+    bool outside = !source || !task->isAncestor(source->getParentOp());
+    if (outside && isPassableBuffer(view.getType()) &&
+        view.getSizes().empty() &&
+        matchPattern(view.getByteShift(), m_Constant()))
+      (packed && view.getSource() == packed ? ofPacked : views).push_back(view);
+  });
+  auto offsetOf = [](memref::ViewOp view) {
+    APInt value;
+    (void)matchPattern(view.getByteShift(), m_ConstantInt(&value));
+    return value.getSExtValue();
+  };
+  // The hoisted view's result, then the old view and its offset erased
+  // (a dead offset would make the bodies of layers differ).
+  auto replace = [&](memref::ViewOp view, Value replacement) {
+    Operation *shift = view.getByteShift().getDefiningOp();
+    view.replaceAllUsesWith(replacement);
+    view.erase();
+    if (shift->use_empty() && task->isAncestor(shift))
+      shift->erase();
+  };
+  for (memref::ViewOp view : views)
+    replace(
+        view,
+        memref::ViewOp::create(
+            callSite, view.getLoc(), view.getType(), view.getSource(),
+            callSite.clone(*view.getByteShift().getDefiningOp())->getResult(0),
+            ValueRange{}));
+  if (ofPacked.empty())
+    return;
+  int64_t first = INT64_MAX, end = 0;
+  for (memref::ViewOp view : ofPacked) {
+    MemRefType type = view.getType();
+    int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
+    first = std::min(first, offsetOf(view));
+    end = std::max(end, offsetOf(view) + bytes);
+  }
+  Location loc = ofPacked.front().getLoc();
+  Value base = memref::ViewOp::create(
+      callSite, loc, MemRefType::get({end - first}, callSite.getI8Type()),
+      packed, arith::ConstantIndexOp::create(callSite, loc, first),
+      ValueRange{});
+  for (memref::ViewOp view : ofPacked) {
+    OpBuilder inside(view);
+    replace(view, memref::ViewOp::create(
+                      inside, view.getLoc(), view.getType(), base,
+                      arith::ConstantIndexOp::create(inside, view.getLoc(),
+                                                     offsetOf(view) - first),
+                      ValueRange{}));
+  }
+}
+
 /// Moves the values a task body uses from outside into the task: clones
 /// pure ops, turns the rest into context slots.
 class Capture {
@@ -152,8 +239,12 @@ private:
       return known;
     Value result;
     Operation *def = v.getDefiningOp();
-    if (def && def->getNumRegions() == 0 && def->getNumResults() == 1 &&
-        isMemoryEffectFree(def)) {
+    // Views cross as their pointer (below) rather than as a clone: their
+    // offsets differ from layer to layer, the task bodies then do not.
+    bool view =
+        isa_and_present<memref::ViewOp>(def) && isPassableBuffer(v.getType());
+    if (def && !view && def->getNumRegions() == 0 &&
+        def->getNumResults() == 1 && isMemoryEffectFree(def)) {
       IRMapping mapping;
       for (Value operand : def->getOperands()) {
         Value inside = import(operand);
@@ -222,6 +313,11 @@ void EmitContext::parallelFor(int64_t count, int64_t workPerIteration,
   forLoop(begin, end, 1, body);
   func::ReturnOp::create(b, loc);
 
+  {
+    OpBuilder callSite(context);
+    callSite.restoreInsertionPoint(callPoint);
+    hoistConstantViews(task, callSite, weights);
+  }
   Capture capture(task, entry->getArgument(0), b, loc);
   if (!capture.run(*entry)) {
     // Something the body uses cannot cross a call: keep the plain loop.
@@ -234,13 +330,31 @@ void EmitContext::parallelFor(int64_t count, int64_t workPerIteration,
       {std::max<int64_t>(1, static_cast<int64_t>(capture.slots.size()))}, i64);
   entry->getArgument(0).setType(ctxType);
   task.setFunctionType(b.getFunctionType({ctxType, i64, i64}, {}));
-  for (auto &[outside, cast] : capture.buffers)
-    if (outside == arena) {
-      // cast(insertvalue(stride, insertvalue(size, ...)[3, 0])[4, 0]).
-      auto stride = cast.getOperand(0).getDefiningOp<LLVM::InsertValueOp>();
-      auto size = stride.getContainer().getDefiningOp<LLVM::InsertValueOp>();
-      arenaImports.push_back({cast, size.getValue().getDefiningOp()});
+  // A task with the same body as an earlier one (the same op of another
+  // layer: its weights and buffers are context slots) is that task, so the
+  // layers share one copy of the code.
+  bool shared = false;
+  for (func::FuncOp earlier : tasks)
+    if (earlier.getFunctionType() == task.getFunctionType() &&
+        OperationEquivalence::isRegionEquivalentTo(
+            &earlier.getBody(), &task.getBody(),
+            OperationEquivalence::IgnoreLocations)) {
+      task.erase();
+      --taskCount;
+      task = earlier;
+      shared = true;
+      break;
     }
+  if (!shared) {
+    tasks.push_back(task);
+    for (auto &[outside, cast] : capture.buffers)
+      if (outside == arena) {
+        // cast(insertvalue(stride, insertvalue(size, ...)[3, 0])[4, 0]).
+        auto stride = cast.getOperand(0).getDefiningOp<LLVM::InsertValueOp>();
+        auto size = stride.getContainer().getDefiningOp<LLVM::InsertValueOp>();
+        arenaImports.push_back({cast, size.getValue().getDefiningOp()});
+      }
+  }
 
   // The call site: the context array lives in the entry block's frame.
   b.setInsertionPointToStart(&function.getBody().front());

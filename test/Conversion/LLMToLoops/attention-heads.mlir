@@ -12,14 +12,14 @@
 // CHECK-LABEL: func.func private @llmc_model_forward_task0
 // CHECK: %[[ATT:.*]] = memref.alloca() : memref<4x16xf32>
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32)
-// CHECK: vector.load {{.*}} : memref<1x2x2x16x4xf32>, vector<4xf32>
-// CHECK-NOT: vector.load {{.*}} : memref<1x2x2x16x4xf32>
+// CHECK: vector.load {{.*}} : memref<2x2x16x4xf32>, vector<4xf32>
+// CHECK-NOT: vector.load {{.*}} : memref<2x2x16x4xf32>
 // CHECK-COUNT-4: arith.maximumf
 // CHECK: scf.yield
 // CHECK-COUNT-4: vector.maskedload %[[ATT]]
 // CHECK: scf.for {{.*}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
-// CHECK: vector.load {{.*}} : memref<1x2x2x16x4xf32>, vector<4xf32>
-// CHECK-NOT: vector.load {{.*}} : memref<1x2x2x16x4xf32>
+// CHECK: vector.load {{.*}} : memref<2x2x16x4xf32>, vector<4xf32>
+// CHECK-NOT: vector.load {{.*}} : memref<2x2x16x4xf32>
 // CHECK-COUNT-4: math.fma
 // CHECK: scf.yield
 // CHECK-LABEL: func.func @llmc_model_forward

@@ -96,7 +96,8 @@ llm.weight @wk : tensor<4x8xf32>
 // CHECK: func.func @llmc_model_forward
 // CHECK-SAME: %[[KV:[^:]*]]: memref<1024xi8>
 // CHECK-SAME: %[[POS:[^:]*]]: index
-// CHECK: memref.view %[[KV]][%{{.*}}][] : memref<1024xi8> to memref<2x2x2x16x2xf32>
+// The view of the op's slot (1 of 2: byte 512 of the cache).
+// CHECK: memref.view %[[KV]][%c512][] : memref<1024xi8> to memref<2x2x16x2xf32>
 // CHECK: arith.maximumf
 // CHECK: vector.maskedload {{.*}} : memref<1x16xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
 // CHECK: math.exp %{{.*}} : vector<16xf32>

@@ -8,16 +8,16 @@
 // CHECK-LABEL: module attributes
 // CHECK-SAME: kv_cache_bytes = 512
 // CHECK-LABEL: func.func @llmc_model_forward
-// CHECK: memref.view {{.*}} to memref<1x2x2x16x4xf16>
+// CHECK: memref.view {{.*}} to memref<2x2x16x4xf16>
 // CHECK: arith.truncf {{.*}} : vector<4xf32> to vector<4xf16>
-// CHECK: vector.store {{.*}} : memref<1x2x2x16x4xf16>, vector<4xf16>
-// CHECK: vector.load {{.*}} : memref<1x2x2x16x4xf16>, vector<4xf16>
+// CHECK: vector.store {{.*}} : memref<2x2x16x4xf16>, vector<4xf16>
+// CHECK: vector.load {{.*}} : memref<2x2x16x4xf16>, vector<4xf16>
 // CHECK: arith.extf {{.*}} : vector<4xf16> to vector<4xf32>
 // EMUL-LABEL: func.func @llmc_model_forward
 // EMUL-NOT: arith.truncf
 // EMUL: arith.trunci {{.*}} : vector<4xi32> to vector<4xi16>
 // EMUL: arith.bitcast {{.*}} : vector<4xi16> to vector<4xf16>
-// EMUL: vector.store {{.*}} : memref<1x2x2x16x4xf16>, vector<4xf16>
+// EMUL: vector.store {{.*}} : memref<2x2x16x4xf16>, vector<4xf16>
 llm.weight @emb : tensor<16x8xf32>
 func.func @decode(%tok: tensor<1xi32>, %pos: index,
     %cache: !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 4, max_seq = 16, element = f16>)
@@ -39,8 +39,8 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
 // CHECK-LABEL: module attributes
 // CHECK-SAME: kv_cache_bytes = 512
 // CHECK-LABEL: func.func @llmc_model_forward
-// CHECK: %[[ROWS:.*]] = memref.view {{.*}} to memref<1x2x2x16x4xi8>
-// CHECK: %[[SCALES:.*]] = memref.view {{.*}} to memref<1x2x2x16xf32>
+// CHECK: %[[ROWS:.*]] = memref.view {{.*}} to memref<2x2x16x4xi8>
+// CHECK: %[[SCALES:.*]] = memref.view {{.*}} to memref<2x2x16xf32>
 // CHECK: vector.reduction <maxui>
 // CHECK: arith.trunci {{.*}} : vector<4xi32> to vector<4xi8>
 // CHECK: vector.store {{.*}}, %[[ROWS]]

@@ -3,13 +3,16 @@
 
 // The output-feature loop of a linear becomes a private task over a range
 // [begin, end); what it uses from the entry function crosses in an i64
-// context array: the weights and arena as pointers (rebuilt as memrefs).
+// context array as pointers (rebuilt as memrefs): the bytes of its weights
+// (a view from the first weight it reads) and the arena buffers it reads
+// and writes.
 // CHECK-LABEL: func.func private @llmc_model_forward_task0
 // CHECK-SAME: (%[[CTX:.*]]: memref<3xi64>, %[[BEGIN:.*]]: i64, %[[END:.*]]: i64)
 // CHECK: %[[WBITS:.*]] = memref.load %[[CTX]][%{{.*}}] : memref<3xi64>
 // CHECK: %[[WPTR:.*]] = llvm.inttoptr %[[WBITS]] : i64 to !llvm.ptr
 // CHECK: %[[W:.*]] = builtin.unrealized_conversion_cast %{{.*}} : !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)> to memref<2048xi8>
-// CHECK: builtin.unrealized_conversion_cast %{{.*}} to memref<192xi8>
+// CHECK: builtin.unrealized_conversion_cast %{{.*}} to memref<1x32xf32>
+// CHECK: builtin.unrealized_conversion_cast %{{.*}} to memref<16xf32>
 // CHECK: %[[B:.*]] = arith.index_cast %[[BEGIN]] : i64 to index
 // CHECK: %[[E:.*]] = arith.index_cast %[[END]] : i64 to index
 // CHECK: scf.for %[[N:.*]] = %[[B]] to %[[E]]
@@ -66,7 +69,7 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
 // CHECK: vector.maskedstore %[[ATT]]
 // CHECK-LABEL: func.func @llmc_model_forward
 // CHECK: scf.for
-// CHECK: vector.store %{{.*}} : memref<2x2x2x16x2xf32>, vector<2xf32>
+// CHECK: vector.store %{{.*}} : memref<2x2x16x2xf32>, vector<2xf32>
 // CHECK: %[[COUNT:.*]] = arith.constant 4 : i64
 // CHECK: func.call @llmc_model_forward_task0(%{{.*}}, %{{.*}}, %[[COUNT]])
 llm.weight @emb : tensor<16x8xf32>
@@ -79,4 +82,31 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
   %o = llm.attention %x, %k, %k, %cache[1], %pos {heads = 4 : i64, kv_heads = 2 : i64, head_dim = 2 : i64}
       : tensor<1x8xf32>, tensor<1x4xf32>, tensor<1x4xf32>, !llm.kv_cache<slots = 2, kv_heads = 2, head_dim = 2, max_seq = 16, element = f32> -> tensor<1x8xf32>
   return %o : tensor<1x8xf32>
+}
+
+// -----
+
+// Two linears of the same shape and format (say two layers' projections)
+// share one task: their weights and buffers differ only in the pointers in
+// their context arrays. (The last linear writes the result argument, not
+// the arena, so it has a task of its own.)
+// CHECK-LABEL: func.func private @llmc_model_forward_task0
+// CHECK-LABEL: func.func private @llmc_model_forward_task1
+// CHECK-NOT: func.func private @llmc_model_forward_task2
+// CHECK-LABEL: func.func @llmc_model_forward
+// CHECK-COUNT-3: memref.alloca() : memref<3xi64>
+// CHECK: func.call @llmc_model_forward_task0(
+// CHECK: func.call @llmc_model_forward_task0(
+// CHECK: func.call @llmc_model_forward_task1(
+llm.weight @emb : tensor<16x32xf32>
+llm.weight @w1 : tensor<32x32xf32>
+llm.weight @w2 : tensor<32x32xf32>
+func.func @decode(%tok: tensor<1xi32>, %pos: index,
+    %cache: !llm.kv_cache<slots = 1, kv_heads = 1, head_dim = 2, max_seq = 4, element = f32>)
+    -> tensor<1x16xf32> attributes {llm.entry = "decode"} {
+  %x = llm.embedding %tok, @emb : tensor<1xi32> -> tensor<1x32xf32>
+  %a = llm.linear %x, @w1 : tensor<1x32xf32> -> tensor<1x32xf32>
+  %b = llm.linear %a, @w2 : tensor<1x32xf32> -> tensor<1x32xf32>
+  %l = llm.linear %b, @emb : tensor<1x32xf32> -> tensor<1x16xf32>
+  return %l : tensor<1x16xf32>
 }
