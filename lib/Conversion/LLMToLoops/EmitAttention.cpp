@@ -175,19 +175,19 @@ void llmc::lowering::emitAttention(EmitContext &ctx, llm::AttentionOp op,
   bool halfCache = element.isF16();
   bool int8Cache = element.isSignlessInteger(8);
   auto storedVec = VectorType::get({lanes}, element);
-  int64_t slotElements = 2 * kvHeads * maxSeq * headDim;
+  auto slotType = MemRefType::get({2, kvHeads, maxSeq, headDim}, element);
+  auto scalesType = MemRefType::get({2, kvHeads, maxSeq}, f32);
+  int64_t slot = op.getSlot();
   Value cache = memref::ViewOp::create(
-      b, loc, MemRefType::get({2, kvHeads, maxSeq, headDim}, element),
-      ctx.kvCache,
-      ctx.index(op.getSlot() * slotElements *
-                (element.getIntOrFloatBitWidth() / 8)),
+      b, loc, slotType, ctx.kvCache,
+      ctx.index(slot * static_cast<int64_t>(memrefBytes(slotType))),
       ValueRange{});
   Value cacheScales;
   if (int8Cache)
     cacheScales = memref::ViewOp::create(
-        b, loc, MemRefType::get({2, kvHeads, maxSeq}, f32), ctx.kvCache,
+        b, loc, scalesType, ctx.kvCache,
         ctx.index(cacheType.getScalesOffset() +
-                  op.getSlot() * 2 * kvHeads * maxSeq * 4),
+                  slot * static_cast<int64_t>(memrefBytes(scalesType))),
         ValueRange{});
   Value kIdx = ctx.index(0), vIdx = ctx.index(1);
   Value q = ctx.buffer(op.getQ());

@@ -197,6 +197,11 @@ struct BlockQuants {
   int64_t zero = 0;
 };
 
+/// Bytes of a static memref of whole-byte elements.
+inline uint64_t memrefBytes(mlir::MemRefType type) {
+  return type.getNumElements() * type.getElementTypeBitWidth() / 8;
+}
+
 /// The largest divisor of `count` that is at most `limit` (at least 1): how
 /// many rows / row groups a decode iteration reads side by side, how many
 /// query heads an attention iteration computes.

@@ -244,10 +244,6 @@ struct Fnv1a {
   void add(uint64_t v) { add(&v, sizeof(v)); }
 };
 
-uint64_t memrefBytes(MemRefType type) {
-  return type.getNumElements() * type.getElementTypeBitWidth() / 8;
-}
-
 MemRefType toMemRef(Type tensorType) {
   auto t = cast<RankedTensorType>(tensorType);
   return MemRefType::get(t.getShape(), t.getElementType());

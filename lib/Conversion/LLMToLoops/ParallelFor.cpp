@@ -170,10 +170,9 @@ void hoistConstantViews(func::FuncOp task, OpBuilder &callSite, Value packed) {
     return;
   int64_t first = INT64_MAX, end = 0;
   for (memref::ViewOp view : ofPacked) {
-    MemRefType type = view.getType();
-    int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
     first = std::min(first, offsetOf(view));
-    end = std::max(end, offsetOf(view) + bytes);
+    end = std::max(end, offsetOf(view) +
+                            static_cast<int64_t>(memrefBytes(view.getType())));
   }
   Location loc = ofPacked.front().getLoc();
   Value base = memref::ViewOp::create(
