@@ -7,7 +7,6 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define LLMC_BANDWIDTH_WORDS_PER_BLOCK (LLMC_BANDWIDTH_BLOCK_BYTES / 8u)
 _Static_assert(LLMC_BANDWIDTH_WORDS_PER_BLOCK % (8 * LLMC_BANDWIDTH_STREAMS) ==
@@ -48,12 +47,6 @@ static void llmc_bandwidth_read(void *ctx, int64_t begin, int64_t end) {
   for (int k = 0; k < 8; ++k)
     sum += acc[k];
   atomic_fetch_add_explicit(&pass->checksum, sum, memory_order_relaxed);
-}
-
-static double llmc_bandwidth_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static int llmc_bandwidth_compare(const void *a, const void *b) {
@@ -124,9 +117,9 @@ llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
   uint64_t checksum = 0;
   for (int32_t r = 0; r < repeats; ++r) {
     atomic_store_explicit(&pass.checksum, 0, memory_order_relaxed);
-    double start = llmc_bandwidth_now();
+    double start = llmc_monotonic_seconds();
     llmc_thread_pool_parallel_for(pool, blocks, llmc_bandwidth_read, &pass);
-    double seconds = llmc_bandwidth_now() - start;
+    double seconds = llmc_monotonic_seconds() - start;
     checksum = atomic_load_explicit(&pass.checksum, memory_order_relaxed);
     rates[r] = seconds > 0.0 ? (double)bytes / seconds : 0.0;
   }

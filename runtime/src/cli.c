@@ -40,6 +40,7 @@ typedef struct llmc_cli_options_t {
   int64_t threads;        ///< --threads: threads of the forward pass.
   int64_t repeats;        ///< --repeat (benchmark).
   bool bandwidth;         ///< --bandwidth: measure memory read bandwidth.
+  bool profile;           ///< --profile: time decode's parallel loops.
   bool mmap;              ///< --mmap: map the weights, not huge pages.
   int64_t bandwidth_mib;  ///< --bandwidth-mib: its buffer size.
   bool seed_given;
@@ -78,6 +79,8 @@ static void llmc_cli_usage(FILE *stream) {
       "    --threads T        threads (as for generation)\n"
       "    --repeat R         runs; the median is reported (default 3)\n"
       "    --json             print the results as JSON\n"
+      "    --profile          also time each parallel loop of the last run's\n"
+      "                       decode steps and the serial code between them\n"
       "  --bandwidth        measure the memory read bandwidth with --threads "
       "threads\n"
       "                     (with --benchmark: also decode's fraction of it)\n"
@@ -157,6 +160,10 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
     }
     if (strcmp(arg, "--json") == 0) {
       options->json = true;
+      continue;
+    }
+    if (strcmp(arg, "--profile") == 0) {
+      options->profile = true;
       continue;
     }
     if (strcmp(arg, "--mmap") == 0) {
@@ -259,6 +266,10 @@ static bool llmc_cli_parse(int argc, char **argv, FILE *err,
   }
   if (!options->tokens != !options->logits_out) {
     fprintf(err, LLMC_CLI_NAME ": --tokens and --logits-out go together\n");
+    return false;
+  }
+  if (options->profile && !options->benchmark) {
+    fprintf(err, LLMC_CLI_NAME ": --profile needs --benchmark\n");
     return false;
   }
   if (options->prefill && !options->logits_out) {
@@ -429,12 +440,6 @@ static void llmc_cli_print_weights(FILE *out, const llmc_weights_t *weights,
           llmc_tokenizer_flags(tokenizer));
 }
 
-static double llmc_cli_now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /// State of the streaming callback.
 typedef struct llmc_cli_printer_t {
   FILE *out;
@@ -449,7 +454,7 @@ static llmc_status_t llmc_cli_print_piece(void *user_data,
   llmc_cli_printer_t *printer = user_data;
   llmc_string_view_t piece = event->piece;
   if (printer->start_seconds == 0.0)
-    printer->start_seconds = llmc_cli_now_seconds();
+    printer->start_seconds = llmc_monotonic_seconds();
   if (piece.size == 0)
     return LLMC_OK;
   if (piece.size == 1) {
@@ -516,6 +521,64 @@ static void llmc_cli_print_bandwidth(FILE *out,
             result->median_bytes_per_second * 1e-9);
 }
 
+/// --profile: each task function's parallel loops over `steps` decode
+/// steps that took `seconds`, in the order the steps first ran them (as
+/// JSON fields to append to the benchmark's object, or as a table). Time
+/// per step: in the loops (of which the calling thread, its own chunks
+/// done, waited for the others), and before them on the calling thread
+/// since the previous loop returned (the serial code between the loops).
+static void llmc_cli_print_profile(FILE *out,
+                                   const llmc_thread_pool_profile_t *profile,
+                                   int64_t steps, double seconds, bool json) {
+  double loops = 0.0, gaps = 0.0;
+  for (int32_t i = 0; i < profile->task_count; ++i) {
+    loops += profile->tasks[i].seconds;
+    gaps += profile->tasks[i].gap_seconds;
+  }
+  double per = steps > 0 ? 1e6 / (double)steps : 0.0;
+  if (json) {
+    fprintf(out,
+            ", \"profile_steps\": %lld, \"profile_seconds\": %.6f, "
+            "\"profile_loop_seconds\": %.6f, \"profile_serial_seconds\": "
+            "%.6f, \"profile_dropped_calls\": %lld, \"profile\": [",
+            (long long)steps, seconds, loops, gaps,
+            (long long)profile->dropped_calls);
+    for (int32_t i = 0; i < profile->task_count; ++i) {
+      const llmc_thread_pool_profile_task_t *t = &profile->tasks[i];
+      fprintf(out,
+              "%s{\"task\": \"%p\", \"calls\": %lld, \"seconds\": %.6f, "
+              "\"caller_wait_seconds\": %.6f, \"serial_before_seconds\": "
+              "%.6f}",
+              i ? ", " : "", (void *)t->task, (long long)t->calls, t->seconds,
+              t->caller_wait_seconds, t->gap_seconds);
+    }
+    fprintf(out, "]");
+    return;
+  }
+  fprintf(out,
+          "profile: the last run's %lld decode steps, %.1f us each\n"
+          "  %-18s %9s %9s %9s %7s %12s %14s\n",
+          (long long)steps, seconds * per, "task", "calls", "us/call",
+          "us/step", "share", "wait us/call", "serial before");
+  for (int32_t i = 0; i < profile->task_count; ++i) {
+    const llmc_thread_pool_profile_task_t *t = &profile->tasks[i];
+    double calls = (double)t->calls;
+    fprintf(out, "  %-18p %9.2f %9.2f %9.1f %6.1f%% %12.2f %14.2f\n",
+            (void *)t->task, calls / (double)steps, t->seconds * 1e6 / calls,
+            t->seconds * per,
+            seconds > 0.0 ? 100.0 * t->seconds / seconds : 0.0,
+            t->caller_wait_seconds * 1e6 / calls, t->gap_seconds * 1e6 / calls);
+  }
+  fprintf(out,
+          "  parallel loops %.1f us/step (%.1f%%), serial code between them "
+          "%.1f us/step (%.1f%%)\n",
+          loops * per, seconds > 0.0 ? 100.0 * loops / seconds : 0.0,
+          gaps * per, seconds > 0.0 ? 100.0 * gaps / seconds : 0.0);
+  if (profile->dropped_calls > 0)
+    fprintf(out, "  (%lld calls of further tasks not timed)\n",
+            (long long)profile->dropped_calls);
+}
+
 /// --benchmark: `repeats` runs of a `prompt_tokens` prompt (token ids 1.. in
 /// order) through llmc_session_prefill, then `gen_tokens` greedy decode
 /// steps; prints the median, min and max tokens/s of each phase.
@@ -538,27 +601,40 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
                                             (void **)&prompt));
   for (int64_t pos = 0; pos < p; ++pos)
     prompt[pos] = (int32_t)(1 + pos % (info->vocab_size - 1));
-  for (int64_t r = 0; r < runs; ++r) {
-    float *logits = NULL;
-    double start = llmc_cli_now_seconds();
-    llmc_status_t status =
-        llmc_session_prefill(session, prompt, (size_t)p, 0, &logits);
+  // --profile: the parallel loops of the last run's decode steps.
+  llmc_thread_pool_profile_t *profile = NULL;
+  if (options->profile) {
+    llmc_status_t status = llmc_allocator_alloc(
+        llmc_allocator_system(), sizeof(*profile), 64, (void **)&profile);
     if (status) {
       llmc_allocator_free(llmc_allocator_system(), prompt);
       return status;
     }
-    double mid = llmc_cli_now_seconds();
-    for (int64_t i = 0; i < g; ++i) {
+    memset(profile, 0, sizeof(*profile));
+  }
+  double profiledSeconds = 0.0;
+  for (int64_t r = 0; r < runs; ++r) {
+    float *logits = NULL;
+    double start = llmc_monotonic_seconds();
+    llmc_status_t status =
+        llmc_session_prefill(session, prompt, (size_t)p, 0, &logits);
+    double mid = llmc_monotonic_seconds();
+    if (!status && profile && r == runs - 1)
+      llmc_thread_pool_set_profile(pool, profile);
+    for (int64_t i = 0; !status && i < g; ++i) {
       int32_t token = llmc_argmax(logits, (int32_t)info->vocab_size);
       status = llmc_session_forward(session, token, p + i, &logits);
-      if (status) {
-        llmc_allocator_free(llmc_allocator_system(), prompt);
-        return status;
-      }
     }
-    double end = llmc_cli_now_seconds();
+    double end = llmc_monotonic_seconds();
+    llmc_thread_pool_set_profile(pool, NULL);
+    if (status) {
+      llmc_allocator_free(llmc_allocator_system(), profile);
+      llmc_allocator_free(llmc_allocator_system(), prompt);
+      return status;
+    }
     prefill[r] = (double)p / (mid - start);
     decode[r] = g > 0 ? (double)g / (end - mid) : 0.0;
+    profiledSeconds = end - mid;
   }
   llmc_allocator_free(llmc_allocator_system(), prompt);
   qsort(prefill, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
@@ -578,8 +654,14 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
       kvPerPosition * meanContext;
   llmc_bandwidth_result_t bandwidth;
   memset(&bandwidth, 0, sizeof(bandwidth));
-  if (options->bandwidth)
-    LLMC_RETURN_IF_ERROR(llmc_cli_measure_bandwidth(pool, options, &bandwidth));
+  if (options->bandwidth) {
+    llmc_status_t status =
+        llmc_cli_measure_bandwidth(pool, options, &bandwidth);
+    if (status) {
+      llmc_allocator_free(llmc_allocator_system(), profile);
+      return status;
+    }
+  }
   double roofline = bandwidth.best_bytes_per_second / bytesPerToken;
   if (options->json) {
     fprintf(
@@ -613,6 +695,8 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
               bandwidth.best_bytes_per_second * 1e-9,
               bandwidth.median_bytes_per_second * 1e-9, roofline,
               decodeMedian / roofline, bandwidth.huge_pages ? "true" : "false");
+    if (profile)
+      llmc_cli_print_profile(out, profile, g, profiledSeconds, true);
     fprintf(out, "}\n");
   } else {
     fprintf(out,
@@ -638,7 +722,10 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
               bandwidth.median_bytes_per_second * 1e-9,
               bandwidth.huge_pages ? ", huge pages" : "", roofline,
               100.0 * decodeMedian / roofline);
+    if (profile)
+      llmc_cli_print_profile(out, profile, g, profiledSeconds, false);
   }
+  llmc_allocator_free(llmc_allocator_system(), profile);
   return LLMC_OK;
 }
 
@@ -655,7 +742,8 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
     llmc_cli_print_info(out, &info);
 
   llmc_thread_pool_t *pool = NULL;
-  if (options->threads > 1) {
+  // --profile records through the pool, so it needs one even for 1 thread.
+  if (options->threads > 1 || options->profile) {
     status =
         llmc_thread_pool_create((int32_t)options->threads, allocator, &pool);
     if (status)
@@ -723,7 +811,7 @@ static int llmc_cli_run(const llmc_compiled_model_t *model,
     fputc('\n', out);
     fflush(out);
     if (!status && stats.forward_calls > 1 && printer.start_seconds > 0.0) {
-      double elapsed = llmc_cli_now_seconds() - printer.start_seconds;
+      double elapsed = llmc_monotonic_seconds() - printer.start_seconds;
       if (elapsed > 0.0)
         fprintf(err, "achieved tok/s: %f\n",
                 (double)(stats.forward_calls - 1) / elapsed);

@@ -34,6 +34,9 @@ static inline int llmc_range_within(uint64_t offset, uint64_t size,
   return offset <= limit && size <= limit - offset;
 }
 
+/// Seconds of CLOCK_MONOTONIC (thread_pool.c): for timing intervals.
+double llmc_monotonic_seconds(void);
+
 /// Duplicates a NUL-terminated string with `allocator`.
 llmc_status_t llmc_strdup(llmc_allocator_t allocator, const char *str,
                           char **out_str);

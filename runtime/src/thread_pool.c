@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -68,6 +69,9 @@ struct llmc_thread_pool_t {
   pthread_mutex_t mutex;
   pthread_cond_t wake;
   _Atomic int32_t sleepers;
+
+  /// Where the caller records its parallel-fors, or NULL.
+  llmc_thread_pool_profile_t *profile;
 };
 
 void llmc_thread_pool_split(int64_t count, int32_t parts, int32_t index,
@@ -226,6 +230,7 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
   atomic_init(&pool->lane_count, 0);
   atomic_init(&pool->stop, false);
   atomic_init(&pool->sleepers, 0);
+  pool->profile = NULL;
   if (pthread_mutex_init(&pool->mutex, NULL) != 0) {
     llmc_allocator_free(allocator, pool);
     return llmc_status_make(LLMC_STATUS_RESOURCE_EXHAUSTED,
@@ -293,13 +298,74 @@ int32_t llmc_thread_pool_thread_count(const llmc_thread_pool_t *pool) {
   return pool ? pool->thread_count : 1;
 }
 
+double llmc_monotonic_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void llmc_thread_pool_set_profile(llmc_thread_pool_t *pool,
+                                  llmc_thread_pool_profile_t *profile) {
+  if (pool)
+    pool->profile = profile;
+}
+
+/// Adds one call of `task` (started at `start`, the caller's own chunks
+/// done at `own_end`, returned at `end`) to `profile`.
+static void llmc_thread_pool_record(llmc_thread_pool_profile_t *profile,
+                                    llmc_parallel_task_fn_t task, double start,
+                                    double own_end, double end) {
+  llmc_thread_pool_profile_task_t *entry = NULL;
+  for (int32_t i = 0; i < profile->task_count && !entry; ++i)
+    if (profile->tasks[i].task == task)
+      entry = &profile->tasks[i];
+  if (!entry && profile->task_count < LLMC_THREAD_POOL_PROFILE_TASKS) {
+    entry = &profile->tasks[profile->task_count++];
+    memset(entry, 0, sizeof(*entry));
+    entry->task = task;
+    entry->first_call = profile->calls;
+  }
+  ++profile->calls;
+  if (!entry) {
+    ++profile->dropped_calls;
+  } else {
+    ++entry->calls;
+    entry->seconds += end - start;
+    entry->caller_wait_seconds += end - own_end;
+    if (profile->last_return > 0.0)
+      entry->gap_seconds += start - profile->last_return;
+  }
+  profile->last_return = end;
+}
+
+/// One parallel-for; sets *own_end when the caller's chunks are done.
+static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
+                                 llmc_parallel_task_fn_t task, void *ctx,
+                                 double *own_end);
+
 void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
                                    llmc_parallel_task_fn_t task, void *ctx) {
   llmc_thread_pool_t *pool = opaque_pool;
   if (count <= 0)
     return;
+  llmc_thread_pool_profile_t *profile = pool ? pool->profile : NULL;
+  if (!profile) {
+    llmc_thread_pool_run(pool, count, task, ctx, NULL);
+    return;
+  }
+  double start = llmc_monotonic_seconds(), own_end = 0.0;
+  llmc_thread_pool_run(pool, count, task, ctx, &own_end);
+  llmc_thread_pool_record(profile, task, start, own_end,
+                          llmc_monotonic_seconds());
+}
+
+static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
+                                 llmc_parallel_task_fn_t task, void *ctx,
+                                 double *own_end) {
   if (!pool || pool->thread_count == 1 || count == 1) {
     task(ctx, 0, count);
+    if (own_end)
+      *own_end = llmc_monotonic_seconds();
     return;
   }
   // One lane (a contiguous range) per thread, claimed in shrinking chunks.
@@ -321,6 +387,8 @@ void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
     atomic_store(&pool->lanes[i].claim, tag);
   llmc_thread_pool_publish(pool);
   llmc_thread_pool_run_chunks(pool, generation, 0);
+  if (own_end)
+    *own_end = llmc_monotonic_seconds();
   for (int i = 0;; ++i) {
     int64_t done = 0;
     for (int32_t t = 0; t < pool->thread_count; ++t)

@@ -73,6 +73,40 @@ void llmc_thread_pool_split(int64_t count, int32_t parts, int32_t index,
 bool llmc_thread_pool_chunk(int64_t count, int64_t index, int64_t *out_begin,
                             int64_t *out_end);
 
+/// Distinct task functions a profile keeps apart; calls of further ones
+/// are only counted (llmc_thread_pool_profile_t::dropped_calls).
+#define LLMC_THREAD_POOL_PROFILE_TASKS 64
+
+/// The parallel-fors of one task function, as a profile recorded them.
+typedef struct llmc_thread_pool_profile_task_t {
+  llmc_parallel_task_fn_t task;
+  int64_t first_call;         ///< Index of its first call among all calls.
+  int64_t calls;              ///< Parallel-fors run with it.
+  double seconds;             ///< Their time, from the call to its return.
+  double caller_wait_seconds; ///< Of which the caller, its chunks done,
+                              ///< waited for the other threads.
+  double gap_seconds; ///< Caller's time before each call since the previous
+                      ///< recorded call returned (its serial code).
+} llmc_thread_pool_profile_task_t;
+
+/// Where a pool's parallel-fors spend their time
+/// (llmc_thread_pool_set_profile). Zero-initialize it before use.
+typedef struct llmc_thread_pool_profile_t {
+  int32_t task_count;    ///< Entries of `tasks` in use, in first-call order.
+  int64_t calls;         ///< All recorded calls.
+  int64_t dropped_calls; ///< Calls of tasks beyond the table (not timed).
+  double last_return;    ///< When the last recorded call returned
+                         ///< (monotonic seconds; 0: none yet).
+  llmc_thread_pool_profile_task_t tasks[LLMC_THREAD_POOL_PROFILE_TASKS];
+} llmc_thread_pool_profile_t;
+
+/// Makes every later llmc_thread_pool_parallel_for of `pool` add its time
+/// to `profile` (NULL: stop recording). Timing costs two clock reads per
+/// call, and nothing while no profile is set. The profile is written by
+/// the thread that calls parallel-for only; it must outlive the recording.
+void llmc_thread_pool_set_profile(llmc_thread_pool_t *pool,
+                                  llmc_thread_pool_profile_t *profile);
+
 #ifdef __cplusplus
 } // extern "C"
 #endif

@@ -301,4 +301,78 @@ TEST(ThreadPoolTest, RetainKeepsThePoolAlive) {
   EXPECT_EQ(out[49], 49 * 49 + 7);
 }
 
+/// Busy-waits about `us` microseconds per index (a task that takes time).
+void SpinTask(void *ctx, int64_t begin, int64_t end) {
+  auto us = *static_cast<const double *>(ctx);
+  timespec start{}, now{};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  do
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  while ((double)(now.tv_sec - start.tv_sec) * 1e6 +
+             (double)(now.tv_nsec - start.tv_nsec) * 1e-3 <
+         us * (double)(end - begin));
+}
+
+TEST(ThreadPoolTest, ProfileRecordsEachTaskInFirstCallOrder) {
+  for (int32_t threads : {1, 2, 3}) {
+    PoolPtr pool = MakePool(threads);
+    ASSERT_TRUE(pool);
+    llmc_thread_pool_profile_t profile{};
+    llmc_thread_pool_set_profile(pool.get(), &profile);
+    double us = 20.0;
+    Counts counts(40);
+    for (int call = 0; call < 3; ++call) {
+      llmc_thread_pool_parallel_for(pool.get(), 8, SpinTask, &us);
+      llmc_thread_pool_parallel_for(pool.get(), 40, CountTask, &counts);
+    }
+    llmc_thread_pool_parallel_for(pool.get(), 1, SpinTask, &us);
+    llmc_thread_pool_set_profile(pool.get(), nullptr);
+    // Not recorded once the profile is unset.
+    llmc_thread_pool_parallel_for(pool.get(), 8, SpinTask, &us);
+
+    ASSERT_EQ(profile.task_count, 2) << threads << " threads";
+    EXPECT_EQ(profile.calls, 7);
+    EXPECT_EQ(profile.dropped_calls, 0);
+    const llmc_thread_pool_profile_task_t &spin = profile.tasks[0];
+    const llmc_thread_pool_profile_task_t &count = profile.tasks[1];
+    EXPECT_EQ(spin.task, &SpinTask);
+    EXPECT_EQ(spin.first_call, 0);
+    EXPECT_EQ(spin.calls, 4);
+    EXPECT_EQ(count.task, &CountTask);
+    EXPECT_EQ(count.first_call, 1);
+    EXPECT_EQ(count.calls, 3);
+    // 3 calls of 8 x 20 us split over the threads, and one of 20 us.
+    double least = (3.0 * 8.0 / threads + 1.0) * us * 1e-6;
+    EXPECT_GE(spin.seconds, 0.9 * least);
+    for (const llmc_thread_pool_profile_task_t &t : {spin, count}) {
+      EXPECT_GE(t.caller_wait_seconds, 0.0);
+      EXPECT_LE(t.caller_wait_seconds, t.seconds);
+      EXPECT_GE(t.gap_seconds, 0.0);
+    }
+    // When the last recorded call returned (the next call's gap start).
+    EXPECT_GT(profile.last_return, 0.0);
+    for (int64_t i = 0; i < 40; ++i)
+      EXPECT_EQ(counts.hits[static_cast<size_t>(i)].load(), 3);
+  }
+}
+
+TEST(ThreadPoolTest, ProfileCountsTasksBeyondItsTable) {
+  PoolPtr pool = MakePool(2);
+  ASSERT_TRUE(pool);
+  llmc_thread_pool_profile_t profile{};
+  // Fill the table with distinct (fake) task pointers, then call a new one.
+  profile.task_count = LLMC_THREAD_POOL_PROFILE_TASKS;
+  for (int32_t i = 0; i < LLMC_THREAD_POOL_PROFILE_TASKS; ++i)
+    profile.tasks[i].task = reinterpret_cast<llmc_parallel_task_fn_t>(
+        static_cast<uintptr_t>(0x1000 + 16 * i));
+  llmc_thread_pool_set_profile(pool.get(), &profile);
+  Counts counts(16);
+  llmc_thread_pool_parallel_for(pool.get(), 16, CountTask, &counts);
+  llmc_thread_pool_set_profile(pool.get(), nullptr);
+  EXPECT_EQ(profile.calls, 1);
+  EXPECT_EQ(profile.dropped_calls, 1);
+  EXPECT_EQ(profile.task_count, LLMC_THREAD_POOL_PROFILE_TASKS);
+  EXPECT_EQ(counts.hits[15].load(), 1);
+}
+
 } // namespace
