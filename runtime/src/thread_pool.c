@@ -323,9 +323,7 @@ static void llmc_thread_pool_record(llmc_thread_pool_profile_t *profile,
     entry = &profile->tasks[profile->task_count++];
     memset(entry, 0, sizeof(*entry));
     entry->task = task;
-    entry->first_call = profile->calls;
   }
-  ++profile->calls;
   if (!entry) {
     ++profile->dropped_calls;
   } else {
@@ -339,26 +337,6 @@ static void llmc_thread_pool_record(llmc_thread_pool_profile_t *profile,
 }
 
 /// One parallel-for; sets *own_end when the caller's chunks are done.
-static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
-                                 llmc_parallel_task_fn_t task, void *ctx,
-                                 double *own_end);
-
-void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
-                                   llmc_parallel_task_fn_t task, void *ctx) {
-  llmc_thread_pool_t *pool = opaque_pool;
-  if (count <= 0)
-    return;
-  llmc_thread_pool_profile_t *profile = pool ? pool->profile : NULL;
-  if (!profile) {
-    llmc_thread_pool_run(pool, count, task, ctx, NULL);
-    return;
-  }
-  double start = llmc_monotonic_seconds(), own_end = 0.0;
-  llmc_thread_pool_run(pool, count, task, ctx, &own_end);
-  llmc_thread_pool_record(profile, task, start, own_end,
-                          llmc_monotonic_seconds());
-}
-
 static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
                                  llmc_parallel_task_fn_t task, void *ctx,
                                  double *own_end) {
@@ -400,4 +378,20 @@ static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
     else
       sched_yield();
   }
+}
+
+void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
+                                   llmc_parallel_task_fn_t task, void *ctx) {
+  llmc_thread_pool_t *pool = opaque_pool;
+  if (count <= 0)
+    return;
+  llmc_thread_pool_profile_t *profile = pool ? pool->profile : NULL;
+  if (!profile) {
+    llmc_thread_pool_run(pool, count, task, ctx, NULL);
+    return;
+  }
+  double start = llmc_monotonic_seconds(), own_end = 0.0;
+  llmc_thread_pool_run(pool, count, task, ctx, &own_end);
+  llmc_thread_pool_record(profile, task, start, own_end,
+                          llmc_monotonic_seconds());
 }

@@ -80,7 +80,6 @@ bool llmc_thread_pool_chunk(int64_t count, int64_t index, int64_t *out_begin,
 /// The parallel-fors of one task function, as a profile recorded them.
 typedef struct llmc_thread_pool_profile_task_t {
   llmc_parallel_task_fn_t task;
-  int64_t first_call;         ///< Index of its first call among all calls.
   int64_t calls;              ///< Parallel-fors run with it.
   double seconds;             ///< Their time, from the call to its return.
   double caller_wait_seconds; ///< Of which the caller, its chunks done,
@@ -93,7 +92,6 @@ typedef struct llmc_thread_pool_profile_task_t {
 /// (llmc_thread_pool_set_profile). Zero-initialize it before use.
 typedef struct llmc_thread_pool_profile_t {
   int32_t task_count;    ///< Entries of `tasks` in use, in first-call order.
-  int64_t calls;         ///< All recorded calls.
   int64_t dropped_calls; ///< Calls of tasks beyond the table (not timed).
   double last_return;    ///< When the last recorded call returned
                          ///< (monotonic seconds; 0: none yet).
