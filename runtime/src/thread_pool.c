@@ -32,14 +32,19 @@ typedef struct llmc_thread_pool_worker_t {
   pthread_t thread;
 } llmc_thread_pool_worker_t;
 
-/// One thread's share of a parallel-for: low 32 bits of the job's generation
-/// (high half) and the next chunk of its range to claim (low half), so a
-/// claim succeeds only for the job it was meant for; and the indices of the
-/// job that thread has run (whichever lanes they came from). On its own
-/// cache line so that claims and counts of different threads do not
-/// contend.
+/// One thread's share of a parallel-for. Under `lock`: the job it belongs
+/// to (`generation`) and the indices [next, end) of it no thread has
+/// claimed yet. The thread claims chunks from the front; a thread whose
+/// range is empty moves the back half of the largest other one into its own
+/// (llmc_thread_pool_steal). `done` counts the indices of the job the thread
+/// has run. On its own cache line so that the threads' claims and counts do
+/// not contend.
 typedef struct llmc_thread_pool_lane_t {
-  _Alignas(64) _Atomic uint64_t claim;
+  _Alignas(64) _Atomic int32_t lock;
+  uint64_t generation;
+  /// Atomic so that a thief may read them without the lock to pick a
+  /// victim; changed only under it.
+  _Atomic int64_t next, end;
   _Atomic int64_t done;
 } llmc_thread_pool_lane_t;
 
@@ -50,16 +55,13 @@ struct llmc_thread_pool_t {
   int32_t started; ///< Workers successfully started.
   llmc_thread_pool_worker_t *workers;
 
-  /// One claim word per thread (thread_count of them).
+  /// One lane per thread (thread_count of them).
   llmc_thread_pool_lane_t *lanes;
 
-  /// The current job, published by incrementing `generation`: [0, count)
-  /// cut into `lane_count` ranges (lanes), each claimed in chunks
-  /// (llmc_thread_pool_chunk).
-  /// (Atomic because a worker that wakes late may read them while the next
-  /// job's are written; it then fails to claim and ignores them.)
-  _Atomic int64_t count;
-  _Atomic int32_t lane_count;
+  /// The current job, published by incrementing `generation`: its indices
+  /// are in the lanes. (Atomic because a worker that wakes late may read
+  /// them while the next job's are written; its claims then fail, as the
+  /// lanes belong to the next job, and it ignores them.)
   _Atomic(llmc_parallel_task_fn_t) task;
   _Atomic(void *) ctx;
   _Atomic uint64_t generation;
@@ -84,78 +86,106 @@ void llmc_thread_pool_split(int64_t count, int32_t parts, int32_t index,
   *out_end = begin + base + (index < extra ? 1 : 0);
 }
 
-/// Each chunk of a lane takes this fraction (1/N, rounded up) of what is
-/// left of it: a thread delayed by the OS (another process on its core)
-/// leaves most of its share to the others, and the last chunks are single
-/// indices, so the threads finish a parallel-for close together (the last
-/// chunk bounds how long the others wait).
+/// Each chunk a thread claims is this fraction (1/N, rounded up) of what is
+/// left of its range: a thread delayed by the OS (another process on its
+/// core) leaves most of its share to the others, and the last chunks are
+/// single indices, so the threads finish a parallel-for close together (the
+/// last chunk bounds how long the others wait).
 #define LLMC_THREAD_POOL_CHUNK_DIVISOR 4
 
-bool llmc_thread_pool_chunk(int64_t count, int64_t index, int64_t *out_begin,
-                            int64_t *out_end) {
-  int64_t begin = 0;
-  for (int64_t i = 0; begin < count; ++i) {
-    int64_t left = count - begin;
+static void llmc_thread_pool_lock(llmc_thread_pool_lane_t *lane) {
+  while (atomic_exchange_explicit(&lane->lock, 1, memory_order_acquire))
+    while (atomic_load_explicit(&lane->lock, memory_order_relaxed))
+      llmc_cpu_relax();
+}
+
+static void llmc_thread_pool_unlock(llmc_thread_pool_lane_t *lane) {
+  atomic_store_explicit(&lane->lock, 0, memory_order_release);
+}
+
+/// Claims the next chunk of `lane` for job `generation`: [*out_begin,
+/// *out_end). False if the lane is empty or holds another job.
+static bool llmc_thread_pool_claim(llmc_thread_pool_lane_t *lane,
+                                   uint64_t generation, int64_t *out_begin,
+                                   int64_t *out_end) {
+  llmc_thread_pool_lock(lane);
+  int64_t next = atomic_load_explicit(&lane->next, memory_order_relaxed);
+  int64_t left = atomic_load_explicit(&lane->end, memory_order_relaxed) - next;
+  bool claimed = lane->generation == generation && left > 0;
+  if (claimed) {
     int64_t size = (left + LLMC_THREAD_POOL_CHUNK_DIVISOR - 1) /
                    LLMC_THREAD_POOL_CHUNK_DIVISOR;
-    if (i == index) {
-      *out_begin = begin;
-      *out_end = begin + size;
-      return true;
-    }
-    begin += size;
+    *out_begin = next;
+    *out_end = next + size;
+    atomic_store_explicit(&lane->next, next + size, memory_order_relaxed);
   }
-  return false;
+  llmc_thread_pool_unlock(lane);
+  return claimed;
 }
 
-static uint64_t llmc_thread_pool_tag(uint64_t generation) {
-  return (generation & 0xffffffffu) << 32;
-}
-
-/// Claims and runs the chunks of lane `lane` until none is left or the job
-/// is no longer `generation`'s; false in the latter case. Counts the
-/// indices run in thread `self`'s lane.
-static bool llmc_thread_pool_run_lane(llmc_thread_pool_t *pool,
-                                      uint64_t generation, int32_t self,
-                                      int32_t lane, int64_t count,
-                                      int32_t lanes,
-                                      llmc_parallel_task_fn_t task, void *ctx) {
-  uint64_t tag = llmc_thread_pool_tag(generation);
-  _Atomic uint64_t *claim = &pool->lanes[lane].claim;
-  uint64_t word = atomic_load(claim);
-  int64_t laneBegin, laneEnd;
-  llmc_thread_pool_split(count, lanes, lane, &laneBegin, &laneEnd);
+/// Moves the back half (rounded up) of the largest unclaimed range of job
+/// `generation` in the other lanes into lane `self`, which is empty: the
+/// owner of that range keeps walking its front without a gap, and the
+/// thief walks the back in order. False when no index of the job is left.
+static bool llmc_thread_pool_steal(llmc_thread_pool_t *pool,
+                                   uint64_t generation, int32_t self) {
   for (;;) {
-    if ((word & ~(uint64_t)0xffffffffu) != tag)
+    int32_t victim = -1;
+    int64_t most = 0;
+    for (int32_t i = 0; i < pool->thread_count; ++i) {
+      llmc_thread_pool_lane_t *lane = &pool->lanes[i];
+      int64_t left = atomic_load_explicit(&lane->end, memory_order_relaxed) -
+                     atomic_load_explicit(&lane->next, memory_order_relaxed);
+      if (i != self && left > most) {
+        most = left;
+        victim = i;
+      }
+    }
+    if (victim < 0)
       return false;
-    int64_t begin, end;
-    if (!llmc_thread_pool_chunk(laneEnd - laneBegin,
-                                (int64_t)(word & 0xffffffffu), &begin, &end))
-      return true;
-    if (!atomic_compare_exchange_weak(claim, &word, word + 1))
-      continue; // `word` now holds the current value.
-    task(ctx, laneBegin + begin, laneBegin + end);
-    atomic_fetch_add_explicit(&pool->lanes[self].done, end - begin,
-                              memory_order_release);
-    word = atomic_load(claim);
+    llmc_thread_pool_lane_t *lane = &pool->lanes[victim];
+    llmc_thread_pool_lock(lane);
+    int64_t next = atomic_load_explicit(&lane->next, memory_order_relaxed);
+    int64_t end = atomic_load_explicit(&lane->end, memory_order_relaxed);
+    if (lane->generation != generation) {
+      // The job is over (or this thread woke for an older one).
+      llmc_thread_pool_unlock(lane);
+      return false;
+    }
+    int64_t take = (end - next + 1) / 2;
+    if (take > 0)
+      atomic_store_explicit(&lane->end, end - take, memory_order_relaxed);
+    llmc_thread_pool_unlock(lane);
+    if (take <= 0)
+      continue; // Claimed meanwhile: look again.
+    // The job cannot end while these indices are unrun, so this lane still
+    // belongs to it.
+    llmc_thread_pool_lane_t *own = &pool->lanes[self];
+    llmc_thread_pool_lock(own);
+    atomic_store_explicit(&own->next, end - take, memory_order_relaxed);
+    atomic_store_explicit(&own->end, end, memory_order_relaxed);
+    llmc_thread_pool_unlock(own);
+    return true;
   }
 }
 
-/// Thread `self`'s part of job `generation`: its own lane's chunks in order
-/// (one sequential walk through its range), then whatever is left in the
-/// other lanes.
+/// Thread `self`'s part of job `generation`: the chunks of its own lane in
+/// order (one sequential walk through its range), then, each time its lane
+/// is empty, the back half of the largest range left.
 static void llmc_thread_pool_run_chunks(llmc_thread_pool_t *pool,
                                         uint64_t generation, int32_t self) {
-  int64_t count = atomic_load(&pool->count);
-  int32_t lanes = atomic_load(&pool->lane_count);
   llmc_parallel_task_fn_t task = atomic_load(&pool->task);
   void *ctx = atomic_load(&pool->ctx);
-  if (lanes <= 0)
-    return;
-  for (int32_t i = 0; i < lanes; ++i)
-    if (!llmc_thread_pool_run_lane(pool, generation, self, (self + i) % lanes,
-                                   count, lanes, task, ctx))
+  llmc_thread_pool_lane_t *own = &pool->lanes[self];
+  for (;;) {
+    int64_t begin, end;
+    if (llmc_thread_pool_claim(own, generation, &begin, &end)) {
+      task(ctx, begin, end);
+      atomic_fetch_add_explicit(&own->done, end - begin, memory_order_release);
+    } else if (!llmc_thread_pool_steal(pool, generation, self)) {
       return;
+    }
+  }
 }
 
 static uint64_t llmc_thread_pool_wait(llmc_thread_pool_t *pool, uint64_t seen) {
@@ -227,7 +257,6 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
   pool->allocator = allocator;
   pool->thread_count = thread_count;
   atomic_init(&pool->generation, 0);
-  atomic_init(&pool->lane_count, 0);
   atomic_init(&pool->stop, false);
   atomic_init(&pool->sleepers, 0);
   pool->profile = NULL;
@@ -247,7 +276,10 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
       allocator, sizeof(llmc_thread_pool_lane_t) * (size_t)thread_count,
       _Alignof(llmc_thread_pool_lane_t), (void **)&pool->lanes);
   for (int32_t i = 0; !status && i < thread_count; ++i) {
-    atomic_init(&pool->lanes[i].claim, 0);
+    atomic_init(&pool->lanes[i].lock, 0);
+    pool->lanes[i].generation = 0;
+    atomic_init(&pool->lanes[i].next, 0);
+    atomic_init(&pool->lanes[i].end, 0);
     atomic_init(&pool->lanes[i].done, 0);
   }
   if (!status && thread_count > 1)
@@ -351,18 +383,20 @@ static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
   if (lanes > count)
     lanes = (int32_t)count;
   uint64_t generation = atomic_load(&pool->generation) + 1;
-  uint64_t tag = llmc_thread_pool_tag(generation);
-  // Nothing of this job is claimable until its parameters are stored.
-  for (int32_t i = 0; i < lanes; ++i)
-    atomic_store(&pool->lanes[i].claim, tag | 0xffffffffu);
-  atomic_store(&pool->count, count);
-  atomic_store(&pool->lane_count, lanes);
   atomic_store(&pool->task, task);
   atomic_store(&pool->ctx, ctx);
-  for (int32_t i = 0; i < pool->thread_count; ++i)
-    atomic_store(&pool->lanes[i].done, 0);
-  for (int32_t i = 0; i < lanes; ++i)
-    atomic_store(&pool->lanes[i].claim, tag);
+  for (int32_t i = 0; i < pool->thread_count; ++i) {
+    llmc_thread_pool_lane_t *lane = &pool->lanes[i];
+    int64_t begin = 0, end = 0;
+    if (i < lanes)
+      llmc_thread_pool_split(count, lanes, i, &begin, &end);
+    llmc_thread_pool_lock(lane);
+    lane->generation = generation;
+    atomic_store_explicit(&lane->next, begin, memory_order_relaxed);
+    atomic_store_explicit(&lane->end, end, memory_order_relaxed);
+    atomic_store_explicit(&lane->done, 0, memory_order_relaxed);
+    llmc_thread_pool_unlock(lane);
+  }
   llmc_thread_pool_publish(pool);
   llmc_thread_pool_run_chunks(pool, generation, 0);
   if (own_end)

@@ -6,15 +6,17 @@
  *
  * llmc_thread_pool_parallel_for(pool, count, task, ctx) gives each thread
  * one contiguous range of [0, count) (llmc_thread_pool_split into
- * thread_count parts, a lane) cut into chunks that shrink towards its end
- * (llmc_thread_pool_chunk). A thread claims the chunks of its own lane in
- * order, so it walks its range sequentially (one
- * read stream the hardware prefetcher can follow), then claims whatever is
- * left in the other lanes; it returns when all are done. Which thread runs a
- * chunk depends on timing (a thread the OS has descheduled leaves its share
- * to the others), but each index is run exactly once and a chunk's indices
- * in order, so a task whose iterations are independent computes the same
- * result for any thread count and any timing.
+ * thread_count parts, a lane). A thread claims chunks from the front of its
+ * lane, each a quarter (rounded up) of what is left of it, so it walks its
+ * range sequentially (one read stream the hardware prefetcher can follow)
+ * and the chunks shrink to single indices at the end. A thread whose lane is
+ * empty takes the back half of the largest range left in the others into its
+ * own and walks that the same way: the owner keeps reading its front without
+ * a gap. Which thread runs an index depends on timing (a thread the OS has
+ * descheduled, or a slower core, leaves its share to the others), but each
+ * index is run exactly once and a chunk's indices in order, so a task whose
+ * iterations are independent computes the same result for any thread count
+ * and any timing.
  *
  * Workers sleep on a condition variable while idle; after a parallel-for
  * they spin briefly first, so the next call (the next op of the same forward
@@ -65,13 +67,6 @@ void llmc_thread_pool_parallel_for(void *pool, int64_t count,
 /// *out_end).
 void llmc_thread_pool_split(int64_t count, int32_t parts, int32_t index,
                             int64_t *out_begin, int64_t *out_end);
-
-/// Chunk `index` of a lane of `count` indices: [*out_begin, *out_end), a
-/// quarter (rounded up) of what the earlier chunks left, so the chunks
-/// shrink to single indices at the lane's end. False when the earlier
-/// chunks already cover the lane.
-bool llmc_thread_pool_chunk(int64_t count, int64_t index, int64_t *out_begin,
-                            int64_t *out_end);
 
 /// Distinct task functions a profile keeps apart; calls of further ones
 /// are only counted (llmc_thread_pool_profile_t::dropped_calls).

@@ -1,7 +1,8 @@
 // Unit tests of the thread pool: the split, that a parallel-for runs every
 // index exactly once for many sizes, thread counts and repeated calls, that
-// each thread walks its own range in order, and that chunks go to whichever
-// thread is free.
+// each thread walks its own range in order and then the back halves of the
+// ranges it takes from the others, and that work goes to whichever thread is
+// free.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -66,41 +67,14 @@ TEST(ThreadPoolSplitTest, RangesAreContiguousBalancedAndCover) {
   }
 }
 
-/// The chunks llmc_thread_pool_chunk cuts a lane of `count` indices into:
-/// their begins.
-std::vector<int64_t> ChunkBegins(int64_t count) {
+/// The chunks a thread cuts a range of `count` indices into when no other
+/// thread takes from it: each a quarter (rounded up) of what is left. Their
+/// begins.
+std::vector<int64_t> QuarterChunkBegins(int64_t count) {
   std::vector<int64_t> begins;
-  int64_t begin = 0, end = 0;
-  for (int64_t i = 0; llmc_thread_pool_chunk(count, i, &begin, &end); ++i)
+  for (int64_t begin = 0; begin < count; begin += (count - begin + 3) / 4)
     begins.push_back(begin);
   return begins;
-}
-
-TEST(ThreadPoolChunkTest, ChunksShrinkToSingleIndicesAndCover) {
-  for (int64_t count : {0, 1, 2, 3, 4, 5, 8, 20, 88, 1000, 1000000}) {
-    int64_t expected_begin = 0, previous = INT64_MAX, index = 0;
-    int64_t begin = -1, end = -1;
-    for (; llmc_thread_pool_chunk(count, index, &begin, &end); ++index) {
-      EXPECT_EQ(begin, expected_begin) << count << ", chunk " << index;
-      int64_t left = count - begin;
-      // A quarter of what is left, rounded up: never empty, never more
-      // than the chunk before it.
-      EXPECT_EQ(end - begin, (left + 3) / 4) << count << ", chunk " << index;
-      EXPECT_LE(end - begin, previous);
-      previous = end - begin;
-      expected_begin = end;
-    }
-    EXPECT_EQ(expected_begin, count);
-    if (count > 0)
-      EXPECT_EQ(previous, 1) << count;
-    // About log(count) / log(4/3) chunks plus the single-index tail.
-    EXPECT_LE(index, 4 + 4 * static_cast<int64_t>(std::log2(count + 1)));
-    EXPECT_FALSE(llmc_thread_pool_chunk(count, index + 1, &begin, &end));
-  }
-  int64_t begin = -1, end = -1;
-  ASSERT_TRUE(llmc_thread_pool_chunk(88, 0, &begin, &end));
-  EXPECT_EQ(begin, 0);
-  EXPECT_EQ(end, 22);
 }
 
 TEST(ThreadPoolTest, RejectsBadThreadCounts) {
@@ -128,21 +102,11 @@ TEST(ThreadPoolTest, EveryIndexRunsExactlyOnce) {
         ASSERT_EQ(counts.hits[static_cast<size_t>(i)].load(), 1)
             << "index " << i << " of " << count << ", " << threads
             << " threads";
-      // One call per chunk: one lane per thread (at most one per index),
-      // each cut by llmc_thread_pool_chunk; one thread runs it all in one
-      // call.
-      int64_t lanes = std::min<int64_t>(count, threads);
-      size_t chunks = std::min<int64_t>(count, 1);
-      if (threads > 1 && count > 1) {
-        chunks = 0;
-        for (int64_t lane = 0; lane < lanes; ++lane) {
-          int64_t begin = 0, end = 0;
-          llmc_thread_pool_split(count, static_cast<int32_t>(lanes),
-                                 static_cast<int32_t>(lane), &begin, &end);
-          chunks += ChunkBegins(end - begin).size();
-        }
-      }
-      EXPECT_EQ(counts.calls.load(), static_cast<int>(chunks));
+      // One call alone; otherwise at least one call and never an empty one.
+      if (threads == 1 || count <= 1)
+        EXPECT_EQ(counts.calls.load(), std::min<int64_t>(count, 1));
+      else
+        EXPECT_LE(counts.calls.load(), count);
     }
   }
 }
@@ -209,44 +173,43 @@ TEST(ThreadPoolTest, ADelayedWorkerLeavesItsShareToTheCaller) {
   EXPECT_GT(state.byCaller.load(), 4) << "a fixed split gives the caller 4";
 }
 
-/// Records, per thread, the first index of each chunk it ran, in order.
+/// Records, per thread, the range of each chunk it ran, in order.
 struct ChunkOrder {
   pthread_t caller{};
   std::mutex mutex;
-  std::map<pthread_t, std::vector<int64_t>> begins;
+  std::map<pthread_t, std::vector<int64_t>> begins, ends;
 };
 
-void RecordOrderTask(void *ctx, int64_t begin, int64_t) {
+void RecordOrderTask(void *ctx, int64_t begin, int64_t end) {
   auto *order = static_cast<ChunkOrder *>(ctx);
   std::lock_guard<std::mutex> lock(order->mutex);
   order->begins[pthread_self()].push_back(begin);
+  order->ends[pthread_self()].push_back(end);
 }
 
 TEST(ThreadPoolTest, EachThreadWalksItsRangeInOrder) {
-  // A thread claims its own lane's chunks in order and then the other
-  // lanes' in turn, wrapping around once: the chunks it runs go up, with at
-  // most one step down (the wrap), so its reads stay sequential.
+  // A thread's chunks continue one another (a sequential walk) except where
+  // it starts a range taken from another thread; each such take halves a
+  // range, so there are few of them.
   for (int32_t threads : {2, 3, 4}) {
     PoolPtr pool = MakePool(threads);
     ASSERT_TRUE(pool);
     for (int round = 0; round < 20; ++round) {
       ChunkOrder order;
       llmc_thread_pool_parallel_for(pool.get(), 1000, RecordOrderTask, &order);
-      size_t chunks = 0;
+      int64_t covered = 0;
       for (const auto &[thread, begins] : order.begins) {
-        chunks += begins.size();
-        int descents = 0;
-        for (size_t i = 1; i < begins.size(); ++i)
-          descents += begins[i] < begins[i - 1];
-        EXPECT_LE(descents, 1) << threads << " threads, round " << round;
+        const std::vector<int64_t> &ends = order.ends[thread];
+        int jumps = 0;
+        for (size_t i = 0; i < begins.size(); ++i) {
+          EXPECT_LT(begins[i], ends[i]);
+          covered += ends[i] - begins[i];
+          jumps += i > 0 && begins[i] != ends[i - 1];
+        }
+        EXPECT_LE(jumps, threads * 12)
+            << threads << " threads, round " << round;
       }
-      size_t expected = 0;
-      for (int32_t lane = 0; lane < threads; ++lane) {
-        int64_t begin = 0, end = 0;
-        llmc_thread_pool_split(1000, threads, lane, &begin, &end);
-        expected += ChunkBegins(end - begin).size();
-      }
-      EXPECT_EQ(chunks, expected);
+      EXPECT_EQ(covered, 1000);
     }
   }
 }
@@ -259,10 +222,13 @@ void SlowCallerTask(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
-TEST(ThreadPoolTest, EachThreadStartsAtItsOwnRange) {
+TEST(ThreadPoolTest, EachThreadStartsAtItsOwnRangeAndTakesTheBackOfOthers) {
   // The worker starts at the second half and walks it chunk by chunk while
   // the (slow) caller is in the first half: each thread reads one
-  // sequential range, not every other chunk.
+  // sequential range, not every other chunk. Then the worker takes the back
+  // half of what the caller has left, again and again: the caller keeps
+  // walking the front of its range, the worker never runs an index below
+  // one the caller ran.
   PoolPtr pool = MakePool(2);
   ASSERT_TRUE(pool);
   ChunkOrder order;
@@ -270,17 +236,25 @@ TEST(ThreadPoolTest, EachThreadStartsAtItsOwnRange) {
   llmc_thread_pool_parallel_for(pool.get(), 1024, SlowCallerTask, &order);
   ASSERT_EQ(order.begins.size(), 2u);
   const std::vector<int64_t> &byCaller = order.begins[order.caller];
+  const std::vector<int64_t> &callerEnds = order.ends[order.caller];
   ASSERT_FALSE(byCaller.empty());
   EXPECT_EQ(byCaller.front(), 0);
+  for (size_t i = 1; i < byCaller.size(); ++i)
+    EXPECT_EQ(byCaller[i], callerEnds[i - 1]) << "the caller's chunk " << i;
+  int64_t callerLast = callerEnds.back();
   for (const auto &[thread, begins] : order.begins) {
     if (pthread_equal(thread, order.caller))
       continue;
-    // The worker's own lane, in order (its shrinking chunks), then what is
-    // left of the caller's.
-    std::vector<int64_t> lane = ChunkBegins(512);
+    // The worker's own lane, in order (its shrinking chunks), then the back
+    // halves of the caller's.
+    std::vector<int64_t> lane = QuarterChunkBegins(512);
     ASSERT_GE(begins.size(), lane.size());
     for (size_t i = 0; i < lane.size(); ++i)
       EXPECT_EQ(begins[i], 512 + lane[i]);
+    for (size_t i = lane.size(); i < begins.size(); ++i) {
+      EXPECT_LT(begins[i], 512);
+      EXPECT_GE(begins[i], callerLast) << "the worker's chunk " << i;
+    }
   }
 }
 
