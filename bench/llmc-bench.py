@@ -12,8 +12,9 @@ artifact with its own runtime:
 for P = 64 and 512 (by default) and each thread count. Each run times the
 P-token prefill and G greedy decode steps after it, then probes the memory
 read bandwidth with the same threads, so the roofline of every row is
-measured in the same process as its decode. Prints one markdown table on
-stdout; progress and time estimates go to stderr.
+measured in the same process as its decode, within a second of each run.
+Prints one markdown table on stdout; progress and time estimates go to
+stderr.
 
 Columns (docs/benchmarks.md explains them):
   weights MB       weights data the model reads (llmc_model_info [6]), 10^6 B
@@ -22,8 +23,10 @@ Columns (docs/benchmarks.md explains them):
   bytes/tok @P     bytes a decode step reads: streamed weights (all but the
                    gathered embedding tables) + one row of each gathered table
                    + K/V of the attended positions (mean over the G steps)
-  GB/s             read bandwidth measured by the probe in the same run
-  roofline @P      decode tokens/s ÷ (GB/s ÷ bytes/tok @P)
+  GB/s             read bandwidth: the fastest probe pass of the run
+  roofline @P      median over the R runs of each run's decode tokens/s ÷
+                   (bandwidth ÷ bytes/tok @P), the bandwidth being the faster
+                   of the probe passes right before and after that run
   peak RSS MB      largest peak resident set size of the runs (getrusage)
 
 Models, compiles and a results cache live in --work (reused across runs;

@@ -68,14 +68,103 @@ uint64_t llmc_bandwidth_expected_checksum(size_t buffer_bytes) {
   return a * b * LLMC_BANDWIDTH_WORD_MULTIPLIER;
 }
 
-/// Frees the probe's buffer, from huge pages or from `allocator`.
-static void llmc_bandwidth_free_words(llmc_allocator_t allocator,
-                                      uint64_t *words, size_t bytes,
-                                      bool huge_pages) {
-  if (huge_pages)
-    llmc_huge_pages_free(words, bytes);
+struct llmc_bandwidth_probe_t {
+  llmc_thread_pool_t *pool; ///< Retained (NULL: the calling thread).
+  llmc_allocator_t allocator;
+  llmc_bandwidth_pass_t pass;
+  size_t bytes;
+  int64_t blocks;
+  bool huge_pages;
+};
+
+llmc_status_t llmc_bandwidth_probe_create(llmc_thread_pool_t *pool,
+                                          size_t buffer_bytes,
+                                          llmc_allocator_t allocator,
+                                          llmc_bandwidth_probe_t **out_probe) {
+  if (!out_probe)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT, "out_probe is NULL");
+  *out_probe = NULL;
+  if (buffer_bytes < LLMC_BANDWIDTH_BLOCK_BYTES)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                            "bandwidth buffer of %zu bytes is smaller than "
+                            "one %u-byte block",
+                            buffer_bytes, LLMC_BANDWIDTH_BLOCK_BYTES);
+  llmc_bandwidth_probe_t *probe = NULL;
+  LLMC_RETURN_IF_ERROR(
+      llmc_allocator_alloc(allocator, sizeof(*probe), 64, (void **)&probe));
+  probe->allocator = allocator;
+  probe->blocks = (int64_t)(buffer_bytes / LLMC_BANDWIDTH_BLOCK_BYTES);
+  probe->bytes = (size_t)probe->blocks * LLMC_BANDWIDTH_BLOCK_BYTES;
+  atomic_init(&probe->pass.checksum, 0);
+  // In huge pages where offered, as llmc-run reads the weights
+  // (LLMC_WEIGHTS_OPEN_HUGE_PAGES), so both pay the same TLB misses.
+  probe->pass.words = llmc_huge_pages_alloc(probe->bytes);
+  probe->huge_pages = probe->pass.words != NULL;
+  if (!probe->huge_pages) {
+    llmc_status_t status = llmc_allocator_alloc(allocator, probe->bytes, 64,
+                                                (void **)&probe->pass.words);
+    if (status) {
+      llmc_allocator_free(allocator, probe);
+      return status;
+    }
+  }
+  llmc_thread_pool_retain(pool);
+  probe->pool = pool;
+  // The threads that read a range also write it first (first touch), and
+  // one untimed pass warms the TLBs and the pool.
+  llmc_thread_pool_parallel_for(pool, probe->blocks, llmc_bandwidth_fill,
+                                &probe->pass);
+  llmc_thread_pool_parallel_for(pool, probe->blocks, llmc_bandwidth_read,
+                                &probe->pass);
+  *out_probe = probe;
+  return LLMC_OK;
+}
+
+llmc_status_t llmc_bandwidth_probe_run(llmc_bandwidth_probe_t *probe,
+                                       int32_t repeats,
+                                       llmc_bandwidth_result_t *out_result) {
+  if (!probe || !out_result)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                            "probe or out_result is NULL");
+  if (repeats < 1 || repeats > 1000)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                            "bandwidth repeats %d is outside [1, 1000]",
+                            (int)repeats);
+  double *rates = NULL;
+  LLMC_RETURN_IF_ERROR(llmc_allocator_alloc(
+      probe->allocator, sizeof(double) * (size_t)repeats, 8, (void **)&rates));
+  uint64_t checksum = 0;
+  for (int32_t r = 0; r < repeats; ++r) {
+    atomic_store_explicit(&probe->pass.checksum, 0, memory_order_relaxed);
+    double start = llmc_monotonic_seconds();
+    llmc_thread_pool_parallel_for(probe->pool, probe->blocks,
+                                  llmc_bandwidth_read, &probe->pass);
+    double seconds = llmc_monotonic_seconds() - start;
+    checksum =
+        atomic_load_explicit(&probe->pass.checksum, memory_order_relaxed);
+    rates[r] = seconds > 0.0 ? (double)probe->bytes / seconds : 0.0;
+  }
+  qsort(rates, (size_t)repeats, sizeof(double), llmc_bandwidth_compare);
+  out_result->buffer_bytes = probe->bytes;
+  out_result->threads = llmc_thread_pool_thread_count(probe->pool);
+  out_result->repeats = repeats;
+  out_result->best_bytes_per_second = rates[repeats - 1];
+  out_result->median_bytes_per_second = rates[repeats / 2];
+  out_result->checksum = checksum;
+  out_result->huge_pages = probe->huge_pages;
+  llmc_allocator_free(probe->allocator, rates);
+  return LLMC_OK;
+}
+
+void llmc_bandwidth_probe_release(llmc_bandwidth_probe_t *probe) {
+  if (!probe)
+    return;
+  if (probe->huge_pages)
+    llmc_huge_pages_free(probe->pass.words, probe->bytes);
   else
-    llmc_allocator_free(allocator, words);
+    llmc_allocator_free(probe->allocator, probe->pass.words);
+  llmc_thread_pool_release(probe->pool);
+  llmc_allocator_free(probe->allocator, probe);
 }
 
 llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
@@ -84,54 +173,14 @@ llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
                                      llmc_bandwidth_result_t *out_result) {
   if (!out_result)
     return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT, "out_result is NULL");
-  if (buffer_bytes < LLMC_BANDWIDTH_BLOCK_BYTES)
-    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
-                            "bandwidth buffer of %zu bytes is smaller than "
-                            "one %u-byte block",
-                            buffer_bytes, LLMC_BANDWIDTH_BLOCK_BYTES);
   if (repeats < 1 || repeats > 1000)
     return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
                             "bandwidth repeats %d is outside [1, 1000]",
                             (int)repeats);
-  int64_t blocks = (int64_t)(buffer_bytes / LLMC_BANDWIDTH_BLOCK_BYTES);
-  size_t bytes = (size_t)blocks * LLMC_BANDWIDTH_BLOCK_BYTES;
-  llmc_bandwidth_pass_t pass;
-  atomic_init(&pass.checksum, 0);
-  // In huge pages where offered, as llmc-run reads the weights
-  // (LLMC_WEIGHTS_OPEN_HUGE_PAGES), so both pay the same TLB misses.
-  pass.words = llmc_huge_pages_alloc(bytes);
-  bool huge_pages = pass.words != NULL;
-  if (!huge_pages)
-    LLMC_RETURN_IF_ERROR(
-        llmc_allocator_alloc(allocator, bytes, 64, (void **)&pass.words));
-  double *rates = NULL;
-  llmc_status_t status = llmc_allocator_alloc(
-      allocator, sizeof(double) * (size_t)repeats, 8, (void **)&rates);
-  if (status) {
-    llmc_bandwidth_free_words(allocator, pass.words, bytes, huge_pages);
-    return status;
-  }
-  // The threads that read a range also write it first (first touch).
-  llmc_thread_pool_parallel_for(pool, blocks, llmc_bandwidth_fill, &pass);
-  llmc_thread_pool_parallel_for(pool, blocks, llmc_bandwidth_read, &pass);
-  uint64_t checksum = 0;
-  for (int32_t r = 0; r < repeats; ++r) {
-    atomic_store_explicit(&pass.checksum, 0, memory_order_relaxed);
-    double start = llmc_monotonic_seconds();
-    llmc_thread_pool_parallel_for(pool, blocks, llmc_bandwidth_read, &pass);
-    double seconds = llmc_monotonic_seconds() - start;
-    checksum = atomic_load_explicit(&pass.checksum, memory_order_relaxed);
-    rates[r] = seconds > 0.0 ? (double)bytes / seconds : 0.0;
-  }
-  qsort(rates, (size_t)repeats, sizeof(double), llmc_bandwidth_compare);
-  out_result->buffer_bytes = bytes;
-  out_result->threads = llmc_thread_pool_thread_count(pool);
-  out_result->repeats = repeats;
-  out_result->best_bytes_per_second = rates[repeats - 1];
-  out_result->median_bytes_per_second = rates[repeats / 2];
-  out_result->checksum = checksum;
-  out_result->huge_pages = huge_pages;
-  llmc_allocator_free(allocator, rates);
-  llmc_bandwidth_free_words(allocator, pass.words, bytes, huge_pages);
-  return LLMC_OK;
+  llmc_bandwidth_probe_t *probe = NULL;
+  LLMC_RETURN_IF_ERROR(
+      llmc_bandwidth_probe_create(pool, buffer_bytes, allocator, &probe));
+  llmc_status_t status = llmc_bandwidth_probe_run(probe, repeats, out_result);
+  llmc_bandwidth_probe_release(probe);
+  return status;
 }

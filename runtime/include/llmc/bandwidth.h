@@ -41,7 +41,7 @@ extern "C" {
 /// target (the probe cannot ask the hardware reliably: VMs report anything).
 #define LLMC_BANDWIDTH_DEFAULT_BYTES ((size_t)512 << 20)
 
-/// What llmc_bandwidth_measure measured.
+/// What llmc_bandwidth_measure (or llmc_bandwidth_probe_run) measured.
 typedef struct llmc_bandwidth_result_t {
   uint64_t buffer_bytes;          ///< Bytes read per pass.
   int32_t threads;                ///< Threads that read (the pool's, or 1).
@@ -64,6 +64,26 @@ llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
                                      size_t buffer_bytes, int32_t repeats,
                                      llmc_allocator_t allocator,
                                      llmc_bandwidth_result_t *out_result);
+
+/// A probe whose buffer stays filled between measurements, so that a caller
+/// can measure right before and after each run of something else (the
+/// machine's bandwidth can change within seconds).
+typedef struct llmc_bandwidth_probe_t llmc_bandwidth_probe_t;
+
+/// Allocates and fills the buffer as llmc_bandwidth_measure does and reads
+/// it once untimed; retains `pool`. INVALID_ARGUMENT if buffer_bytes <
+/// LLMC_BANDWIDTH_BLOCK_BYTES; RESOURCE_EXHAUSTED if the buffer cannot be
+/// allocated.
+llmc_status_t llmc_bandwidth_probe_create(llmc_thread_pool_t *pool,
+                                          size_t buffer_bytes,
+                                          llmc_allocator_t allocator,
+                                          llmc_bandwidth_probe_t **out_probe);
+/// Times `repeats` read passes (INVALID_ARGUMENT outside [1, 1000]).
+llmc_status_t llmc_bandwidth_probe_run(llmc_bandwidth_probe_t *probe,
+                                       int32_t repeats,
+                                       llmc_bandwidth_result_t *out_result);
+/// Frees the buffer and releases the pool. NULL is a no-op.
+void llmc_bandwidth_probe_release(llmc_bandwidth_probe_t *probe);
 
 /// The checksum of a pass over `buffer_bytes` (rounded as above).
 uint64_t llmc_bandwidth_expected_checksum(size_t buffer_bytes);

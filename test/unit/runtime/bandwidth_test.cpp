@@ -1,6 +1,7 @@
 // Unit tests of the memory bandwidth probe: every word is read exactly once
-// per pass for any thread count (the checksum), argument checks, and an
-// allocation failure. No timing is checked, only that a rate is reported.
+// per pass for any thread count (the checksum), a probe object measured
+// several times, argument checks, and allocation failures. No timing is
+// checked, only that a rate is reported.
 #include <cstdint>
 #include <vector>
 
@@ -57,6 +58,40 @@ TEST(BandwidthTest, EveryWordIsReadOnceForAnyThreadCount) {
   }
 }
 
+TEST(BandwidthTest, AProbeKeepsItsBufferBetweenPasses) {
+  size_t bytes = 3 * LLMC_BANDWIDTH_BLOCK_BYTES;
+  llmc_thread_pool_t *pool = nullptr;
+  LLMC_ASSERT_OK(llmc_thread_pool_create(2, llmc_allocator_system(), &pool));
+  llmc_bandwidth_probe_t *probe = nullptr;
+  LLMC_ASSERT_OK(llmc_bandwidth_probe_create(pool, bytes,
+                                             llmc_allocator_system(), &probe));
+  // The probe holds its own reference to the pool.
+  llmc_thread_pool_release(pool);
+  for (int32_t repeats : {1, 4}) {
+    llmc_bandwidth_result_t result;
+    LLMC_EXPECT_OK(llmc_bandwidth_probe_run(probe, repeats, &result));
+    EXPECT_EQ(result.buffer_bytes, bytes);
+    EXPECT_EQ(result.threads, 2);
+    EXPECT_EQ(result.repeats, repeats);
+    EXPECT_EQ(result.checksum, SlowChecksum(bytes));
+    EXPECT_GT(result.best_bytes_per_second, 0.0);
+  }
+  llmc_bandwidth_result_t result;
+  EXPECT_EQ(Consume(llmc_bandwidth_probe_run(probe, 1001, &result)).code,
+            LLMC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(Consume(llmc_bandwidth_probe_run(probe, 1, nullptr)).code,
+            LLMC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(Consume(llmc_bandwidth_probe_run(nullptr, 1, &result)).code,
+            LLMC_STATUS_INVALID_ARGUMENT);
+  llmc_bandwidth_probe_release(probe);
+  llmc_bandwidth_probe_release(nullptr);
+  EXPECT_EQ(Consume(llmc_bandwidth_probe_create(
+                        nullptr, 100, llmc_allocator_system(), &probe))
+                .code,
+            LLMC_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(probe, nullptr);
+}
+
 TEST(BandwidthTest, RejectsBadArguments) {
   llmc_bandwidth_result_t result;
   StatusInfo small =
@@ -105,8 +140,8 @@ struct FailingAllocator {
 
 TEST(BandwidthTest, AllocationFailuresLeakNothing) {
   // The buffer comes from the allocator unless it is in huge pages; the
-  // rates always do.
-  int allocations = HugePagesOffered() ? 1 : 2;
+  // probe's state and the rates always do.
+  int allocations = HugePagesOffered() ? 2 : 3;
   for (int budget = 0; budget <= allocations; ++budget) {
     FailingAllocator state{budget};
     llmc_allocator_t allocator{&state, FailingAllocator::Alloc,
