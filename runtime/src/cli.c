@@ -542,7 +542,8 @@ static void llmc_cli_print_bandwidth(FILE *out,
 /// since the previous loop returned (the serial code between the loops).
 static void llmc_cli_print_profile(FILE *out,
                                    const llmc_thread_pool_profile_t *profile,
-                                   int64_t steps, double seconds, bool json) {
+                                   int64_t steps, double seconds,
+                                   int64_t threads, bool json) {
   double loops = 0.0, gaps = 0.0;
   for (int32_t i = 0; i < profile->task_count; ++i) {
     loops += profile->tasks[i].seconds;
@@ -560,26 +561,30 @@ static void llmc_cli_print_profile(FILE *out,
       const llmc_thread_pool_profile_task_t *t = &profile->tasks[i];
       fprintf(out,
               "%s{\"task\": \"%p\", \"calls\": %lld, \"seconds\": %.6f, "
-              "\"caller_wait_seconds\": %.6f, \"serial_before_seconds\": "
-              "%.6f}",
+              "\"busy_seconds\": %.6f, \"caller_wait_seconds\": %.6f, "
+              "\"serial_before_seconds\": %.6f}",
               i ? ", " : "", (void *)t->task, (long long)t->calls, t->seconds,
-              t->caller_wait_seconds, t->gap_seconds);
+              t->busy_seconds, t->caller_wait_seconds, t->gap_seconds);
     }
     fprintf(out, "]");
     return;
   }
   fprintf(out,
           "profile: the last run's %lld decode steps, %.1f us each\n"
-          "  %-18s %9s %9s %9s %7s %12s %14s\n",
+          "  %-18s %9s %9s %9s %7s %6s %12s %14s\n",
           (long long)steps, seconds * per, "task", "calls", "us/call",
-          "us/step", "share", "wait us/call", "serial before");
+          "us/step", "share", "busy", "wait us/call", "serial before");
   for (int32_t i = 0; i < profile->task_count; ++i) {
     const llmc_thread_pool_profile_task_t *t = &profile->tasks[i];
     double calls = (double)t->calls;
-    fprintf(out, "  %-18p %9.2f %9.2f %9.1f %6.1f%% %12.2f %14.2f\n",
+    // The share of the threads' time in the loop spent inside its chunks.
+    double busy = t->seconds > 0.0
+                      ? 100.0 * t->busy_seconds / ((double)threads * t->seconds)
+                      : 0.0;
+    fprintf(out, "  %-18p %9.2f %9.2f %9.1f %6.1f%% %5.1f%% %12.2f %14.2f\n",
             (void *)t->task, calls / (double)steps, t->seconds * 1e6 / calls,
             t->seconds * per,
-            seconds > 0.0 ? 100.0 * t->seconds / seconds : 0.0,
+            seconds > 0.0 ? 100.0 * t->seconds / seconds : 0.0, busy,
             t->caller_wait_seconds * 1e6 / calls, t->gap_seconds * 1e6 / calls);
   }
   fprintf(out,
@@ -741,7 +746,8 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
               fractions[0], fractions[runs - 1],
               bandwidth.huge_pages ? "true" : "false");
     if (profile)
-      llmc_cli_print_profile(out, profile, g, profiledSeconds, true);
+      llmc_cli_print_profile(out, profile, g, profiledSeconds, options->threads,
+                             true);
     fprintf(out, "}\n");
   } else {
     fprintf(out,
@@ -770,7 +776,8 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
               100.0 * fraction, 100.0 * fractions[0],
               100.0 * fractions[runs - 1]);
     if (profile)
-      llmc_cli_print_profile(out, profile, g, profiledSeconds, false);
+      llmc_cli_print_profile(out, profile, g, profiledSeconds, options->threads,
+                             false);
   }
   llmc_allocator_free(llmc_allocator_system(), profile);
   return LLMC_OK;

@@ -46,6 +46,9 @@ typedef struct llmc_thread_pool_lane_t {
   /// victim; changed only under it.
   _Atomic int64_t next, end;
   _Atomic int64_t done;
+  /// Seconds the thread spent inside the job's chunks, while the job is
+  /// timed (llmc_thread_pool_set_profile); written by the thread only.
+  double busy;
 } llmc_thread_pool_lane_t;
 
 struct llmc_thread_pool_t {
@@ -64,6 +67,7 @@ struct llmc_thread_pool_t {
   /// lanes belong to the next job, and it ignores them.)
   _Atomic(llmc_parallel_task_fn_t) task;
   _Atomic(void *) ctx;
+  _Atomic bool timed; ///< Whether the threads time their chunks.
   _Atomic uint64_t generation;
   _Atomic bool stop;
 
@@ -176,11 +180,15 @@ static void llmc_thread_pool_run_chunks(llmc_thread_pool_t *pool,
                                         uint64_t generation, int32_t self) {
   llmc_parallel_task_fn_t task = atomic_load(&pool->task);
   void *ctx = atomic_load(&pool->ctx);
+  bool timed = atomic_load(&pool->timed);
   llmc_thread_pool_lane_t *own = &pool->lanes[self];
   for (;;) {
     int64_t begin, end;
     if (llmc_thread_pool_claim(own, generation, &begin, &end)) {
+      double start = timed ? llmc_monotonic_seconds() : 0.0;
       task(ctx, begin, end);
+      if (timed)
+        own->busy += llmc_monotonic_seconds() - start;
       atomic_fetch_add_explicit(&own->done, end - begin, memory_order_release);
     } else if (!llmc_thread_pool_steal(pool, generation, self)) {
       return;
@@ -257,6 +265,7 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
   pool->allocator = allocator;
   pool->thread_count = thread_count;
   atomic_init(&pool->generation, 0);
+  atomic_init(&pool->timed, false);
   atomic_init(&pool->stop, false);
   atomic_init(&pool->sleepers, 0);
   pool->profile = NULL;
@@ -281,6 +290,7 @@ llmc_status_t llmc_thread_pool_create(int32_t thread_count,
     atomic_init(&pool->lanes[i].next, 0);
     atomic_init(&pool->lanes[i].end, 0);
     atomic_init(&pool->lanes[i].done, 0);
+    pool->lanes[i].busy = 0.0;
   }
   if (!status && thread_count > 1)
     status = llmc_allocator_alloc(
@@ -343,10 +353,11 @@ void llmc_thread_pool_set_profile(llmc_thread_pool_t *pool,
 }
 
 /// Adds one call of `task` (started at `start`, the caller's own chunks
-/// done at `own_end`, returned at `end`) to `profile`.
+/// done at `own_end`, returned at `end`, `busy` seconds inside chunks over
+/// all threads) to `profile`.
 static void llmc_thread_pool_record(llmc_thread_pool_profile_t *profile,
                                     llmc_parallel_task_fn_t task, double start,
-                                    double own_end, double end) {
+                                    double own_end, double end, double busy) {
   llmc_thread_pool_profile_task_t *entry = NULL;
   for (int32_t i = 0; i < profile->task_count && !entry; ++i)
     if (profile->tasks[i].task == task)
@@ -362,20 +373,26 @@ static void llmc_thread_pool_record(llmc_thread_pool_profile_t *profile,
     ++entry->calls;
     entry->seconds += end - start;
     entry->caller_wait_seconds += end - own_end;
+    entry->busy_seconds += busy;
     if (profile->last_return > 0.0)
       entry->gap_seconds += start - profile->last_return;
   }
   profile->last_return = end;
 }
 
-/// One parallel-for; sets *own_end when the caller's chunks are done.
+/// One parallel-for. When timed (own_end and busy not NULL), sets *own_end
+/// when the caller's chunks are done and *busy to the seconds all threads
+/// spent inside chunks.
 static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
                                  llmc_parallel_task_fn_t task, void *ctx,
-                                 double *own_end) {
+                                 double *own_end, double *busy) {
   if (!pool || pool->thread_count == 1 || count == 1) {
+    double start = own_end ? llmc_monotonic_seconds() : 0.0;
     task(ctx, 0, count);
-    if (own_end)
+    if (own_end) {
       *own_end = llmc_monotonic_seconds();
+      *busy = *own_end - start;
+    }
     return;
   }
   // One lane (a contiguous range) per thread, claimed in shrinking chunks.
@@ -385,6 +402,7 @@ static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
   uint64_t generation = atomic_load(&pool->generation) + 1;
   atomic_store(&pool->task, task);
   atomic_store(&pool->ctx, ctx);
+  atomic_store(&pool->timed, own_end != NULL);
   for (int32_t i = 0; i < pool->thread_count; ++i) {
     llmc_thread_pool_lane_t *lane = &pool->lanes[i];
     int64_t begin = 0, end = 0;
@@ -395,6 +413,7 @@ static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
     atomic_store_explicit(&lane->next, begin, memory_order_relaxed);
     atomic_store_explicit(&lane->end, end, memory_order_relaxed);
     atomic_store_explicit(&lane->done, 0, memory_order_relaxed);
+    lane->busy = 0.0;
     llmc_thread_pool_unlock(lane);
   }
   llmc_thread_pool_publish(pool);
@@ -412,6 +431,13 @@ static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
     else
       sched_yield();
   }
+  // Each thread added to its `busy` before its last `done` increment, which
+  // the loads above acquired.
+  if (busy) {
+    *busy = 0.0;
+    for (int32_t t = 0; t < pool->thread_count; ++t)
+      *busy += pool->lanes[t].busy;
+  }
 }
 
 void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
@@ -421,11 +447,11 @@ void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
     return;
   llmc_thread_pool_profile_t *profile = pool ? pool->profile : NULL;
   if (!profile) {
-    llmc_thread_pool_run(pool, count, task, ctx, NULL);
+    llmc_thread_pool_run(pool, count, task, ctx, NULL, NULL);
     return;
   }
-  double start = llmc_monotonic_seconds(), own_end = 0.0;
-  llmc_thread_pool_run(pool, count, task, ctx, &own_end);
+  double start = llmc_monotonic_seconds(), own_end = 0.0, busy = 0.0;
+  llmc_thread_pool_run(pool, count, task, ctx, &own_end, &busy);
   llmc_thread_pool_record(profile, task, start, own_end,
-                          llmc_monotonic_seconds());
+                          llmc_monotonic_seconds(), busy);
 }

@@ -79,8 +79,10 @@ typedef struct llmc_thread_pool_profile_task_t {
   double seconds;             ///< Their time, from the call to its return.
   double caller_wait_seconds; ///< Of which the caller, its chunks done,
                               ///< waited for the other threads.
-  double gap_seconds; ///< Caller's time before each call since the previous
-                      ///< recorded call returned (its serial code).
+  double gap_seconds;  ///< Caller's time before each call since the previous
+                       ///< recorded call returned (its serial code).
+  double busy_seconds; ///< Time the threads spent inside its chunks, added
+                       ///< over the threads (at most threads x seconds).
 } llmc_thread_pool_profile_task_t;
 
 /// Where a pool's parallel-fors spend their time
@@ -95,7 +97,8 @@ typedef struct llmc_thread_pool_profile_t {
 
 /// Makes every later llmc_thread_pool_parallel_for of `pool` add its time
 /// to `profile` (NULL: stop recording). Timing costs two clock reads per
-/// call, and nothing while no profile is set. The profile is written by
+/// call and two per chunk (each thread times its own chunks), and nothing
+/// while no profile is set. The profile is written by
 /// the thread that calls parallel-for only; it must outlive the recording.
 void llmc_thread_pool_set_profile(llmc_thread_pool_t *pool,
                                   llmc_thread_pool_profile_t *profile);

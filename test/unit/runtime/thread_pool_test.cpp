@@ -315,10 +315,15 @@ TEST(ThreadPoolTest, ProfileRecordsEachTaskInFirstCallOrder) {
     // 3 calls of 8 x 20 us split over the threads, and one of 20 us.
     double least = (3.0 * 8.0 / threads + 1.0) * us * 1e-6;
     EXPECT_GE(spin.seconds, 0.9 * least);
+    // Inside the chunks, over all threads: at least the 25 x 20 us spun,
+    // at most every thread for the whole of each call.
+    EXPECT_GE(spin.busy_seconds, 0.9 * 25.0 * us * 1e-6);
     for (const llmc_thread_pool_profile_task_t &t : {spin, count}) {
       EXPECT_GE(t.caller_wait_seconds, 0.0);
       EXPECT_LE(t.caller_wait_seconds, t.seconds);
       EXPECT_GE(t.gap_seconds, 0.0);
+      EXPECT_GT(t.busy_seconds, 0.0);
+      EXPECT_LE(t.busy_seconds, threads * t.seconds);
     }
     // When the last recorded call returned (the next call's gap start).
     EXPECT_GT(profile.last_return, 0.0);
