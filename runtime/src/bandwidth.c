@@ -68,6 +68,15 @@ uint64_t llmc_bandwidth_expected_checksum(size_t buffer_bytes) {
   return a * b * LLMC_BANDWIDTH_WORD_MULTIPLIER;
 }
 
+/// INVALID_ARGUMENT unless 1 <= repeats <= 1000.
+static llmc_status_t llmc_bandwidth_check_repeats(int32_t repeats) {
+  if (repeats < 1 || repeats > 1000)
+    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
+                            "bandwidth repeats %d is outside [1, 1000]",
+                            (int)repeats);
+  return LLMC_OK;
+}
+
 struct llmc_bandwidth_probe_t {
   llmc_thread_pool_t *pool; ///< Retained (NULL: the calling thread).
   llmc_allocator_t allocator;
@@ -126,10 +135,7 @@ llmc_status_t llmc_bandwidth_probe_run(llmc_bandwidth_probe_t *probe,
   if (!probe || !out_result)
     return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
                             "probe or out_result is NULL");
-  if (repeats < 1 || repeats > 1000)
-    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
-                            "bandwidth repeats %d is outside [1, 1000]",
-                            (int)repeats);
+  LLMC_RETURN_IF_ERROR(llmc_bandwidth_check_repeats(repeats));
   double *rates = NULL;
   LLMC_RETURN_IF_ERROR(llmc_allocator_alloc(
       probe->allocator, sizeof(double) * (size_t)repeats, 8, (void **)&rates));
@@ -173,10 +179,8 @@ llmc_status_t llmc_bandwidth_measure(llmc_thread_pool_t *pool,
                                      llmc_bandwidth_result_t *out_result) {
   if (!out_result)
     return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT, "out_result is NULL");
-  if (repeats < 1 || repeats > 1000)
-    return llmc_status_make(LLMC_STATUS_INVALID_ARGUMENT,
-                            "bandwidth repeats %d is outside [1, 1000]",
-                            (int)repeats);
+  // Before the buffer is filled.
+  LLMC_RETURN_IF_ERROR(llmc_bandwidth_check_repeats(repeats));
   llmc_bandwidth_probe_t *probe = NULL;
   LLMC_RETURN_IF_ERROR(
       llmc_bandwidth_probe_create(pool, buffer_bytes, allocator, &probe));

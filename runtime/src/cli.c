@@ -481,21 +481,15 @@ static int64_t llmc_cli_peak_rss_bytes(void) {
   return (int64_t)usage.ru_maxrss * 1024; // Linux reports KiB.
 }
 
-/// --bandwidth: measures the read bandwidth with the session's threads.
-static llmc_status_t
-llmc_cli_measure_bandwidth(llmc_thread_pool_t *pool,
-                           const llmc_cli_options_t *options,
-                           llmc_bandwidth_result_t *out_result) {
+/// --bandwidth: a probe of --bandwidth-mib MiB with the session's threads.
+static llmc_status_t llmc_cli_open_probe(llmc_thread_pool_t *pool,
+                                         const llmc_cli_options_t *options,
+                                         llmc_bandwidth_probe_t **out_probe) {
   size_t bytes = options->bandwidth_mib > 0
                      ? (size_t)options->bandwidth_mib << 20
                      : LLMC_BANDWIDTH_DEFAULT_BYTES;
-  LLMC_RETURN_IF_ERROR(
-      llmc_bandwidth_measure(pool, bytes, (int32_t)options->repeats,
-                             llmc_allocator_system(), out_result));
-  if (out_result->checksum != llmc_bandwidth_expected_checksum(bytes))
-    return llmc_status_make(LLMC_STATUS_INTERNAL,
-                            "bandwidth probe read a wrong checksum");
-  return LLMC_OK;
+  return llmc_bandwidth_probe_create(pool, bytes, llmc_allocator_system(),
+                                     out_probe);
 }
 
 /// One pass of `probe` (--repeat timed reads), its checksum verified.
@@ -509,6 +503,18 @@ static llmc_status_t llmc_cli_probe_pass(llmc_bandwidth_probe_t *probe,
     return llmc_status_make(LLMC_STATUS_INTERNAL,
                             "bandwidth probe read a wrong checksum");
   return LLMC_OK;
+}
+
+/// --bandwidth alone: one pass of a fresh probe.
+static llmc_status_t
+llmc_cli_measure_bandwidth(llmc_thread_pool_t *pool,
+                           const llmc_cli_options_t *options,
+                           llmc_bandwidth_result_t *out_result) {
+  llmc_bandwidth_probe_t *probe = NULL;
+  LLMC_RETURN_IF_ERROR(llmc_cli_open_probe(pool, options, &probe));
+  llmc_status_t status = llmc_cli_probe_pass(probe, options, out_result);
+  llmc_bandwidth_probe_release(probe);
+  return status;
 }
 
 static void llmc_cli_print_bandwidth(FILE *out,
@@ -647,7 +653,7 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
   llmc_bandwidth_probe_t *probe = NULL;
   llmc_bandwidth_result_t bandwidth;
   memset(&bandwidth, 0, sizeof(bandwidth));
-  double passBest[1000], fractions[1000], runBandwidth[1000];
+  double fractions[1000], runBandwidth[1000], previousPass = 0.0;
   int64_t peakRss = 0;
   double profiledSeconds = 0.0;
   llmc_status_t status = LLMC_OK;
@@ -674,21 +680,18 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
     if (!options->bandwidth)
       continue;
     if (!probe)
-      status = llmc_bandwidth_probe_create(
-          pool,
-          options->bandwidth_mib > 0 ? (size_t)options->bandwidth_mib << 20
-                                     : LLMC_BANDWIDTH_DEFAULT_BYTES,
-          llmc_allocator_system(), &probe);
+      status = llmc_cli_open_probe(pool, options, &probe);
     llmc_bandwidth_result_t pass;
     if (!status)
       status = llmc_cli_probe_pass(probe, options, &pass);
     if (status)
       break;
-    passBest[r] = pass.best_bytes_per_second;
     if (r == 0 || pass.best_bytes_per_second > bandwidth.best_bytes_per_second)
       bandwidth = pass;
-    runBandwidth[r] =
-        r > 0 && passBest[r - 1] > passBest[r] ? passBest[r - 1] : passBest[r];
+    runBandwidth[r] = previousPass > pass.best_bytes_per_second
+                          ? previousPass
+                          : pass.best_bytes_per_second;
+    previousPass = pass.best_bytes_per_second;
     fractions[r] = runBandwidth[r] > 0.0
                        ? decode[r] * bytesPerToken / runBandwidth[r]
                        : 0.0;

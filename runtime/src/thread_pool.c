@@ -352,12 +352,18 @@ void llmc_thread_pool_set_profile(llmc_thread_pool_t *pool,
     pool->profile = profile;
 }
 
-/// Adds one call of `task` (started at `start`, the caller's own chunks
-/// done at `own_end`, returned at `end`, `busy` seconds inside chunks over
-/// all threads) to `profile`.
+/// What a timed parallel-for measured (llmc_thread_pool_run).
+typedef struct llmc_thread_pool_timing_t {
+  double own_end; ///< When the caller's own chunks were done.
+  double busy;    ///< Seconds all threads spent inside chunks.
+} llmc_thread_pool_timing_t;
+
+/// Adds one call of `task` (started at `start`, returned at `end`, with
+/// `timing`) to `profile`.
 static void llmc_thread_pool_record(llmc_thread_pool_profile_t *profile,
                                     llmc_parallel_task_fn_t task, double start,
-                                    double own_end, double end, double busy) {
+                                    double end,
+                                    const llmc_thread_pool_timing_t *timing) {
   llmc_thread_pool_profile_task_t *entry = NULL;
   for (int32_t i = 0; i < profile->task_count && !entry; ++i)
     if (profile->tasks[i].task == task)
@@ -372,26 +378,24 @@ static void llmc_thread_pool_record(llmc_thread_pool_profile_t *profile,
   } else {
     ++entry->calls;
     entry->seconds += end - start;
-    entry->caller_wait_seconds += end - own_end;
-    entry->busy_seconds += busy;
+    entry->caller_wait_seconds += end - timing->own_end;
+    entry->busy_seconds += timing->busy;
     if (profile->last_return > 0.0)
       entry->gap_seconds += start - profile->last_return;
   }
   profile->last_return = end;
 }
 
-/// One parallel-for. When timed (own_end and busy not NULL), sets *own_end
-/// when the caller's chunks are done and *busy to the seconds all threads
-/// spent inside chunks.
+/// One parallel-for, timed into `timing` unless it is NULL.
 static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
                                  llmc_parallel_task_fn_t task, void *ctx,
-                                 double *own_end, double *busy) {
+                                 llmc_thread_pool_timing_t *timing) {
   if (!pool || pool->thread_count == 1 || count == 1) {
-    double start = own_end ? llmc_monotonic_seconds() : 0.0;
+    double start = timing ? llmc_monotonic_seconds() : 0.0;
     task(ctx, 0, count);
-    if (own_end) {
-      *own_end = llmc_monotonic_seconds();
-      *busy = *own_end - start;
+    if (timing) {
+      timing->own_end = llmc_monotonic_seconds();
+      timing->busy = timing->own_end - start;
     }
     return;
   }
@@ -402,7 +406,7 @@ static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
   uint64_t generation = atomic_load(&pool->generation) + 1;
   atomic_store(&pool->task, task);
   atomic_store(&pool->ctx, ctx);
-  atomic_store(&pool->timed, own_end != NULL);
+  atomic_store(&pool->timed, timing != NULL);
   for (int32_t i = 0; i < pool->thread_count; ++i) {
     llmc_thread_pool_lane_t *lane = &pool->lanes[i];
     int64_t begin = 0, end = 0;
@@ -418,8 +422,8 @@ static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
   }
   llmc_thread_pool_publish(pool);
   llmc_thread_pool_run_chunks(pool, generation, 0);
-  if (own_end)
-    *own_end = llmc_monotonic_seconds();
+  if (timing)
+    timing->own_end = llmc_monotonic_seconds();
   for (int i = 0;; ++i) {
     int64_t done = 0;
     for (int32_t t = 0; t < pool->thread_count; ++t)
@@ -433,10 +437,10 @@ static void llmc_thread_pool_run(llmc_thread_pool_t *pool, int64_t count,
   }
   // Each thread added to its `busy` before its last `done` increment, which
   // the loads above acquired.
-  if (busy) {
-    *busy = 0.0;
+  if (timing) {
+    timing->busy = 0.0;
     for (int32_t t = 0; t < pool->thread_count; ++t)
-      *busy += pool->lanes[t].busy;
+      timing->busy += pool->lanes[t].busy;
   }
 }
 
@@ -447,11 +451,12 @@ void llmc_thread_pool_parallel_for(void *opaque_pool, int64_t count,
     return;
   llmc_thread_pool_profile_t *profile = pool ? pool->profile : NULL;
   if (!profile) {
-    llmc_thread_pool_run(pool, count, task, ctx, NULL, NULL);
+    llmc_thread_pool_run(pool, count, task, ctx, NULL);
     return;
   }
-  double start = llmc_monotonic_seconds(), own_end = 0.0, busy = 0.0;
-  llmc_thread_pool_run(pool, count, task, ctx, &own_end, &busy);
-  llmc_thread_pool_record(profile, task, start, own_end,
-                          llmc_monotonic_seconds(), busy);
+  double start = llmc_monotonic_seconds();
+  llmc_thread_pool_timing_t timing = {0.0, 0.0};
+  llmc_thread_pool_run(pool, count, task, ctx, &timing);
+  llmc_thread_pool_record(profile, task, start, llmc_monotonic_seconds(),
+                          &timing);
 }
