@@ -23,10 +23,14 @@ Columns (docs/benchmarks.md explains them):
   bytes/tok @P     bytes a decode step reads: streamed weights (all but the
                    gathered embedding tables) + one row of each gathered table
                    + K/V of the attended positions (mean over the G steps)
-  GB/s             read bandwidth: the fastest probe pass of the run
+  GB/s             read bandwidth: the mean rate of the probe passes right
+                   before and after the median run (fastest pass in brackets)
   roofline @P      median over the R runs of each run's decode tokens/s ÷
-                   (bandwidth ÷ bytes/tok @P), the bandwidth being the faster
-                   of the probe passes right before and after that run
+                   (bandwidth ÷ bytes/tok @P), the bandwidth being the mean
+                   rate of the probe passes right before and after that run
+  peak @P          the same against the fastest of those passes; a run that
+                   did nothing but read would score below 100% here on a
+                   machine whose bandwidth varies (bench/probe-windows.sh)
   peak RSS MB      largest peak resident set size of the runs (getrusage)
 
 Models, compiles and a results cache live in --work (reused across runs;
@@ -256,13 +260,16 @@ def row(shape, fmt, threads, results):
     def per_prompt(fn):
         return " | ".join(fn(r) for r in results)
 
-    return ("| %s | %s | %d | %.1f | %s | %s | %s | %s | %s | %.0f |" % (
+    return ("| %s | %s | %d | %.1f | %s | %s | %s | %s | %s | %s | %.0f |" % (
         shape, fmt, threads, first["weights_data_size"] / 1e6,
         per_prompt(lambda r: "%.1f" % r["prefill_tokens_per_second"]),
         per_prompt(lambda r: "%.1f" % r["decode_tokens_per_second"]),
         per_prompt(lambda r: "%.1f" % (r["decode_bytes_per_token"] / 1e6)),
-        per_prompt(lambda r: "%.1f" % r["bandwidth_gb_per_second"]),
+        per_prompt(lambda r: "%.1f (%.1f)" % (
+            r["bandwidth_median_gb_per_second"], r["bandwidth_gb_per_second"])),
         per_prompt(lambda r: "%.0f%%" % (100 * r["decode_roofline_fraction"])),
+        per_prompt(lambda r: "%.0f%%" % (
+            100 * r["decode_peak_roofline_fraction"])),
         max(r["peak_rss_bytes"] for r in results) / 1e6))
 
 
@@ -338,7 +345,8 @@ def main(argv):
               ["decode @%d tok/s" % p for p in ps] +
               ["bytes/tok @%d MB" % p for p in ps] +
               ["GB/s (@%d run)" % p for p in ps] +
-              ["roofline @%d" % p for p in ps] + ["peak RSS MB"])
+              ["roofline @%d" % p for p in ps] +
+              ["peak @%d" % p for p in ps] + ["peak RSS MB"])
     print("| " + " | ".join(header) + " |")
     print("|" + " --- |" * len(header))
     for line in rows:

@@ -3,7 +3,9 @@
 object (docs/runtime.md): each run's fraction is decode tokens/s over
 (bandwidth / bytes per token), so the median fraction lies within its range,
 the median bandwidth within the fastest pass, and the roofline is the median
-bandwidth over the bytes per token. Exits 1 with a message otherwise."""
+bandwidth over the bytes per token. Each run's bandwidth is a mean of the
+probe passes beside it and its peak fraction uses the fastest of them, so the
+peak fraction is at most the fraction. Exits 1 with a message otherwise."""
 
 import json
 import sys
@@ -18,7 +20,10 @@ def main():
     median = record["bandwidth_median_gb_per_second"]
     bytes_per_token = record["decode_bytes_per_token"]
     roofline = record["decode_roofline_tokens_per_second"]
+    peak = record["decode_peak_roofline_fraction"]
     problems = []
+    if not 0 < peak <= mid:
+        problems.append("peak fraction %g not in (0, %g]" % (peak, mid))
     if not 0 < low <= mid <= high:
         problems.append("fractions not ordered: %g %g %g" % (low, mid, high))
     if not 0 < median <= best:
