@@ -23,14 +23,15 @@ Columns (docs/benchmarks.md explains them):
   bytes/tok @P     bytes a decode step reads: streamed weights (all but the
                    gathered embedding tables) + one row of each gathered table
                    + K/V of the attended positions (mean over the G steps)
-  GB/s             read bandwidth: the mean rate of the probe passes right
-                   before and after the median run (fastest pass in brackets)
+  GB/s             read bandwidth around the median run: the harmonic mean
+                   of the median reads of the probe passes right before and
+                   after it (the fastest read in brackets)
   roofline @P      median over the R runs of each run's decode tokens/s ÷
-                   (bandwidth ÷ bytes/tok @P), the bandwidth being the mean
-                   rate of the probe passes right before and after that run
-  peak @P          the same against the fastest of those passes; a run that
-                   did nothing but read would score below 100% here on a
-                   machine whose bandwidth varies (bench/probe-windows.sh)
+                   (bandwidth ÷ bytes/tok @P), the bandwidth being that of
+                   the probe passes right before and after that run
+  peak @P          the same against the fastest read of those passes; a run
+                   that did nothing but read would score below 100% here on
+                   a machine whose bandwidth varies (bench/probe-windows.sh)
   peak RSS MB      largest peak resident set size of the runs (getrusage)
 
 Models, compiles and a results cache live in --work (reused across runs;

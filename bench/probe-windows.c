@@ -8,7 +8,8 @@
  * `llmc-run --benchmark --bandwidth` takes from the probe passes around a
  * run: REPEATS passes right before the window and REPEATS right after it,
  *   - "fastest": the fastest of those passes (a peak);
- *   - "mean":    their mean rate (what the benchmark's roofline uses).
+ *   - "medians": the harmonic mean of the median pass before and the median
+ *                pass after (what the benchmark's roofline uses).
  * A run that reads exactly as fast as the probe scores window / statistic;
  * the table prints the median and range of that ratio over the windows.
  *
@@ -35,6 +36,15 @@ static double mean_rate(const double *rates, int begin, int end) {
   for (int i = begin; i < end; ++i)
     inverse += 1.0 / rates[i];
   return (double)(end - begin) / inverse;
+}
+
+/// Median of rates[begin, end), sorted in `scratch`.
+static double median(const double *rates, int begin, int end, double *scratch) {
+  int n = end - begin;
+  for (int i = 0; i < n; ++i)
+    scratch[i] = rates[begin + i];
+  qsort(scratch, (size_t)n, sizeof(double), compare_doubles);
+  return scratch[n / 2];
 }
 
 static double fastest(const double *rates, int begin, int end) {
@@ -86,8 +96,9 @@ int main(int argc, char **argv) {
     return fail("probe", status);
   double *rates = malloc(sizeof(double) * (size_t)passes);
   double *peak = malloc(sizeof(double) * (size_t)passes);
-  double *mean = malloc(sizeof(double) * (size_t)passes);
-  if (!rates || !peak || !mean) {
+  double *medians = malloc(sizeof(double) * (size_t)passes);
+  double *scratch = malloc(sizeof(double) * (size_t)passes);
+  if (!rates || !peak || !medians || !scratch) {
     llmc_bandwidth_probe_release(probe);
     return fail("out of memory", NULL);
   }
@@ -101,26 +112,15 @@ int main(int argc, char **argv) {
   if (status)
     return fail("probe pass", status);
 
-  double sorted_rate[3];
-  {
-    double *copy = malloc(sizeof(double) * (size_t)passes);
-    if (!copy)
-      return fail("out of memory", NULL);
-    for (int i = 0; i < passes; ++i)
-      copy[i] = rates[i];
-    qsort(copy, (size_t)passes, sizeof(double), compare_doubles);
-    sorted_rate[0] = copy[0];
-    sorted_rate[1] = copy[passes / 2];
-    sorted_rate[2] = copy[passes - 1];
-    free(copy);
-  }
+  double typical = median(rates, 0, passes, scratch);
   printf("%d passes of %ld MiB, %d thread(s): GB/s min %.1f, median %.1f, "
          "max %.1f, mean %.1f\n\n",
-         passes, mib, threads, sorted_rate[0] * 1e-9, sorted_rate[1] * 1e-9,
-         sorted_rate[2] * 1e-9, mean_rate(rates, 0, passes) * 1e-9);
+         passes, mib, threads, scratch[0] * 1e-9, typical * 1e-9,
+         scratch[passes - 1] * 1e-9, mean_rate(rates, 0, passes) * 1e-9);
   printf("| window (passes) | windows | window / fastest of %d around: "
-         "median (range) | window / mean of %d around: median (range) |\n",
-         2 * repeats, 2 * repeats);
+         "median (range) | window / medians of %d before and %d after: "
+         "median (range) |\n",
+         2 * repeats, repeats, repeats);
   printf("| --- | --- | --- | --- |\n");
   for (int w = 0; w < window_count; ++w) {
     int length = windows[w], count = 0;
@@ -129,21 +129,22 @@ int main(int argc, char **argv) {
       double before = fastest(rates, s - repeats, s);
       double after = fastest(rates, s + length, s + length + repeats);
       peak[count] = window / (before > after ? before : after);
-      // The passes around: REPEATS before and REPEATS after, all the same
-      // size, so their mean rate is the harmonic mean of all of them.
+      // As llmc-run: the harmonic mean of the median pass before and the
+      // median pass after.
       double inverse =
-          (double)repeats / mean_rate(rates, s - repeats, s) +
-          (double)repeats / mean_rate(rates, s + length, s + length + repeats);
-      mean[count] = window / ((double)(2 * repeats) / inverse);
+          1.0 / median(rates, s - repeats, s, scratch) +
+          1.0 / median(rates, s + length, s + length + repeats, scratch);
+      medians[count] = window / (2.0 / inverse);
     }
     qsort(peak, (size_t)count, sizeof(double), compare_doubles);
-    qsort(mean, (size_t)count, sizeof(double), compare_doubles);
+    qsort(medians, (size_t)count, sizeof(double), compare_doubles);
     printf("| %d | %d | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) |\n", length, count,
-           peak[count / 2], peak[0], peak[count - 1], mean[count / 2], mean[0],
-           mean[count - 1]);
+           peak[count / 2], peak[0], peak[count - 1], medians[count / 2],
+           medians[0], medians[count - 1]);
   }
   free(rates);
   free(peak);
-  free(mean);
+  free(medians);
+  free(scratch);
   return 0;
 }

@@ -140,7 +140,6 @@ llmc_status_t llmc_bandwidth_probe_run(llmc_bandwidth_probe_t *probe,
   LLMC_RETURN_IF_ERROR(llmc_allocator_alloc(
       probe->allocator, sizeof(double) * (size_t)repeats, 8, (void **)&rates));
   uint64_t checksum = 0;
-  double total_seconds = 0.0;
   for (int32_t r = 0; r < repeats; ++r) {
     atomic_store_explicit(&probe->pass.checksum, 0, memory_order_relaxed);
     double start = llmc_monotonic_seconds();
@@ -150,7 +149,6 @@ llmc_status_t llmc_bandwidth_probe_run(llmc_bandwidth_probe_t *probe,
     checksum =
         atomic_load_explicit(&probe->pass.checksum, memory_order_relaxed);
     rates[r] = seconds > 0.0 ? (double)probe->bytes / seconds : 0.0;
-    total_seconds += seconds;
   }
   qsort(rates, (size_t)repeats, sizeof(double), llmc_bandwidth_compare);
   out_result->buffer_bytes = probe->bytes;
@@ -158,10 +156,6 @@ llmc_status_t llmc_bandwidth_probe_run(llmc_bandwidth_probe_t *probe,
   out_result->repeats = repeats;
   out_result->best_bytes_per_second = rates[repeats - 1];
   out_result->median_bytes_per_second = rates[repeats / 2];
-  out_result->mean_bytes_per_second =
-      total_seconds > 0.0
-          ? (double)probe->bytes * (double)repeats / total_seconds
-          : 0.0;
   out_result->checksum = checksum;
   out_result->huge_pages = probe->huge_pages;
   llmc_allocator_free(probe->allocator, rates);

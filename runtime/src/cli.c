@@ -525,22 +525,19 @@ static void llmc_cli_print_bandwidth(FILE *out,
             "{\"bandwidth_buffer_bytes\": %llu, \"threads\": %d, "
             "\"repeats\": %d, \"bandwidth_gb_per_second\": %.3f, "
             "\"bandwidth_median_gb_per_second\": %.3f, "
-            "\"bandwidth_mean_gb_per_second\": %.3f, "
             "\"bandwidth_huge_pages\": %s}\n",
             (unsigned long long)result->buffer_bytes, (int)result->threads,
             (int)result->repeats, result->best_bytes_per_second * 1e-9,
             result->median_bytes_per_second * 1e-9,
-            result->mean_bytes_per_second * 1e-9,
             result->huge_pages ? "true" : "false");
   else
     fprintf(out,
             "bandwidth: %llu MiB read%s, %d thread(s), %d runs\n"
-            "  read GB/s         %.2f  (median %.2f, mean %.2f)\n",
+            "  read GB/s         %.2f  (median %.2f)\n",
             (unsigned long long)(result->buffer_bytes >> 20),
             result->huge_pages ? " in huge pages" : "", (int)result->threads,
             (int)result->repeats, result->best_bytes_per_second * 1e-9,
-            result->median_bytes_per_second * 1e-9,
-            result->mean_bytes_per_second * 1e-9);
+            result->median_bytes_per_second * 1e-9);
 }
 
 /// --profile: each task function's parallel loops over `steps` decode
@@ -650,18 +647,19 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
                info->gathered_row_bytes) +
       kvPerPosition * meanContext;
   // --bandwidth: a probe pass after every run (the machine's bandwidth can
-  // change within seconds). Each run's roofline uses the mean rate of the
-  // passes right before and after it: like the run's tokens/s, an average
-  // over time. The fastest of those passes gives a second, peak fraction;
-  // on a machine whose bandwidth varies, a run that only read would reach
-  // less than 100% of it (docs/benchmarks.md, bench/probe-windows.c). The
-  // probe's buffer is allocated after the first run has measured the peak
-  // RSS.
+  // change within seconds). Each run's bandwidth is the mean of the median
+  // reads of the passes right before and after it: like the run's tokens/s,
+  // a typical rate rather than a peak, and a median so that one stalled
+  // read does not drag it down. The fastest of those passes gives a
+  // second, peak fraction; on a machine whose bandwidth varies, a run that
+  // only read would reach less than 100% of it (docs/benchmarks.md,
+  // bench/probe-windows.c). The probe's buffer is allocated after the
+  // first run has measured the peak RSS.
   llmc_bandwidth_probe_t *probe = NULL;
   llmc_bandwidth_result_t bandwidth;
   memset(&bandwidth, 0, sizeof(bandwidth));
   double fractions[1000], peakFractions[1000], runBandwidth[1000];
-  double previousMean = 0.0, previousBest = 0.0;
+  double previousMedian = 0.0, previousBest = 0.0;
   int64_t peakRss = 0;
   double profiledSeconds = 0.0;
   llmc_status_t status = LLMC_OK;
@@ -696,18 +694,18 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
       break;
     if (r == 0 || pass.best_bytes_per_second > bandwidth.best_bytes_per_second)
       bandwidth = pass;
-    // Both passes read the same bytes, so their mean rate is the harmonic
-    // mean of the two (the first run has no pass before it).
-    double mean = pass.mean_bytes_per_second;
-    if (previousMean > 0.0 && mean > 0.0)
-      mean = 2.0 / (1.0 / previousMean + 1.0 / mean);
+    // Both passes read the same bytes, so the rate of the two medians
+    // together is their harmonic mean (the first run has no pass before it).
+    double typical = pass.median_bytes_per_second;
+    if (previousMedian > 0.0 && typical > 0.0)
+      typical = 2.0 / (1.0 / previousMedian + 1.0 / typical);
     double peak = previousBest > pass.best_bytes_per_second
                       ? previousBest
                       : pass.best_bytes_per_second;
-    previousMean = pass.mean_bytes_per_second;
+    previousMedian = pass.median_bytes_per_second;
     previousBest = pass.best_bytes_per_second;
-    runBandwidth[r] = mean;
-    fractions[r] = mean > 0.0 ? decode[r] * bytesPerToken / mean : 0.0;
+    runBandwidth[r] = typical;
+    fractions[r] = typical > 0.0 ? decode[r] * bytesPerToken / typical : 0.0;
     peakFractions[r] = peak > 0.0 ? decode[r] * bytesPerToken / peak : 0.0;
   }
   llmc_allocator_free(llmc_allocator_system(), prompt);
@@ -788,8 +786,8 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
             bytesPerToken, meanContext);
     if (options->bandwidth)
       fprintf(out,
-              "  read GB/s         %.2f  (fastest pass; mean around the "
-              "median run %.2f%s)\n"
+              "  read GB/s         %.2f  (fastest pass; around the median "
+              "run %.2f%s)\n"
               "  decode roofline   %.1f tokens/s (decode at %.1f%%, runs "
               "%.1f-%.1f%%; %.1f%% of the fastest passes)\n",
               bandwidth.best_bytes_per_second * 1e-9,

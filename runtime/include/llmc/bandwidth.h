@@ -48,11 +48,6 @@ typedef struct llmc_bandwidth_result_t {
   int32_t repeats;                ///< Read passes timed.
   double best_bytes_per_second;   ///< Fastest pass.
   double median_bytes_per_second; ///< Median pass.
-  /// All timed passes together: their bytes ÷ their total time. The rate
-  /// a long read would average over those passes, where the fastest pass
-  /// is a peak (on a machine whose bandwidth varies, the fastest of a few
-  /// short passes is above what any long read sustains).
-  double mean_bytes_per_second;
   uint64_t checksum; ///< Sum of all words of the last pass (mod 2^64).
   bool huge_pages;   ///< The buffer was in huge pages (see below).
 } llmc_bandwidth_result_t;

@@ -55,10 +55,6 @@ TEST(BandwidthTest, EveryWordIsReadOnceForAnyThreadCount) {
     EXPECT_EQ(result.huge_pages, HugePagesOffered());
     EXPECT_GT(result.best_bytes_per_second, 0.0);
     EXPECT_GE(result.best_bytes_per_second, result.median_bytes_per_second);
-    // The mean of three passes lies between the slowest and the fastest.
-    EXPECT_GT(result.mean_bytes_per_second, 0.0);
-    EXPECT_LE(result.mean_bytes_per_second,
-              result.best_bytes_per_second * (1.0 + 1e-12));
   }
 }
 
@@ -79,10 +75,6 @@ TEST(BandwidthTest, AProbeKeepsItsBufferBetweenPasses) {
     EXPECT_EQ(result.repeats, repeats);
     EXPECT_EQ(result.checksum, SlowChecksum(bytes));
     EXPECT_GT(result.best_bytes_per_second, 0.0);
-    // One pass: its mean is its rate.
-    if (repeats == 1)
-      EXPECT_DOUBLE_EQ(result.mean_bytes_per_second,
-                       result.best_bytes_per_second);
   }
   llmc_bandwidth_result_t result;
   EXPECT_EQ(Consume(llmc_bandwidth_probe_run(probe, 1001, &result)).code,
