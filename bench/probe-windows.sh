@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds bench/probe-windows.c against the host's llmc runtime and runs it:
 # how a window of back-to-back probe passes (a run that only reads) compares
-# with the fastest and with the mean of the probe passes around it, which is
-# what `llmc-run --benchmark --bandwidth` compares decode with. Prints a
-# markdown table (docs/benchmarks.md).
+# with the fastest of the probe passes around it (the old reference of
+# `llmc-run --benchmark --bandwidth`) and with their medians (the current
+# one). Prints a markdown table (docs/benchmarks.md).
 #
 #   bench/probe-windows.sh [THREADS [MIB [PASSES [REPEATS [W...]]]]]
 #   BUILD_DIR=build CC=clang-22 WORK=/tmp/llmc-bench

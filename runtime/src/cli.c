@@ -647,14 +647,14 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
                info->gathered_row_bytes) +
       kvPerPosition * meanContext;
   // --bandwidth: a probe pass after every run (the machine's bandwidth can
-  // change within seconds). Each run's bandwidth is the mean of the median
-  // reads of the passes right before and after it: like the run's tokens/s,
-  // a typical rate rather than a peak, and a median so that one stalled
-  // read does not drag it down. The fastest of those passes gives a
+  // change within seconds). Each run's bandwidth is the harmonic mean of the
+  // median reads of the passes right before and after it: like the run's
+  // tokens/s, a typical rate rather than a peak, and a median so that one
+  // stalled read does not drag it down. The fastest of those reads gives a
   // second, peak fraction; on a machine whose bandwidth varies, a run that
   // only read would reach less than 100% of it (docs/benchmarks.md,
-  // bench/probe-windows.c). The probe's buffer is allocated after the
-  // first run has measured the peak RSS.
+  // bench/probe-windows.c). The probe's buffer is allocated after the first
+  // run has measured the peak RSS.
   llmc_bandwidth_probe_t *probe = NULL;
   llmc_bandwidth_result_t bandwidth;
   memset(&bandwidth, 0, sizeof(bandwidth));
