@@ -23,9 +23,9 @@ Columns (docs/benchmarks.md explains them):
   bytes/tok @P     bytes a decode step reads: streamed weights (all but the
                    gathered embedding tables) + one row of each gathered table
                    + K/V of the attended positions (mean over the G steps)
-  GB/s             read bandwidth around the median run: the harmonic mean
-                   of the median reads of the probe passes right before and
-                   after it (the fastest read in brackets)
+  GB/s             read bandwidth: the median over the R runs of each run's
+                   harmonic mean of the median reads of the probe passes
+                   right before and after it (the fastest read in brackets)
   roofline @P      median over the R runs of each run's decode tokens/s ÷
                    (bandwidth ÷ bytes/tok @P), the bandwidth being that of
                    the probe passes right before and after that run

@@ -656,8 +656,10 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
   // bench/probe-windows.c). The probe's buffer is allocated after the first
   // run has measured the peak RSS.
   llmc_bandwidth_probe_t *probe = NULL;
-  llmc_bandwidth_result_t bandwidth;
-  memset(&bandwidth, 0, sizeof(bandwidth));
+  // The pass with the fastest read (its rate and whether it was in huge
+  // pages are printed).
+  llmc_bandwidth_result_t fastestPass;
+  memset(&fastestPass, 0, sizeof(fastestPass));
   double fractions[1000], peakFractions[1000], runBandwidth[1000];
   double previousMedian = 0.0, previousBest = 0.0;
   int64_t peakRss = 0;
@@ -692,8 +694,9 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
       status = llmc_cli_probe_pass(probe, options, &pass);
     if (status)
       break;
-    if (r == 0 || pass.best_bytes_per_second > bandwidth.best_bytes_per_second)
-      bandwidth = pass;
+    if (r == 0 ||
+        pass.best_bytes_per_second > fastestPass.best_bytes_per_second)
+      fastestPass = pass;
     // Both passes read the same bytes, so the rate of the two medians
     // together is their harmonic mean (the first run has no pass before it).
     double typical = pass.median_bytes_per_second;
@@ -717,7 +720,10 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
   qsort(prefill, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
   qsort(decode, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
   double prefillMedian = prefill[runs / 2], decodeMedian = decode[runs / 2];
-  double fraction = 0.0, peakFraction = 0.0, roofline = 0.0;
+  // Medians over the runs: the fractions, the peak fractions and the
+  // bandwidths (each sorted on its own).
+  double fraction = 0.0, peakFraction = 0.0, medianBandwidth = 0.0;
+  double roofline = 0.0;
   if (options->bandwidth) {
     qsort(fractions, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
     qsort(peakFractions, (size_t)runs, sizeof(double),
@@ -725,8 +731,8 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
     peakFraction = peakFractions[runs / 2];
     qsort(runBandwidth, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
     fraction = fractions[runs / 2];
-    bandwidth.median_bytes_per_second = runBandwidth[runs / 2];
-    roofline = bandwidth.median_bytes_per_second / bytesPerToken;
+    medianBandwidth = runBandwidth[runs / 2];
+    roofline = medianBandwidth / bytesPerToken;
   }
   if (options->json) {
     fprintf(
@@ -760,10 +766,9 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
               "\"decode_roofline_fraction_max\": %.4f, "
               "\"decode_peak_roofline_fraction\": %.4f, "
               "\"bandwidth_huge_pages\": %s",
-              bandwidth.best_bytes_per_second * 1e-9,
-              bandwidth.median_bytes_per_second * 1e-9, roofline, fraction,
-              fractions[0], fractions[runs - 1], peakFraction,
-              bandwidth.huge_pages ? "true" : "false");
+              fastestPass.best_bytes_per_second * 1e-9, medianBandwidth * 1e-9,
+              roofline, fraction, fractions[0], fractions[runs - 1],
+              peakFraction, fastestPass.huge_pages ? "true" : "false");
     if (profile)
       llmc_cli_print_profile(out, profile, g, profiledSeconds, options->threads,
                              true);
@@ -786,13 +791,12 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
             bytesPerToken, meanContext);
     if (options->bandwidth)
       fprintf(out,
-              "  read GB/s         %.2f  (fastest pass; around the median "
-              "run %.2f%s)\n"
+              "  read GB/s         %.2f  (fastest pass; median of the runs "
+              "%.2f%s)\n"
               "  decode roofline   %.1f tokens/s (decode at %.1f%%, runs "
               "%.1f-%.1f%%; %.1f%% of the fastest passes)\n",
-              bandwidth.best_bytes_per_second * 1e-9,
-              bandwidth.median_bytes_per_second * 1e-9,
-              bandwidth.huge_pages ? ", huge pages" : "", roofline,
+              fastestPass.best_bytes_per_second * 1e-9, medianBandwidth * 1e-9,
+              fastestPass.huge_pages ? ", huge pages" : "", roofline,
               100.0 * fraction, 100.0 * fractions[0],
               100.0 * fractions[runs - 1], 100.0 * peakFraction);
     if (profile)

@@ -5,7 +5,8 @@ object (docs/runtime.md): each run's fraction is decode tokens/s over
 the median bandwidth within the fastest pass, and the roofline is the median
 bandwidth over the bytes per token. Each run's bandwidth comes from the
 median reads of the probe passes beside it and its peak fraction from the
-fastest read, so the peak fraction is at most the fraction. Exits 1 with a message otherwise."""
+fastest read, so the peak fraction is at most the fraction. Exits 1 with a
+message otherwise."""
 
 import json
 import sys
