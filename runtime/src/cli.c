@@ -728,9 +728,9 @@ llmc_cli_benchmark(llmc_session_t *session, llmc_thread_pool_t *pool,
     qsort(fractions, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
     qsort(peakFractions, (size_t)runs, sizeof(double),
           llmc_cli_compare_doubles);
-    peakFraction = peakFractions[runs / 2];
     qsort(runBandwidth, (size_t)runs, sizeof(double), llmc_cli_compare_doubles);
     fraction = fractions[runs / 2];
+    peakFraction = peakFractions[runs / 2];
     medianBandwidth = runBandwidth[runs / 2];
     roofline = medianBandwidth / bytesPerToken;
   }
