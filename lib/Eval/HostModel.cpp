@@ -10,6 +10,7 @@
 #include "llmc/Eval/HostModel.h"
 
 #include "llmc/Compiler/Compiler.h"
+#include "llmc/Compiler/InterruptCleanup.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
@@ -84,6 +85,12 @@ HostModel::compile(mlir::ModuleOp module, const TargetSpec &target,
   model->label = name.str();
   model->workDir = std::string(dir);
   model->keepWorkDir = keepDirectory;
+  if (!keepDirectory)
+    if (llvm::Error err = removeDirectoryOnInterrupt(dir)) {
+      llvm::sys::fs::remove_directories(dir);
+      model->workDir.clear();
+      return std::move(err);
+    }
   llvm::Expected<CompiledFiles> files =
       compileModule(module, target, dir, OutputKind::SharedObject);
   if (!files)
@@ -153,8 +160,10 @@ HostModel::~HostModel() {
   llmc_weights_release(weightsFile);
   if (library)
     dlclose(library);
-  if (!workDir.empty() && !keepWorkDir)
+  if (!workDir.empty() && !keepWorkDir) {
     llvm::sys::fs::remove_directories(workDir);
+    dontRemoveDirectoryOnInterrupt(workDir);
+  }
 }
 
 llvm::Expected<std::vector<int32_t>> HostModel::encode(llvm::StringRef text,

@@ -9,6 +9,7 @@
 #include "Driver.h"
 
 #include "llmc/Compiler/Compiler.h"
+#include "llmc/Compiler/InterruptCleanup.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/MLIRContext.h"
@@ -80,18 +81,22 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
           outDir.str().c_str());
   }
 
-  // Everything goes into a temporary sibling directory first.
+  // Everything goes into a temporary sibling directory first, removed again
+  // on an error (below) and on SIGINT/SIGTERM/SIGHUP.
   SmallString<256> tmp(outDir);
   tmp += ".tmp-" + std::to_string(llvm::sys::Process::getProcessId());
-  llvm::sys::fs::remove_directories(tmp);
-  if (std::error_code ec = llvm::sys::fs::create_directories(tmp))
-    return llvm::createStringError(ec, "cannot create %s: %s", tmp.c_str(),
-                                   ec.message().c_str());
+  if (llvm::Error err = removeDirectoryOnInterrupt(tmp))
+    return err;
   bool done = false;
   llvm::scope_exit cleanup([&] {
     if (!done)
       llvm::sys::fs::remove_directories(tmp);
+    dontRemoveDirectoryOnInterrupt(tmp);
   });
+  llvm::sys::fs::remove_directories(tmp);
+  if (std::error_code ec = llvm::sys::fs::create_directories(tmp))
+    return llvm::createStringError(ec, "cannot create %s: %s", tmp.c_str(),
+                                   ec.message().c_str());
 
   // Importance scores and input means measured for compression stay with
   // the artifact.
@@ -135,14 +140,21 @@ llvm::Error llmc::driver::runCompile(StringRef input, StringRef outDir,
           writeManifest(manifest, input, *target, *files, pipelineText))
     return err;
 
-  if (llvm::sys::fs::exists(outDir))
-    if (std::error_code ec = llvm::sys::fs::remove_directories(outDir))
-      return llvm::createStringError(ec, "cannot replace %s: %s",
-                                     outDir.str().c_str(),
-                                     ec.message().c_str());
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, outDir))
-    return llvm::createStringError(ec, "cannot move %s to %s: %s", tmp.c_str(),
-                                   outDir.str().c_str(), ec.message().c_str());
+  // Replacing the old artifact and moving the new one in happen together: a
+  // signal meanwhile waits for both.
+  if (llvm::Error err = runUninterrupted([&]() -> llvm::Error {
+        if (llvm::sys::fs::exists(outDir))
+          if (std::error_code ec = llvm::sys::fs::remove_directories(outDir))
+            return llvm::createStringError(ec, "cannot replace %s: %s",
+                                           outDir.str().c_str(),
+                                           ec.message().c_str());
+        if (std::error_code ec = llvm::sys::fs::rename(tmp, outDir))
+          return llvm::createStringError(ec, "cannot move %s to %s: %s",
+                                         tmp.c_str(), outDir.str().c_str(),
+                                         ec.message().c_str());
+        return llvm::Error::success();
+      }))
+    return err;
   done = true;
   return llvm::Error::success();
 }

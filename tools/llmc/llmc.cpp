@@ -24,6 +24,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace llvm;
@@ -310,12 +311,15 @@ int main(int argc, char **argv) {
   } else if (evalCmd) {
     llmc::driver::EvalOptions options;
     options.common = common;
-    // Scores measured for skipping live in a temporary file meanwhile.
+    // Scores measured for skipping live in a temporary file meanwhile
+    // (removed on SIGINT/SIGTERM too: see llmc/Compiler/InterruptCleanup.h).
     llvm::SmallString<128> scores;
     llvm::sys::fs::createTemporaryFile("llmc-scores", "json", scores);
+    llvm::sys::RemoveFileOnSignal(scores);
     llvm::FileRemover removeScores(scores);
     llvm::SmallString<128> means;
     llvm::sys::fs::createTemporaryFile("llmc-means", "json", means);
+    llvm::sys::RemoveFileOnSignal(means);
     llvm::FileRemover removeMeans(means);
     Expected<std::string> text = llmc::driver::resolveCompression(
         evalInput, common.load, compression, scores, means);
