@@ -18,8 +18,13 @@ llm.weight @n : tensor<32xf32>
 // CHECK: memref.store %[[TOK]], %[[TOKBUF]]
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
-// The norm's sum of squares is an ordered scalar loop.
-// CHECK: scf.for {{.*}} iter_args
+// The norm's sum of squares: 16 partial sums (lane j over the columns j
+// mod 16), then added in lane order.
+// CHECK: scf.for {{.*}} -> (vector<16xf32>)
+// CHECK: arith.mulf {{.*}} : vector<16xf32>
+// CHECK: arith.addf {{.*}} : vector<16xf32>
+// CHECK: vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// CHECK-NOT: scf.for
 // CHECK: math.sqrt
 // The classifier writes straight into the caller's logits.
 // CHECK: memref.expand_shape %[[LOGITS]] {{\[\[}}0, 1]] output_shape [1, 16] : memref<16xf32> into memref<1x16xf32>
@@ -113,5 +118,32 @@ func.func @decode(%tok: tensor<1xi32>, %pos: index,
   %o = llm.attention %q, %k, %k, %cache[1], %pos {heads = 4 : i64, kv_heads = 2 : i64, head_dim = 2 : i64}
       : tensor<1x8xf32>, tensor<1x4xf32>, tensor<1x4xf32>, !llm.kv_cache<slots = 2, kv_heads = 2, head_dim = 2, max_seq = 16, element = f32> -> tensor<1x8xf32>
   %l = llm.linear %o, @emb : tensor<1x8xf32> -> tensor<1x16xf32>
+  return %l : tensor<1x16xf32>
+}
+
+// -----
+
+// A norm over 40 columns: two 16-column chunks of partial sums, then
+// columns 32..39 added in order to their sum.
+
+llm.weight @emb40 : tensor<16x40xf32>
+llm.weight @n40 : tensor<40xf32>
+
+// CHECK-LABEL: llm.weight @n40
+// CHECK: %[[END:.*]] = arith.constant 32 : index
+// CHECK: %[[STEP:.*]] = arith.constant 16 : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[END]] step %[[STEP]] iter_args(%{{.*}} = %{{.*}}) -> (vector<16xf32>)
+// CHECK: %[[PART:.*]] = vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// CHECK: %[[FROM:.*]] = arith.constant 32 : index
+// CHECK: %[[TO:.*]] = arith.constant 40 : index
+// CHECK: %[[REST:.*]] = scf.for %{{.*}} = %[[FROM]] to %[[TO]] step %{{.*}} iter_args(%{{.*}} = %[[PART]]) -> (f32)
+// CHECK: arith.divf %[[REST]]
+// CHECK: math.sqrt
+func.func @decode(%tok: tensor<1xi32>, %pos: index,
+    %cache: !llm.kv_cache<slots = 1, kv_heads = 2, head_dim = 2, max_seq = 16, element = f32>)
+    -> tensor<1x16xf32> attributes {llm.entry = "decode"} {
+  %x = llm.embedding %tok, @emb40 : tensor<1xi32> -> tensor<1x40xf32>
+  %n = llm.rms_norm %x, @n40 {eps = 1.0e-5 : f32} : tensor<1x40xf32>
+  %l = llm.linear %n, @emb40 : tensor<1x40xf32> -> tensor<1x16xf32>
   return %l : tensor<1x16xf32>
 }
