@@ -313,8 +313,8 @@ void llmc::lowering::emitRope(EmitContext &ctx, llm::RopeOp op, Value out) {
 
 /// Emits `activation(x)` for an f32 scalar or vector `x` (the same
 /// operations per element either way).
-static Value emitActivation(EmitContext &ctx, llm::Activation activation,
-                            Value x) {
+Value llmc::lowering::emitActivation(EmitContext &ctx,
+                                     llm::Activation activation, Value x) {
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
   auto c = [&](float v) -> Value {

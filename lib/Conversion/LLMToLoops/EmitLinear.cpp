@@ -1695,3 +1695,84 @@ void llmc::lowering::emitLinearGroup(EmitContext &ctx,
     dispatch(0);
   });
 }
+
+bool llmc::lowering::canFuseGatedPair(EmitContext &ctx, llm::LinearOp gate,
+                                      llm::LinearOp up, llm::GatedActOp act) {
+  auto shape = gate.getResult().getType().getShape();
+  if (shape[0] != 1 || ctx.lastRowOnly == gate.getOperation() ||
+      ctx.lastRowOnly == up.getOperation())
+    return false;
+  if (gate.getInput() != up.getInput() || gate.getBiasAttr() ||
+      up.getBiasAttr() || act.getGate() != gate.getResult() ||
+      act.getUp() != up.getResult() || !gate.getResult().hasOneUse() ||
+      !up.getResult().hasOneUse())
+    return false;
+  const DeviceWeight *g = interleavedWeightOf(ctx, gate);
+  const DeviceWeight *u = interleavedWeightOf(ctx, up);
+  // The same row groups of both, and one quantization of the input (2:4
+  // sparse kernels read it shifted); the formats may differ otherwise.
+  return g && u && g->rows == u->rows && g->cols == u->cols &&
+         g->format.sparse == u->format.sparse;
+}
+
+void llmc::lowering::emitGatedLinearPair(EmitContext &ctx, llm::LinearOp gate,
+                                         llm::LinearOp up, llm::GatedActOp act,
+                                         Value out) {
+  assert(canFuseGatedPair(ctx, gate, up, act) && "pair does not qualify");
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  const DeviceWeight &gw = *interleavedWeightOf(ctx, gate);
+  const DeviceWeight &uw = *interleavedWeightOf(ctx, up);
+  InterleavedWeight gi(ctx, gw), ui(ctx, uw);
+  QuantizedRows xq = quantizeRows(ctx, ctx.buffer(gate.getInput()), 1, gw.cols,
+                                  /*shifted=*/gw.format.sparse);
+  // As many read streams per task as the unfused loop's tasks have: half
+  // of them in each weight.
+  int64_t streams = largestDivisorUpTo(
+      gi.rowGroups, std::max<int64_t>(1, interleavedStreams(ctx, gw, 1) / 2));
+  auto vecF = VectorType::get({kLanes}, b.getF32Type());
+  Value row = ctx.index(0);
+  ctx.parallelFor(
+      gi.rowGroups / streams, 2 * gw.cols * kLanes * streams, [&](Value task) {
+        SmallVector<Value> rgs =
+            streamIndices(ctx, task, streams, gi.rowGroups);
+        prefetchNextNorm(ctx, task);
+        SmallVector<Value> init(2 * rgs.size(), zeros(ctx, vecF));
+        auto loop = scf::ForOp::create(
+            b, loc, ctx.index(0), ctx.index(gi.blocks), ctx.index(1), init);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(loop.getBody());
+          Value blk = loop.getInductionVar();
+          auto groupOf = [&](const InterleavedWeight &iw) -> Value {
+            return iw.blocksPerGroup == 1
+                       ? blk
+                       : Value(arith::DivUIOp::create(
+                             b, loc, blk, ctx.index(iw.blocksPerGroup)));
+          };
+          Value gg = groupOf(gi), ug = groupOf(ui);
+          prefetchDecodeBlock(ctx, gi, rgs, blk);
+          prefetchDecodeBlock(ctx, ui, rgs, blk);
+          // Accumulators [0, n) are the gate's row groups, [n, 2n) up's.
+          SmallVector<Value> next;
+          ValueRange accs = loop.getRegionIterArgs();
+          for (auto [i, rg] : llvm::enumerate(rgs))
+            next.append(accumulateRowGroupBlock(ctx, gi, xq, rg, blk, gg, {row},
+                                                accs.slice(i, 1)));
+          for (auto [i, rg] : llvm::enumerate(rgs))
+            next.append(accumulateRowGroupBlock(ctx, ui, xq, rg, blk, ug, {row},
+                                                accs.slice(rgs.size() + i, 1)));
+          scf::YieldOp::create(b, loc, next);
+        }
+        for (auto [i, rg] : llvm::enumerate(rgs)) {
+          Value h = arith::MulFOp::create(
+              b, loc,
+              emitActivation(ctx, act.getActivation(), loop.getResult(i)),
+              loop.getResult(rgs.size() + i));
+          vector::StoreOp::create(
+              b, loc, h, out,
+              ValueRange{row,
+                         arith::MulIOp::create(b, loc, rg, ctx.index(kLanes))});
+        }
+      });
+}

@@ -290,6 +290,24 @@ void emitLayerNorm(EmitContext &ctx, llm::LayerNormOp op, mlir::Value out);
 void emitRope(EmitContext &ctx, llm::RopeOp op, mlir::Value out);
 void emitAct(EmitContext &ctx, llm::ActOp op, mlir::Value out);
 void emitGatedAct(EmitContext &ctx, llm::GatedActOp op, mlir::Value out);
+/// `activation(x)` for an f32 scalar or vector `x`: the same operations per
+/// element either way.
+mlir::Value emitActivation(EmitContext &ctx, llm::Activation activation,
+                           mlir::Value x);
+/// Whether decode can run `gate`, `up` (of one input) and `act` =
+/// activation(gate) * up as one parallel loop (emitGatedLinearPair): one
+/// input row, both weights interleaved for the integer-dot kernels with the
+/// same shape and format, no biases, and the two linears used only by `act`.
+bool canFuseGatedPair(EmitContext &ctx, llm::LinearOp gate, llm::LinearOp up,
+                      llm::GatedActOp act);
+/// Decode's gated MLP input side as one parallel loop (the pair accepted by
+/// canFuseGatedPair): each task reads the same row groups of both weights
+/// side by side and stores activation(gate) * up of those rows into `out`,
+/// with the operations emitGatedAct would apply to the stored linears, so
+/// the results are bit-identical; the gate and up outputs are never stored
+/// and the serial element-wise pass over them is gone.
+void emitGatedLinearPair(EmitContext &ctx, llm::LinearOp gate, llm::LinearOp up,
+                         llm::GatedActOp act, mlir::Value out);
 void emitAdd(EmitContext &ctx, llm::AddOp op, mlir::Value out);
 void emitLinear(EmitContext &ctx, llm::LinearOp op, mlir::Value out);
 /// Whether linears `a` and `b` (of the same input) can run as one parallel
