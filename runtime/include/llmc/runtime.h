@@ -135,7 +135,8 @@ typedef struct llmc_allocator_t {
   llmc_allocator_free_fn_t free_fn;
 } llmc_allocator_t;
 
-/// The C heap (posix_memalign/free).
+/// The C heap (posix_memalign/free). Blocks of 2 MiB or more start on a
+/// 2 MiB boundary and are advised to use transparent huge pages (Linux).
 llmc_allocator_t llmc_allocator_system(void);
 
 /// Allocates `size` zero-filled bytes aligned to `alignment` (rounded up to at

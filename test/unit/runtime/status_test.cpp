@@ -106,6 +106,22 @@ TEST(AllocatorTest, SystemAllocatorAlignsAndZeroes) {
   }
 }
 
+TEST(AllocatorTest, SystemAllocatorPutsLargeBlocksOnHugePageBoundaries) {
+  // A block of 2 MiB or more (a KV cache) starts on a 2 MiB boundary, so the
+  // kernel can back it with huge pages; it is zeroed like any other.
+  llmc_allocator_t allocator = llmc_allocator_system();
+  const size_t size = (3u << 20) + 123;
+  void *ptr = nullptr;
+  LLMC_ASSERT_OK(llmc_allocator_alloc(allocator, size, 64, &ptr));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(ptr) % (2u << 20), 0u);
+  auto *bytes = static_cast<uint8_t *>(ptr);
+  for (size_t i = 0; i < size; i += 4096)
+    ASSERT_EQ(bytes[i], 0);
+  EXPECT_EQ(bytes[size - 1], 0);
+  bytes[size - 1] = 7;
+  llmc_allocator_free(allocator, ptr);
+}
+
 TEST(AllocatorTest, ZeroSizeAllocatesAndBadAlignmentFails) {
   llmc_allocator_t allocator = llmc_allocator_system();
   void *ptr = nullptr;
