@@ -21,8 +21,8 @@ static llmc_status_t llmc_system_alloc(void *self, size_t size,
   // starts on a huge page boundary and asks the kernel for huge pages (only
   // advice: where they are off, it is ordinary memory). Decode reads a
   // layer's cached keys and values once per token; from 4 KiB pages the
-  // TinyLlama shape's attention at 512 tokens of context took ~12% longer
-  // (docs/benchmarks.md).
+  // TinyLlama shape's attention at 512 tokens of context took 11-21%
+  // longer (docs/benchmarks.md).
   bool huge = size >= LLMC_HUGE_PAGE_BYTES;
   if (huge && alignment < LLMC_HUGE_PAGE_BYTES)
     alignment = LLMC_HUGE_PAGE_BYTES;
