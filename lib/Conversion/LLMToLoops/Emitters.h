@@ -297,7 +297,8 @@ mlir::Value emitActivation(EmitContext &ctx, llm::Activation activation,
 /// Whether decode can run `gate`, `up` (of one input) and `act` =
 /// activation(gate) * up as one parallel loop (emitGatedLinearPair): one
 /// input row, both weights interleaved for the integer-dot kernels with the
-/// same shape and format, no biases, and the two linears used only by `act`.
+/// same shape (the formats may differ, but not one dense and one 2:4
+/// sparse), no biases, and the two linears used only by `act`.
 bool canFuseGatedPair(EmitContext &ctx, llm::LinearOp gate, llm::LinearOp up,
                       llm::GatedActOp act);
 /// Decode's gated MLP input side as one parallel loop (the pair accepted by
