@@ -546,19 +546,18 @@ LogicalResult ConvertLLMToLoopsPass::emitBody(
           ctx.nextNormWeight = nextNormWeight(ctx, group.back());
           // Decode's gate and up (in either order) with the llm.gated_act
           // right after them: one loop that stores only the gated result.
-          auto act =
-              dyn_cast_or_null<llm::GatedActOp>(group.back()->getNextNode());
-          bool upFirst =
-              group.size() == 2 && act && act.getGate() == group[1].getResult();
-          llm::LinearOp gate = group[upFirst ? 1 : 0];
-          llm::LinearOp up = group.size() == 2 ? group[upFirst ? 0 : 1] : o;
-          if (group.size() == 2 && act &&
-              canFuseGatedPair(ctx, gate, up, act)) {
+          auto act = group.size() == 2 ? dyn_cast_or_null<llm::GatedActOp>(
+                                             group.back()->getNextNode())
+                                       : llm::GatedActOp();
+          bool upFirst = act && act.getGate() == group[1].getResult();
+          if (act &&
+              canFuseGatedPair(ctx, group[upFirst], group[!upFirst], act)) {
             auto [view, offset] = allocate(toMemRef(act.getType()));
             offsets[act.getResult()] = offset;
             ctx.buffers[act.getResult()] = view;
             grouped.insert(act);
-            emitGatedLinearPair(ctx, gate, up, act, view);
+            emitGatedLinearPair(ctx, group[upFirst], group[!upFirst], act,
+                                view);
           } else if (group.size() == 1) {
             emitLinear(ctx, o, out);
           } else {
